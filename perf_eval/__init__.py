@@ -1,0 +1,25 @@
+"""perf-eval: check budget performance self-evaluation workbooks (绩效自评).
+
+The public API is kept light to import: heavy modules (pandas, pandera,
+openpyxl) load only when a workbook is actually checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from perf_eval.model import Report
+
+
+def check(path: str | Path, *, profile: str | None = None) -> Report:
+    """Check one workbook; ``check(p).to_dict()`` is the JSON of ``perf-eval check --format json``."""
+    from perf_eval.checker import check_paths
+
+    return check_paths([Path(path)], profile=profile)
+
+
+__all__ = ["__version__", "check"]

@@ -1,0 +1,3 @@
+from perf_eval.cli import main
+
+main()

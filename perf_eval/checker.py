@@ -1,0 +1,153 @@
+"""Check workbooks: read → pair forms → rules → score → per-file results.
+
+Read problems become per-file results (status "unreadable"), never an
+exception that stops a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from perf_eval import __version__
+from perf_eval.forms import BasicData, Form, SelfEval
+from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score, Severity
+from perf_eval.profiles import Profile, default_for, load
+from perf_eval.reading import safety
+from perf_eval.reading.locate import LOOKED_FOR
+from perf_eval.reading.workbook import ReadWorkbook, read_workbook
+from perf_eval.rules import engine
+from perf_eval.rules.catalogue import get
+from perf_eval.scoring import score
+from perf_eval.values import normalize
+
+
+@dataclass
+class Checked:
+    """One file's result, and what was read (for the annotated copy)."""
+
+    result: FileResult
+    workbook: ReadWorkbook | None
+
+
+def sha256_of(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def _profile_for(form: Form, name: str | None) -> Profile:
+    return load(name) if name else default_for(form.info.kind)
+
+
+def _key(form: Form) -> tuple[str, int | None] | None:
+    unit = form.info.unit
+    return (normalize(unit), form.info.year) if unit else None
+
+
+def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfEval]]:
+    """A unit's 基础数据表 with its 部门整体自评表: first within a workbook, then across files by unit and year."""
+    pairs: list[tuple[BasicData, SelfEval]] = []
+    loose_basic: list[BasicData] = []
+    loose_eval: list[SelfEval] = []
+    for workbook in workbooks:
+        basics = [f for f in workbook.forms if isinstance(f, BasicData)]
+        evals = [f for f in workbook.forms if isinstance(f, SelfEval) and f.info.kind is FormKind.DEPT_SELF_EVAL]
+        if len(basics) == 1 and len(evals) == 1:
+            pairs.append((basics[0], evals[0]))
+            continue
+        loose_basic.extend(basics)
+        loose_eval.extend(evals)
+    for basic in loose_basic:
+        # A 基础数据表 often has no unit name of its own: then its year and the only candidate decide.
+        matches = [e for e in loose_eval if _key(e) == _key(basic)] if _key(basic) else []
+        if not matches and basic.info.unit is None:
+            matches = [e for e in loose_eval if e.info.year == basic.info.year]
+            if len(matches) != 1:
+                matches = []
+        if len(matches) == 1:
+            pairs.append((basic, matches[0]))
+            loose_eval.remove(matches[0])
+    return pairs
+
+
+def _unreadable(path: Path, reason: str) -> Checked:
+    return Checked(FileResult(str(path), sha256_of(path), FileStatus.UNREADABLE, error=reason), None)
+
+
+def read_one(path: Path) -> ReadWorkbook | str:
+    """The workbook, or the Chinese reason it could not be read."""
+    try:
+        return read_workbook(path)
+    except safety.UnreadableWorkbook as exc:
+        return exc.reason
+    except OSError as exc:
+        return f"无法打开文件：{exc.strerror or exc}"
+
+
+def check_workbooks(
+    paths: Sequence[Path], read: Sequence[ReadWorkbook | str], *, profile: str | None = None
+) -> list[Checked]:
+    """Rules and scores for already-read workbooks (the scan reads them in worker processes)."""
+    workbooks = [w for w in read if isinstance(w, ReadWorkbook)]
+    pairs = pair_forms(workbooks)
+    paired_evals = {id(e): b for b, e in pairs}
+    batches: list[tuple[list[engine.Candidate], Profile]] = []
+    owners: list[int] = []
+    for index, workbook in enumerate(read):
+        if not isinstance(workbook, ReadWorkbook):
+            continue
+        for form in workbook.forms:
+            form_profile = _profile_for(form, profile)
+            batches.append((engine.form_candidates(form, form_profile), form_profile))
+            owners.append(index)
+            if isinstance(form, SelfEval) and id(form) in paired_evals:
+                batches.append((engine.pair_candidates(paired_evals[id(form)], form, form_profile), form_profile))
+                owners.append(index)
+    findings_by_batch = engine.evaluate(batches)
+    per_file: dict[int, list[Finding]] = {}
+    for owner, findings in zip(owners, findings_by_batch, strict=True):
+        per_file.setdefault(owner, []).extend(findings)
+    out: list[Checked] = []
+    for index, (path, workbook) in enumerate(zip(paths, read, strict=True)):
+        if not isinstance(workbook, ReadWorkbook):
+            out.append(_unreadable(path, workbook))
+            continue
+        findings = engine.dedupe(per_file.get(index, []))
+        if not workbook.forms:
+            rule = get("F01")
+            assert rule is not None
+            findings = [Finding("F01", rule.severity, None, None, "工作簿",
+                                rule.template.format(looked_for=LOOKED_FOR))]
+        evals = [f for f in workbook.forms if isinstance(f, SelfEval)]
+        file_score: Score | None = score(evals[0], _profile_for(evals[0], profile)) if evals else None
+        serious = any(f.severity in (Severity.ERROR, Severity.WARNING) for f in findings)
+        result = FileResult(
+            path=str(path),
+            sha256=sha256_of(path),
+            status=FileStatus.DEVIATIONS if serious else FileStatus.CLEAN,
+            forms=[f.info for f in workbook.forms],
+            deviations=findings,
+            score=file_score,
+            notes=list(workbook.notes),
+        )
+        out.append(Checked(result, workbook))
+    return out
+
+
+def check_files(paths: Sequence[Path], *, profile: str | None = None) -> list[Checked]:
+    if profile:
+        load(profile)  # an unknown profile is a usage error, before any file is read
+    return check_workbooks(paths, [read_one(p) for p in paths], profile=profile)
+
+
+def check_paths(paths: Sequence[Path], *, profile: str | None = None) -> Report:
+    """The public entry point: a `Report` whose `to_dict()` is the JSON contract."""
+    return Report([c.result for c in check_files(paths, profile=profile)], __version__)

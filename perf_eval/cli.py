@@ -1,0 +1,172 @@
+"""The `perf-eval` command. Only this module exits; heavy imports wait until a workbook is checked."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from perf_eval import __version__
+
+app = typer.Typer(
+    name="perf-eval",
+    help="预算绩效自评表（基础数据表、部门整体/项目支出绩效自评表）校验、复核评分与批注工具。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class OutputFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
+def _console(*, stderr: bool = False) -> Console:
+    # Rich drops colour and cursor codes itself when the stream is not a terminal, and honours NO_COLOR.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    _console(stderr=True).print(message, markup=False, highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"perf-eval {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
+) -> None:
+    """预算绩效自评表校验工具。"""
+
+
+def _input_problem(path: Path) -> str | None:
+    if not path.exists() and not path.is_symlink():
+        return f"{path}：文件不存在"
+    if path.is_dir():
+        return f"{path}：这是文件夹，请使用 perf-eval scan 检查整个文件夹"
+    return None
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False)],
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")] = OutputFormat.rich,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="批注副本的输出文件夹（默认与原文件同目录）")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="有警告也以退出码 1 结束")] = False,
+    no_annotate: Annotated[bool, typer.Option("--no-annotate", help="不生成批注副本")] = False,
+) -> None:
+    """检查工作簿：逐项核对勾稽关系、复核评分，并生成批注副本。
+
+    退出码：0 无错误；1 发现错误（--strict 时警告也算）；2 用法错误或文件无法读取。
+    """
+    problems = [p for p in (_input_problem(path) for path in paths) if p]
+    if problems:
+        raise _fail("\n".join(problems))
+    from perf_eval.checker import check_files
+    from perf_eval.model import Report
+    from perf_eval.profiles import ProfileError
+
+    try:
+        checked = check_files(paths, profile=profile)
+    except ProfileError as exc:
+        raise _fail(exc.reason) from None
+    output_failed = False
+    if not no_annotate:
+        output_failed = _annotate_all(checked, out)
+    report = Report([c.result for c in checked], __version__)
+    if output is OutputFormat.json:
+        from perf_eval.report.json_report import dumps
+
+        sys.stdout.write(dumps(report.to_dict()) + "\n")
+    else:
+        from perf_eval.report.terminal import render_report
+
+        render_report(_console(), report)
+    summary = report.summary()
+    if summary["unreadable"] or output_failed:
+        for result in report.files:
+            if result.error:
+                _console(stderr=True).print(f"{result.path}：{result.error}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    if summary["errors"] or (strict and summary["warnings"]):
+        raise typer.Exit(EXIT_FINDINGS)
+    raise typer.Exit(EXIT_OK)
+
+
+def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type-arg]
+    """Write the annotated copies; True when one could not be written."""
+    from perf_eval.annotate import annotate
+    from perf_eval.atomic import OutputError
+
+    failed = False
+    for item in checked:
+        if item.workbook is None:
+            continue
+        try:
+            copy = annotate(Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings)
+        except OutputError as exc:
+            item.result.notes.append(f"批注副本未能写出：{exc.reason}")
+            _console(stderr=True).print(f"{item.result.path}：批注副本未能写出：{exc.reason}", markup=False)
+            failed = True
+            continue
+        item.result.annotated = str(copy.path)
+        item.result.notes.extend(copy.notes)
+    return failed
+
+
+@app.command()
+def rules(
+    rule_id: Annotated[str | None, typer.Argument(help="规则编号，如 B05；省略则列出全部规则")] = None,
+) -> None:
+    """列出校验规则，或说明某一条规则。"""
+    from rich.text import Text
+
+    from perf_eval.report.terminal import rules_table
+    from perf_eval.rules.catalogue import all_rules, get
+
+    console = _console()
+    if rule_id is None:
+        console.print(rules_table((r.id, r.severity.label_zh, r.name, r.title) for r in all_rules()))
+        raise typer.Exit(EXIT_OK)
+    found = get(rule_id)
+    if found is None:
+        raise _fail(f"没有编号为 {rule_id} 的规则；运行 perf-eval rules 查看全部规则")
+    console.print(Text(f"{found.id}  {found.title}", style="bold"))
+    console.print(Text(f"级别：{found.severity.label_zh}（{found.severity.value}）    名称：{found.name}"))
+    console.print(Text(f"提示信息：{found.template}"))
+    for variant, (severity, template) in found.variants.items():
+        level = (severity or found.severity).label_zh
+        console.print(Text(f"  另一情形（{level}）：{template}"))
+    examples = [line.strip() for line in found.doc.splitlines()[1:] if line.strip()]
+    if examples:
+        console.print(Text("示例：", style="bold"))
+        for line in examples:
+            line = line.replace("Fails", "不通过").replace("Passes", "通过")
+            console.print(Text(f"  {line}"))
+    raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    # Windows consoles default to a legacy code page; Chinese must still print.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
+            try:
+                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                pass
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

@@ -1,0 +1,185 @@
+"""The forms as read: frozen values, each with the cell it came from.
+
+Glossary (domain.md §2): `prior_final` 上年决算数, `budget` 本年预算数,
+`final` 本年决算数; `initial_budget` 年初预算数, `annual_budget` 全年预算数,
+`executed` 全年执行数; `max_score` 分值, `score` 得分.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from perf_eval.model import CellRef, FormInfo
+from perf_eval.values import BLANK, Kind, Number, Target
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One read cell: its normalized text and its parsed number."""
+
+    ref: CellRef | None
+    text: str = ""
+    number: Number = BLANK
+
+    @property
+    def ok(self) -> bool:
+        return self.number.ok
+
+    @property
+    def value(self) -> float | None:
+        return self.number.value
+
+    @property
+    def blank(self) -> bool:
+        return self.number.kind is Kind.BLANK
+
+    @property
+    def cell(self) -> str:
+        return str(self.ref) if self.ref else ""
+
+
+MISSING = Entry(None)
+
+BASIC_COLUMNS = ("prior_final", "budget", "final")
+FUNDS_COLUMNS = ("initial_budget", "annual_budget", "executed")
+# Key of a part written as "label：amount" in one cell, not one amount per column.
+SINGLE = ""
+COLUMN_LABELS = {
+    "prior_final": "上年决算数",
+    "budget": "本年预算数",
+    "final": "本年决算数",
+    "initial_budget": "年初预算数",
+    "annual_budget": "全年预算数",
+    "executed": "全年执行数",
+}
+
+
+class LineRole(str, Enum):
+    THREE_PUBLIC = "three_public"  # 三公经费
+    CAR = "car"  # 1、公务用车购置和维护经费
+    CAR_PART = "car_part"  # 其中：公车购置 / 公车运行维护
+    ABROAD = "abroad"  # 2、出国经费
+    RECEPTION = "reception"  # 3、公务接待
+    PROJECTS = "projects"  # 项目支出
+    PROJECT = "project"  # one listed project
+    PUBLIC = "public"  # 公用经费
+    PUBLIC_PART = "public_part"  # 其中：办公经费 …
+    PROCUREMENT = "procurement"  # 政府采购金额
+    ADJUSTMENT = "adjustment"  # 部门基本支出预算调整
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A row of the 经费控制情况 block; `amounts` keyed by BASIC_COLUMNS."""
+
+    role: LineRole
+    label: str
+    label_ref: CellRef
+    amounts: dict[str, Entry]
+
+    def amount(self, column: str) -> Entry:
+        return self.amounts.get(column, MISSING)
+
+
+@dataclass(frozen=True)
+class BasicData:
+    info: FormInfo
+    column_headers: dict[str, Entry]
+    staff_authorized: Entry = MISSING
+    staff_actual: Entry = MISSING
+    control_rate: Entry = MISSING
+    lines: tuple[Line, ...] = ()
+    buildings: dict[str, Entry] = field(default_factory=dict)
+    footer: dict[str, Entry] = field(default_factory=dict)
+    unit_ref: CellRef | None = None
+    year_refs: tuple[tuple[int, CellRef], ...] = ()
+
+    def lines_of(self, *roles: LineRole) -> list[Line]:
+        return [line for line in self.lines if line.role in roles]
+
+    def line(self, role: LineRole) -> Line | None:
+        return next((line for line in self.lines if line.role is role), None)
+
+
+@dataclass(frozen=True)
+class FundsPart:
+    """A part of 年度资金总额: one amount per FUNDS_COLUMNS key, or a single one under `SINGLE`."""
+
+    label: str
+    amounts: dict[str, Entry]
+
+
+@dataclass(frozen=True)
+class PartGroup:
+    """按收入性质分 / 按支出性质分 / 其中 rows: parts that must add up to the total."""
+
+    name: str
+    ref: CellRef
+    parts: tuple[FundsPart, ...]
+    per_column: bool
+
+
+@dataclass(frozen=True)
+class Funds:
+    total_label_ref: CellRef | None
+    total: dict[str, Entry]
+    max_score: Entry = MISSING
+    rate: Entry = MISSING
+    score: Entry = MISSING
+    groups: tuple[PartGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Indicator:
+    level1: str
+    level1_ref: CellRef | None
+    level2: str
+    level3: Entry
+    target: Entry
+    parsed_target: Target
+    actual: Entry
+    max_score: Entry
+    score: Entry
+    reason: Entry
+
+    @property
+    def label(self) -> str:
+        return self.level3.text or self.level2 or self.level1
+
+
+@dataclass(frozen=True)
+class Category:
+    """An 一级指标 with its declared weight ("产出指标(40分)")."""
+
+    name: str
+    ref: CellRef | None
+    declared: float | None
+
+
+@dataclass(frozen=True)
+class SelfEval:
+    info: FormInfo
+    funds: Funds
+    categories: tuple[Category, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    total_max: Entry = MISSING
+    total_score: Entry = MISSING
+    grade: Entry = MISSING
+    footer: dict[str, Entry] = field(default_factory=dict)
+    unit_ref: CellRef | None = None
+    year_refs: tuple[tuple[int, CellRef], ...] = ()
+    # 三级指标 cells of template rows left in ("指标1", "……") with no values (F06).
+    placeholders: tuple[Entry, ...] = ()
+
+    def part(self, label: str) -> Entry | None:
+        """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""
+        for group in self.funds.groups:
+            for part in group.parts:
+                if part.label == label and SINGLE in part.amounts:
+                    return part.amounts[SINGLE]
+        return None
+
+
+Form = BasicData | SelfEval

@@ -1,0 +1,224 @@
+"""Values that flow from the reader to the outputs.
+
+Every value keeps the cell it came from (`CellRef`) so that a finding can be
+shown at that cell; positions are never re-derived from offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """Chinese audit convention: error = 强制性, warning = 提示性."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def label_zh(self) -> str:
+        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+
+
+class FormKind(str, Enum):
+    BASIC_DATA = "basic_data"
+    DEPT_SELF_EVAL = "dept_self_eval"
+    PROJECT_SELF_EVAL = "project_self_eval"
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "basic_data": "基础数据表",
+            "dept_self_eval": "部门整体支出绩效自评表",
+            "project_self_eval": "项目支出绩效自评表",
+        }[self.value]
+
+
+class FileStatus(str, Enum):
+    CLEAN = "clean"
+    DEVIATIONS = "deviations"
+    UNREADABLE = "unreadable"
+
+
+_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index
+
+
+@dataclass(frozen=True, order=True)
+class CellRef:
+    """A cell on a named sheet; row and col are 1-based like Excel's."""
+
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        return f"{column_letter(self.col)}{self.row}"
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.a1}"
+
+    @classmethod
+    def parse(cls, sheet: str, a1: str) -> CellRef:
+        match = _A1.match(a1)
+        if match is None:
+            raise ValueError(f"not an A1 reference: {a1!r}")
+        return cls(sheet, int(match.group(2)), column_index(match.group(1)))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One deviation at one cell.
+
+    `sheet`/`cell` are None only for workbook-level findings (F01).
+    `related` lists other cells (``Sheet!A1``) a cross-form finding compares with.
+    """
+
+    rule: str
+    severity: Severity
+    sheet: str | None
+    cell: str | None
+    label: str
+    message: str
+    expected: float | str | None = None
+    actual: float | str | None = None
+    related: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> CellRef | None:
+        if self.sheet is None or self.cell is None:
+            return None
+        return CellRef.parse(self.sheet, self.cell)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        ref = self.ref
+        if ref is None:
+            return ("", 0, 0, self.rule)
+        return (ref.sheet, ref.row, ref.col, self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "label": self.label,
+            "message": self.message,
+            "expected": self.expected,
+            "actual": self.actual,
+        }
+
+
+@dataclass(frozen=True)
+class FormInfo:
+    kind: FormKind
+    sheet: str
+    unit: str | None
+    year: int | None
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "sheet": self.sheet, "unit": self.unit, "year": self.year}
+
+
+@dataclass(frozen=True)
+class Score:
+    """The unit's own total, ours, and the grade of ours (优/良/中/差)."""
+
+    reported: float | None
+    recomputed: float | None
+    grade: str | None
+    reported_grade: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reported": self.reported, "recomputed": self.recomputed, "grade": self.grade}
+
+
+@dataclass
+class FileResult:
+    """The verdict on one input file (the `files[]` entry of the JSON contract)."""
+
+    path: str
+    sha256: str | None
+    status: FileStatus
+    error: str | None = None
+    forms: list[FormInfo] = field(default_factory=list)
+    deviations: list[Finding] = field(default_factory=list)
+    score: Score | None = None
+    annotated: str | None = None
+    # Sheets read and sheets skipped (hidden, our own 校验结果), for the reader's notes.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.deviations if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.deviations if f.severity is Severity.WARNING)
+
+    @property
+    def unit(self) -> str | None:
+        return next((f.unit for f in self.forms if f.unit), None)
+
+    @property
+    def year(self) -> int | None:
+        return next((f.year for f in self.forms if f.year), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "status": self.status.value,
+            "error": self.error,
+            "forms": [f.to_dict() for f in self.forms],
+            "deviations": [f.to_dict() for f in self.deviations],
+            "score": self.score.to_dict() if self.score else None,
+            "annotated": self.annotated,
+        }
+
+
+@dataclass
+class Report:
+    """All files of one run; `to_dict()` is the JSON contract of domain.md §7."""
+
+    files: list[FileResult]
+    version: str
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "clean": sum(1 for f in self.files if f.status is FileStatus.CLEAN),
+            "with_errors": sum(1 for f in self.files if f.errors),
+            "errors": sum(f.errors for f in self.files),
+            "warnings": sum(f.warnings for f in self.files),
+            "unreadable": sum(1 for f in self.files if f.status is FileStatus.UNREADABLE),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "perf-eval", "version": self.version},
+            "files": [f.to_dict() for f in self.files],
+            "summary": self.summary(),
+        }

@@ -1,0 +1,104 @@
+"""Rich terminal summaries in Chinese. User text is passed as `Text`, never as markup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from perf_eval.model import FileResult, FileStatus, Finding, Report, Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_STATUS = {FileStatus.CLEAN: ("通过", "green"), FileStatus.DEVIATIONS: ("有问题", "red"),
+           FileStatus.UNREADABLE: ("无法读取", "magenta")}
+
+
+def _value(value: float | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6f}"
+    return str(value)
+
+
+def findings_table(findings: Sequence[Finding]) -> Table:
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False)
+    for header in ("位置", "规则", "级别", "说明", "应为", "实际"):
+        table.add_column(header, overflow="fold")
+    for finding in findings:
+        where = f"{finding.sheet}!{finding.cell}" if finding.cell else "（工作簿）"
+        table.add_row(
+            Text(where), Text(finding.rule), Text(finding.severity.label_zh, style=_STYLE[finding.severity]),
+            Text(finding.message), Text(_value(finding.expected)), Text(_value(finding.actual)),
+        )
+    return table
+
+
+def _file_header(result: FileResult) -> Text:
+    label, style = _STATUS[result.status]
+    text = Text()
+    text.append("文件：", style="bold")
+    text.append(result.path)
+    text.append("  ")
+    text.append(f"[{label}]", style=style)
+    if result.forms:
+        text.append("\n单位：", style="bold")
+        text.append(result.unit or "（未识别）")
+        text.append("  年度：", style="bold")
+        text.append(str(result.year) if result.year else "（未识别）")
+        text.append("\n表单：", style="bold")
+        text.append("、".join(f"{f.kind.label_zh}（{f.sheet}）" for f in result.forms))
+    return text
+
+
+def _score_line(result: FileResult) -> Text | None:
+    if result.score is None:
+        return None
+    score = result.score
+    text = Text("得分：", style="bold")
+    text.append(f"单位自评 {_value(score.reported) or '—'}，复核 {_value(score.recomputed) or '—'}")
+    if score.grade:
+        text.append(f"，等级 {score.grade}")
+    return text
+
+
+def render_file(console: Console, result: FileResult) -> None:
+    console.print(_file_header(result))
+    if result.status is FileStatus.UNREADABLE:
+        console.print(Text(f"无法读取：{result.error}", style="magenta"))
+        console.print()
+        return
+    console.print(Text(f"错误 {result.errors} 项，警告 {result.warnings} 项", style="bold"))
+    for note in result.notes:
+        console.print(Text(note, style="dim"))
+    if result.deviations:
+        console.print(findings_table(result.deviations))
+    line = _score_line(result)
+    if line is not None:
+        console.print(line)
+    if result.annotated:
+        console.print(Text("批注副本：", style="bold") + Text(result.annotated))
+    console.print()
+
+
+def render_report(console: Console, report: Report) -> None:
+    for result in report.files:
+        render_file(console, result)
+    if len(report.files) > 1:
+        summary = report.summary()
+        console.print(Text(
+            f"共 {summary['files']} 个文件：通过 {summary['clean']}，有错误 {summary['with_errors']}，"
+            f"无法读取 {summary['unreadable']}；错误 {summary['errors']} 项，警告 {summary['warnings']} 项",
+            style="bold"))
+
+
+def rules_table(rows: Iterable[tuple[str, str, str, str]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAVY)
+    for header in ("规则", "级别", "名称", "说明"):
+        table.add_column(header, overflow="fold")
+    for rule_id, severity, name, title in rows:
+        table.add_row(Text(rule_id), Text(severity), Text(name), Text(title))
+    return table

@@ -1,0 +1,287 @@
+"""Rules of the 基础数据表 (B): staffing, 三公经费, 项目支出, 公用经费, 楼堂馆所."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, BasicData, Entry, Line, LineRole
+from perf_eval.model import Severity
+from perf_eval.rules.catalogue import (
+    Candidate,
+    Context,
+    Op,
+    Quantity,
+    Scope,
+    cells,
+    numbers,
+    part_sum,
+    ratio,
+    rule,
+)
+from perf_eval.values import shown_tolerance
+
+
+def _basic(ctx: Context) -> BasicData | None:
+    return ctx.basic
+
+
+def _sum_rule(
+    rule_id: str, ctx: Context, total_role: LineRole, part_roles: tuple[LineRole, ...], *, op: Op = Op.EQ
+) -> Iterator[Candidate]:
+    """Each column: the total row against the sum of its part rows."""
+    form = _basic(ctx)
+    if form is None:
+        return
+    total = form.line(total_role)
+    if total is None:
+        return
+    parts = _parts_after(form, total, part_roles)
+    if not parts and total_role is not LineRole.PROJECTS:
+        return
+    for column in BASIC_COLUMNS:
+        entry = total.amount(column)
+        values = numbers(entry)
+        expected = part_sum(p.amount(column) for p in parts)
+        if values is None or expected is None:
+            continue
+        yield Candidate(
+            rule_id, entry.ref, f"{total.label} / {COLUMN_LABELS[column]}", op,
+            actual=values[0], expected=round(expected, 6), tol=ctx.profile.amount_tolerance,
+            params={"parts": "、".join(p.label for p in parts) or "（未列出）", "count": len(parts)},
+            related=tuple(cells(p.amount(column) for p in parts)),
+        )
+
+
+def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> list[Line]:
+    """The part rows that follow a total, up to the next row of another kind."""
+    index = form.lines.index(total)
+    parts: list[Line] = []
+    for line in form.lines[index + 1 :]:
+        if line.role in roles:
+            parts.append(line)
+        elif line.role in (LineRole.CAR_PART,) and LineRole.CAR in roles:
+            continue  # 公车购置 rows sit between 公务用车 and 出国经费
+        else:
+            break
+    return parts
+
+
+@rule("B01", "staff.control_rate", Severity.ERROR, Scope.BASIC,
+      title="控制率与实际在职人数/编制数不符",
+      template="控制率应为 实际在职人数 / 编制数 = {expected}，填写的是 {actual}")
+def control_rate(ctx: Context) -> Iterator[Candidate]:
+    """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown.
+
+    Fails: 编制数 37, 实际在职人数 36, 控制率 100%.
+    Passes: 编制数 143, 实际在职人数 136, 控制率 "95.10%" (136/143 = 95.104%).
+    """
+    form = _basic(ctx)
+    if form is None:
+        return
+    expected = ratio(form.staff_actual, form.staff_authorized)
+    rate = numbers(form.control_rate)
+    if expected is None or rate is None:
+        return
+    yield Candidate("B01", form.control_rate.ref, "控制率", Op.EQ, actual=rate[0], expected=expected,
+                    tol=shown_tolerance(form.control_rate.number, floor=ctx.profile.rate_tolerance),
+                    quantity=Quantity.RATE,
+                    related=tuple(cells((form.staff_actual, form.staff_authorized))))
+
+
+@rule("B02", "staff.over_quota", Severity.WARNING, Scope.BASIC,
+      title="实际在职人数超过编制数（超编）",
+      template="实际在职人数 {actual} 超过编制数 {expected}（超编）")
+def over_quota(ctx: Context) -> Iterator[Candidate]:
+    """实际在职人数 > 编制数 (超编).
+
+    Fails: 编制数 36, 实际在职人数 38.
+    Passes: 编制数 37, 实际在职人数 36.
+    """
+    form = _basic(ctx)
+    if form is None:
+        return
+    values = numbers(form.staff_actual, form.staff_authorized)
+    if values is None:
+        return
+    yield Candidate("B02", form.staff_actual.ref, "实际在职人数", Op.LE, actual=values[0], expected=values[1],
+                    quantity=Quantity.COUNT, related=tuple(cells((form.staff_authorized,))))
+
+
+@rule("B03", "three_public.sum", Severity.ERROR, Scope.BASIC,
+      title="三公经费不等于三项之和",
+      template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}")
+def three_public_sum(ctx: Context) -> Iterator[Candidate]:
+    """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column.
+
+    Fails: 三公经费 5.00 with parts 2.00 + 0 + 2.00.
+    Passes: 三公经费 4.00 with parts 2.00 + 0 + 2.00 (a blank part counts as 0).
+    """
+    yield from _sum_rule("B03", ctx, LineRole.THREE_PUBLIC, (LineRole.CAR, LineRole.ABROAD, LineRole.RECEPTION))
+
+
+@rule("B04", "car.sum", Severity.ERROR, Scope.BASIC,
+      title="公务用车购置和维护经费不等于公车购置与运行维护之和",
+      template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}")
+def car_sum(ctx: Context) -> Iterator[Candidate]:
+    """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column.
+
+    Fails: 公务用车购置和维护经费 3.00 with 公车购置 0 and 公车运行维护 2.00.
+    Passes: 2.00 with 0 and 2.00.
+    """
+    yield from _sum_rule("B04", ctx, LineRole.CAR, (LineRole.CAR_PART,))
+
+
+@rule("B05", "projects.sum", Severity.ERROR, Scope.BASIC,
+      title="项目支出不等于所列项目之和",
+      template="{label} 应为所列 {count} 个项目之和 {expected}，填写的是 {actual}")
+def projects_sum(ctx: Context) -> Iterator[Candidate]:
+    """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed).
+
+    Fails: the seed's 2022年决算数 项目支出 324.12 while its projects sum to 200.16.
+    Passes: 2023年决算数 238.43 = 65.86 + 85.74 + 19.99 + 4.37 + 0.56 + 58.67 + 3.24.
+    """
+    yield from _sum_rule("B05", ctx, LineRole.PROJECTS, (LineRole.PROJECT,))
+
+
+@rule("B06", "public.parts", Severity.ERROR, Scope.BASIC,
+      title="公用经费小于其中各项之和",
+      template="{label} {actual} 小于其中各项（{parts}）之和 {expected}")
+def public_parts(ctx: Context) -> Iterator[Candidate]:
+    """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it).
+
+    Fails: 公用经费 5.00 with 办公经费 6.52.
+    Passes: 公用经费 101.47 with 6.52 + 1.55 + 1.17.
+    """
+    yield from _sum_rule("B06", ctx, LineRole.PUBLIC, (LineRole.PUBLIC_PART,), op=Op.GE)
+
+
+@rule("B07", "three_public.over_budget", Severity.WARNING, Scope.BASIC,
+      title="三公经费决算超预算",
+      template="三公经费本年决算数 {actual} 超过本年预算数 {expected}")
+def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
+    """三公经费 本年决算 > 本年预算.
+
+    Fails: 预算 2.00, 决算 2.50.
+    Passes: 预算 2.00, 决算 1.80.
+    """
+    yield from _over_budget("B07", ctx, LineRole.THREE_PUBLIC)
+
+
+def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candidate]:
+    form = _basic(ctx)
+    line = form.line(role) if form else None
+    if line is None:
+        return
+    values = numbers(line.amount("final"), line.amount("budget"))
+    if values is None:
+        return
+    yield Candidate(rule_id, line.amount("final").ref, f"{line.label} / 本年决算数", Op.LE, actual=values[0],
+                    expected=values[1], tol=ctx.profile.amount_tolerance,
+                    related=tuple(cells((line.amount("budget"),))))
+
+
+@rule("B08", "budget.deviation", Severity.WARNING, Scope.BASIC,
+      title="决算与预算偏差过大或无预算支出",
+      template="{label} 本年决算数 {actual} 与预算数 {expected} 偏差 {deviation}，超过 {threshold}",
+      variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}")})
+def budget_deviation(ctx: Context) -> Iterator[Candidate]:
+    """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget.
+
+    Fails (threshold 20%): 项目支出 预算 125, 决算 238.43 (+90.7%); 党建经费 预算 0, 决算 4.37.
+    Passes: 财政管理专项 预算 55, 决算 65.86 (+19.7%).
+    """
+    form = _basic(ctx)
+    if form is None:
+        return
+    threshold = ctx.profile.budget_deviation
+    for line in form.lines:
+        if line.role in (LineRole.PROCUREMENT, LineRole.ADJUSTMENT, LineRole.OTHER):
+            continue  # B09 covers procurement; an adjustment has no budget of its own
+        budget, final = line.amount("budget"), line.amount("final")
+        values = numbers(final, budget)
+        if values is None or (values[0] == 0 and values[1] == 0):
+            continue
+        spent, planned = values
+        no_budget = abs(planned) < ctx.profile.amount_tolerance
+        deviation = (spent - planned) / planned if not no_budget else 0.0
+        yield Candidate(
+            "B08", final.ref, line.label, Op.EQ, actual=spent, expected=planned,
+            tol=max(ctx.profile.amount_tolerance, threshold * abs(planned)),
+            variant="no_budget" if no_budget else "",
+            params={"deviation": f"{deviation:+.1%}", "threshold": f"{threshold:.0%}"},
+            related=tuple(cells((budget,))),
+        )
+
+
+@rule("B09", "procurement.over_budget", Severity.WARNING, Scope.BASIC,
+      title="政府采购金额决算超预算",
+      template="政府采购金额本年决算数 {actual} 超过本年预算数 {expected}")
+def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
+    """政府采购金额 决算 > 预算.
+
+    Fails: 预算 190.17, 决算 213.33.
+    Passes: 预算 190.17, 决算 180.00.
+    """
+    yield from _over_budget("B09", ctx, LineRole.PROCUREMENT)
+
+
+@rule("B10", "buildings.control_rate", Severity.ERROR, Scope.BASIC,
+      title="楼堂馆所规模/投资概算控制率与比值不符，或超过100%",
+      template="{label} 应为 {expected}，填写的是 {actual}",
+      variants={"over": (Severity.WARNING, "{label} {actual} 超过 100%")})
+def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
+    """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning).
+
+    Fails: 批复 1000㎡, 实际 1100㎡, 规模控制率 100% (should be 110%, and 110% > 100% is a warning).
+    Passes: 0 / 0 / 0 (a zero denominator is not applicable).
+    """
+    form = _basic(ctx)
+    if form is None:
+        return
+    for rate_name, actual_name, approved_name, label in (
+        ("scale_rate", "actual_scale", "approved_scale", "规模控制率"),
+        ("investment_rate", "actual_investment", "budget_investment", "投资概算控制率"),
+    ):
+        fields = form.buildings
+        if rate_name not in fields or actual_name not in fields or approved_name not in fields:
+            continue
+        rate_entry = fields[rate_name]
+        expected = ratio(fields[actual_name], fields[approved_name])
+        rate = numbers(rate_entry)
+        if expected is None:
+            continue
+        tol = shown_tolerance(rate_entry.number, floor=ctx.profile.rate_tolerance)
+        related = tuple(cells((fields[actual_name], fields[approved_name])))
+        if rate is not None:
+            yield Candidate("B10", rate_entry.ref, label, Op.EQ, actual=rate[0], expected=expected, tol=tol,
+                            quantity=Quantity.RATE, related=related)
+        yield Candidate("B10", rate_entry.ref, label, Op.LE, actual=expected, expected=1.0, tol=tol,
+                        quantity=Quantity.RATE, variant="over", related=related)
+
+
+def _amounts(form: BasicData) -> Iterator[tuple[Entry, str]]:
+    for line in form.lines:
+        for column in BASIC_COLUMNS:
+            yield line.amount(column), f"{line.label} / {COLUMN_LABELS[column]}"
+    yield form.staff_authorized, "编制数"
+    yield form.staff_actual, "实际在职人数"
+    for name, entry in form.buildings.items():
+        yield entry, name
+
+
+@rule("B11", "amount.negative", Severity.ERROR, Scope.BASIC,
+      title="金额或人数为负数",
+      template="{label} 为负数 {actual}")
+def negative_amount(ctx: Context) -> Iterator[Candidate]:
+    """A negative amount, count or area.
+
+    Fails: 公务接待 2023年决算数 -0.50.
+    Passes: 0.
+    """
+    form = _basic(ctx)
+    if form is None:
+        return
+    for entry, label in _amounts(form):
+        values = numbers(entry)
+        if values is not None:
+            yield Candidate("B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0)

@@ -1,0 +1,175 @@
+"""The rule catalogue: stable IDs, severities, Chinese message templates.
+
+Each rule is a function that yields `Candidate`s -- one assertion about one
+cell -- and is registered with `@rule`. Its docstring is its documentation:
+the first line says what it checks, then one failing and one passing
+example. The engine (`rules.engine`) validates all candidates of a workbook
+with one pandera schema and renders the failures through the templates here.
+Nothing in this package opens files or prints.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from perf_eval.forms import BasicData, Entry, SelfEval
+from perf_eval.model import CellRef, Severity
+from perf_eval.profiles import Profile
+
+
+class Op(str, Enum):
+    """How `actual` must relate to `expected` (checked by the pandera schema)."""
+
+    EQ = "eq"  # |actual - expected| <= tol
+    LE = "le"  # actual <= expected + tol
+    GE = "ge"  # actual >= expected - tol
+    WITHIN = "within"  # -tol <= actual <= expected + tol
+    FLAG = "flag"  # the precomputed `ok` must be true
+
+
+class Quantity(str, Enum):
+    """How to show a number in a message."""
+
+    AMOUNT = "amount"  # 万元, two decimals
+    RATE = "rate"  # fraction shown as a percentage
+    SCORE = "score"
+    COUNT = "count"
+    TEXT = "text"
+
+
+class Scope(str, Enum):
+    BASIC = "basic"  # one 基础数据表
+    SELF_EVAL = "self_eval"  # one 自评表 (overall or project)
+    FORM = "form"  # any one form
+    PAIR = "pair"  # a 基础数据表 with the 自评表 of the same unit and year
+    WORKBOOK = "workbook"  # produced by the checker itself (F01)
+
+
+@dataclass(frozen=True)
+class Context:
+    profile: Profile
+    basic: BasicData | None = None
+    self_eval: SelfEval | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One assertion about one cell; it becomes a finding when the schema rejects it."""
+
+    rule: str
+    ref: CellRef | None
+    label: str
+    op: Op
+    actual: float | None = None
+    expected: float | None = None
+    tol: float = 0.0
+    ok: bool | None = None
+    quantity: Quantity = Quantity.AMOUNT
+    variant: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    related: tuple[str, ...] = ()
+    actual_text: str | None = None
+    expected_text: str | None = None
+
+
+Builder = Callable[[Context], Iterable[Candidate]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    scopes: tuple[Scope, ...]
+    title: str
+    template: str
+    doc: str
+    build: Builder | None
+    # variant -> (severity or None for the rule's own, template)
+    variants: dict[str, tuple[Severity | None, str]] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.title
+
+    def message_for(self, variant: str) -> tuple[Severity, str]:
+        if variant and variant in self.variants:
+            severity, template = self.variants[variant]
+            return severity or self.severity, template
+        return self.severity, self.template
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str,
+    name: str,
+    severity: Severity,
+    scope: Scope | tuple[Scope, ...],
+    *,
+    title: str,
+    template: str,
+    variants: dict[str, tuple[Severity | None, str]] | None = None,
+) -> Callable[[Builder], Builder]:
+    """Register a candidate builder under a stable rule ID."""
+
+    def register(build: Builder) -> Builder:
+        if rule_id in REGISTRY:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        REGISTRY[rule_id] = Rule(
+            rule_id, name, severity, scope if isinstance(scope, tuple) else (scope,), title, template, inspect.getdoc(build) or "", build, variants or {}
+        )
+        return build
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, F first, then B, S, X (the order rules run and are listed in)."""
+    # Importing the rule modules registers them.
+    from perf_eval.rules import basic, cross, self_eval, structure  # noqa: F401
+
+    order = {"F": 0, "B": 1, "S": 2, "X": 3}
+    return sorted(REGISTRY.values(), key=lambda r: (order.get(r.id[0], 9), r.id))
+
+
+def get(rule_id: str) -> Rule | None:
+    return {r.id: r for r in all_rules()}.get(rule_id.upper())
+
+
+# Helpers the rule modules share -------------------------------------------
+
+
+def numbers(*entries: Entry) -> list[float] | None:
+    """The values when every entry holds a number, else None (F02/F03/F04 report why, once)."""
+    values = [e.value for e in entries if e.ok and e.value is not None]
+    return values if len(values) == len(entries) else None
+
+
+def part_sum(entries: Iterable[Entry]) -> float | None:
+    """Sum of parts: blank and "——" count as 0; invalid or uncached parts make the sum unknown."""
+    total = 0.0
+    for entry in entries:
+        if entry.ok:
+            total += entry.value or 0.0
+        elif entry.number.kind.value in ("invalid", "uncached"):
+            return None
+    return total
+
+
+def ratio(numerator: Entry, denominator: Entry) -> float | None:
+    """numerator / denominator; None when the denominator is zero, blank or "——" (not applicable)."""
+    values = numbers(numerator, denominator)
+    if values is None or math.isclose(values[1], 0.0, abs_tol=1e-12):
+        return None
+    return values[0] / values[1]
+
+
+def cells(entries: Iterable[Entry]) -> Iterator[str]:
+    return (e.cell for e in entries if e.ref)

@@ -1,0 +1,65 @@
+"""Cross-form rules (X): the 自评表 against the 基础数据表 of the same unit and year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from perf_eval.forms import LineRole
+from perf_eval.model import Severity
+from perf_eval.rules.catalogue import Candidate, Context, Op, Scope, cells, numbers, rule
+from perf_eval.values import parse_number
+
+
+@rule("X01", "cross.project_spending", Severity.ERROR, Scope.PAIR,
+      title="自评表项目支出与基础数据表本年决算项目支出不符",
+      template="自评表的项目支出 {actual} 与基础数据表本年决算数的项目支出 {expected} 不符（{related}）")
+def project_spending(ctx: Context) -> Iterator[Candidate]:
+    """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出.
+
+    Fails: 自评表 "项目支出：238.43" beside a 基础数据表 whose 2023年决算数 项目支出 is 200.00.
+    Passes: both 238.43.
+    """
+    basic, self_eval = ctx.basic, ctx.self_eval
+    if basic is None or self_eval is None:
+        return
+    part = self_eval.part("项目支出")
+    line = basic.line(LineRole.PROJECTS)
+    if part is None or line is None:
+        return
+    values = numbers(part, line.amount("final"))
+    if values is None:
+        return
+    related = tuple(cells((line.amount("final"),)))
+    yield Candidate("X01", part.ref, "项目支出", Op.EQ, actual=values[0], expected=values[1],
+                    tol=ctx.profile.amount_tolerance, related=related, params={"related": "、".join(related)})
+
+
+@rule("X02", "cross.project_budget", Severity.ERROR, Scope.PAIR,
+      title="成本指标年初预算项目支出金额与基础数据表本年预算项目支出不符",
+      template="成本指标“{label}”的指标值 {actual} 与基础数据表本年预算数的项目支出 {expected} 不符（{related}）")
+def project_budget(ctx: Context) -> Iterator[Candidate]:
+    """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出.
+
+    Fails: 指标值 "125万元" beside a 基础数据表 whose 2023年预算数 项目支出 is 130.
+    Passes: both 125.
+    """
+    basic, self_eval = ctx.basic, ctx.self_eval
+    if basic is None or self_eval is None:
+        return
+    line = basic.line(LineRole.PROJECTS)
+    if line is None:
+        return
+    budget = numbers(line.amount("budget"))
+    if budget is None:
+        return
+    related = tuple(cells((line.amount("budget"),)))
+    for indicator in self_eval.indicators:
+        if "预算项目支出" not in indicator.label:
+            continue
+        for entry in (indicator.target, indicator.actual):
+            value = parse_number(entry.text)
+            if value.ok and value.value is not None:
+                yield Candidate("X02", entry.ref, indicator.label, Op.EQ, actual=value.value, expected=budget[0],
+                                tol=ctx.profile.amount_tolerance, related=related,
+                                params={"related": "、".join(related)})
+                break

@@ -1,0 +1,250 @@
+"""Form-structure rules (F): what must be readable before any arithmetic is checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, FUNDS_COLUMNS, BasicData, Entry, LineRole, SelfEval
+from perf_eval.model import Severity
+from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Scope, rule
+from perf_eval.values import Kind, find_year, normalize
+
+_TOTAL_ROLES = (LineRole.THREE_PUBLIC, LineRole.CAR, LineRole.PROJECTS, LineRole.PUBLIC)
+_FOOTER = ("填表人", "填报日期", "联系电话", "单位负责人")
+
+
+def _flag(rule_id: str, entry: Entry, label: str, *, variant: str = "", **params: object) -> Candidate:
+    return Candidate(rule_id, entry.ref, label, Op.FLAG, ok=False, quantity=Quantity.TEXT, variant=variant,
+                     params={"label": label, **params}, actual_text=entry.text or None)
+
+
+@rule(
+    "F01", "form.not_found", Severity.ERROR, Scope.WORKBOOK,
+    title="工作簿中未找到可识别的表单",
+    template="未找到可识别的表单（查找了：{looked_for}）",
+)
+def no_form(ctx: Context) -> Iterator[Candidate]:
+    """No known form found in the workbook; the message says what was looked for.
+
+    Fails: a workbook whose only sheet is a staff list.
+    Passes: a sheet titled "2023年度部门（单位）整体支出绩效自评表".
+    The checker emits this finding itself; there is nothing to check per form.
+    """
+    return iter(())
+
+
+def _basic_numbers(form: BasicData) -> Iterator[tuple[Entry, str]]:
+    yield form.staff_authorized, "编制数"
+    yield form.staff_actual, "实际在职人数"
+    yield form.control_rate, "控制率"
+    for line in form.lines:
+        for column in BASIC_COLUMNS:
+            yield line.amount(column), f"{line.label} / {COLUMN_LABELS[column]}"
+    for name, entry in form.buildings.items():
+        yield entry, name
+
+
+def _self_eval_numbers(form: SelfEval) -> Iterator[tuple[Entry, str]]:
+    funds = form.funds
+    for column, entry in funds.total.items():
+        yield entry, f"年度资金总额 / {COLUMN_LABELS[column]}"
+    yield funds.max_score, "执行率分值"
+    yield funds.rate, "执行率"
+    yield funds.score, "执行率得分"
+    for group in funds.groups:
+        for part in group.parts:
+            for column, entry in part.amounts.items():
+                yield entry, f"{group.name} / {part.label}" + (f" / {COLUMN_LABELS[column]}" if column else "")
+    for indicator in form.indicators:
+        yield indicator.max_score, f"{indicator.label} / 分值"
+        yield indicator.score, f"{indicator.label} / 得分"
+    yield form.total_max, "总分 / 分值"
+    yield form.total_score, "总分 / 得分"
+
+
+def _numbers(ctx: Context) -> Iterator[tuple[Entry, str]]:
+    if ctx.basic is not None:
+        yield from _basic_numbers(ctx.basic)
+    if ctx.self_eval is not None:
+        yield from _self_eval_numbers(ctx.self_eval)
+
+
+def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
+    """Blocks a form must have; a missing one is reported once at the form's first cell."""
+    if ctx.basic is not None:
+        form = ctx.basic
+        anchor = Entry(form.column_headers["final"].ref if form.column_headers else None)
+        if not form.column_headers:
+            yield "经费控制情况表头（上年决算数、本年预算数、本年决算数）", anchor
+        if form.staff_authorized.ref is None:
+            yield "财政供养人员情况（编制数、实际在职人数、控制率）", anchor
+    if ctx.self_eval is not None:
+        form = ctx.self_eval
+        if not form.funds.total:
+            yield "年度资金总额（年初预算数、全年预算数、全年执行数）", Entry(form.funds.total_label_ref)
+        if not form.indicators:
+            yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", Entry(form.funds.total_label_ref)
+        if form.total_score.ref is None:
+            yield "总分行", Entry(form.funds.total_label_ref)
+
+
+@rule(
+    "F02", "field.blank", Severity.ERROR, Scope.FORM,
+    title="必填项为空",
+    template="{label} 为空，必须填写",
+    variants={
+        "footer": (Severity.WARNING, "{label} 未填写"),
+        "section": (None, "未找到{label}"),
+        "all_scores": (None, "所有指标的得分均为空，无法复核"),
+        "group": (None, "{label} 各项均未填写，无法核对资金来源/构成"),
+    },
+)
+def blank_field(ctx: Context) -> Iterator[Candidate]:
+    """A required field is blank: totals, staffing, scores (error); 填表人/填报日期/联系电话/单位负责人 (warning).
+
+    Fails: 项目支出 2023年决算数 left blank while its projects hold 238.43.
+    Passes: a blank 出国经费 part (counts as 0); "——" in 2022年决算数 of 政府采购金额 (not applicable).
+    """
+    for section, entry in _missing_sections(ctx):
+        yield _flag("F02", entry, section, variant="section")
+    if ctx.basic is not None:
+        form = ctx.basic
+        for entry, label in ((form.staff_authorized, "编制数"), (form.staff_actual, "实际在职人数"),
+                             (form.control_rate, "控制率")):
+            if entry.ref and entry.blank:
+                yield _flag("F02", entry, label)
+        for line in form.lines_of(*_TOTAL_ROLES):
+            for column in BASIC_COLUMNS:
+                entry = line.amount(column)
+                if entry.ref and entry.blank:
+                    yield _flag("F02", entry, f"{line.label} / {COLUMN_LABELS[column]}")
+    if ctx.self_eval is not None:
+        form = ctx.self_eval
+        funds = form.funds
+        for column in FUNDS_COLUMNS:
+            entry = funds.total.get(column)
+            if entry is not None and entry.ref and entry.blank:
+                yield _flag("F02", entry, f"年度资金总额 / {COLUMN_LABELS[column]}")
+        for entry, label in ((funds.max_score, "执行率分值"), (funds.rate, "执行率"), (funds.score, "执行率得分"),
+                             (form.total_max, "总分 / 分值"), (form.total_score, "总分 / 得分")):
+            if entry.ref and entry.blank:
+                yield _flag("F02", entry, label)
+        for group in funds.groups:
+            entries = [e for part in group.parts for e in part.amounts.values()]
+            if entries and all(e.number.kind in (Kind.BLANK, Kind.NOT_APPLICABLE) for e in entries):
+                yield _flag("F02", Entry(group.ref), group.name, variant="group")
+        scores = [i.score for i in form.indicators]
+        if scores and all(s.blank for s in scores):
+            yield _flag("F02", scores[0], "得分", variant="all_scores")
+        else:
+            for indicator in form.indicators:
+                for entry, column in ((indicator.max_score, "分值"), (indicator.score, "得分")):
+                    if entry.ref and entry.blank:
+                        yield _flag("F02", entry, f"{indicator.label} / {column}")
+        if form.unit_ref is not None and not form.info.unit:
+            yield _flag("F02", Entry(form.unit_ref), "单位名称")
+    for form in (ctx.basic, ctx.self_eval):
+        if form is None:
+            continue
+        for label in _FOOTER:
+            entry = form.footer.get(label)
+            if entry is not None and not normalize(entry.text):
+                yield _flag("F02", entry, label, variant="footer")
+
+
+@rule(
+    "F03", "field.not_a_number", Severity.ERROR, Scope.FORM,
+    title="数值栏填写了非数值内容",
+    template="{label} 应为数值，填写的是“{text}”",
+)
+def not_a_number(ctx: Context) -> Iterator[Candidate]:
+    """A number field holds text that is not a number ("约50", "7.50.").
+
+    Fails: 公用经费 2023年预算数 "约72".
+    Passes: "1,234.56", " 0 ", "１２３", "125万元", "95.10%", "——".
+    """
+    for entry, label in _numbers(ctx):
+        if entry.number.kind is Kind.INVALID:
+            yield _flag("F03", entry, label, text=entry.text)
+
+
+@rule(
+    "F04", "field.uncached_formula", Severity.ERROR, Scope.FORM,
+    title="公式没有计算结果，无法核验",
+    template="{label} 是公式但没有保存计算结果，无法核验；请在 Excel/WPS 中打开并保存后再提交",
+)
+def uncached_formula(ctx: Context) -> Iterator[Candidate]:
+    """A formula cell without a cached value: it cannot be verified, and is not read as blank.
+
+    Fails: 三公经费 written as =B6+B9+B10 by a program that never calculated it.
+    Passes: the same formula saved by Excel or WPS (the value is cached).
+    """
+    for entry, label in _numbers(ctx):
+        if entry.number.kind is Kind.UNCACHED:
+            yield _flag("F04", entry, label)
+
+
+def _year_candidates(ctx: Context) -> Iterator[Candidate]:
+    for form in (ctx.basic, ctx.self_eval):
+        if form is None or form.info.year is None:
+            continue
+        for year, ref in form.year_refs:
+            if year != form.info.year:
+                yield Candidate("F05", ref, "年度", Op.FLAG, ok=False, quantity=Quantity.TEXT, variant="year",
+                                params={"label": "年度", "other": form.info.year},
+                                expected_text=str(form.info.year), actual_text=str(year))
+    if ctx.basic is not None and ctx.basic.column_headers:
+        prior = ctx.basic.column_headers["prior_final"]
+        final = ctx.basic.column_headers["final"]
+
+        prior_year, final_year = find_year(prior.text), find_year(final.text)
+        if prior_year and final_year and prior_year != final_year - 1:
+            yield Candidate("F05", prior.ref, "上年决算数表头", Op.FLAG, ok=False, quantity=Quantity.TEXT,
+                            variant="year", params={"label": "上年决算数表头", "other": final_year - 1},
+                            expected_text=str(final_year - 1), actual_text=str(prior_year))
+
+
+@rule(
+    "F05", "form.identity_mismatch", Severity.ERROR, (Scope.FORM, Scope.PAIR),
+    title="表间或表头的单位名称、年度不一致",
+    template="单位名称“{actual}”与{other_form}的“{expected}”不一致",
+    variants={"year": (None, "{label}为 {actual} 年，与本表年度 {other} 年不一致"),
+              "cross_year": (None, "年度 {actual} 与{other_form}的 {expected} 年不一致")},
+)
+def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
+    """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers.
+
+    Fails: 基础数据表 titled 2023 with a column headed "2022年决算数" as 本年决算数; 自评表 of 芦淞区财政局
+    beside a 基础数据表 filled in for 芦淞区审计局.
+    Passes: title 2023, headers 2022年决算数 / 2023年预算数 / 2023年决算数.
+    """
+    basic, self_eval = ctx.basic, ctx.self_eval
+    if basic is None or self_eval is None:
+        yield from _year_candidates(ctx)
+        return
+    if basic.info.unit and self_eval.info.unit and normalize(basic.info.unit) != normalize(self_eval.info.unit):
+        yield Candidate("F05", self_eval.unit_ref, "单位名称", Op.FLAG, ok=False, quantity=Quantity.TEXT,
+                        params={"other_form": "基础数据表"}, related=(str(basic.unit_ref),) if basic.unit_ref else (),
+                        expected_text=basic.info.unit, actual_text=self_eval.info.unit)
+    if basic.info.year and self_eval.info.year and basic.info.year != self_eval.info.year:
+        ref = self_eval.year_refs[0][1] if self_eval.year_refs else self_eval.unit_ref
+        yield Candidate("F05", ref, "年度", Op.FLAG, ok=False, quantity=Quantity.TEXT, variant="cross_year",
+                        params={"other_form": "基础数据表"},
+                        expected_text=str(basic.info.year), actual_text=str(self_eval.info.year))
+
+
+@rule(
+    "F06", "form.placeholder_rows", Severity.WARNING, Scope.SELF_EVAL,
+    title="模板占位行未删除",
+    template="模板占位行“{text}”未删除（没有指标值和分值）",
+)
+def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
+    """Template placeholder rows left in ("指标1", "指标2", "……" with no values).
+
+    Fails: a 三级指标 row "指标1" with blank 指标值, 分值 and 得分.
+    Passes: every indicator row names a real indicator.
+    """
+    if ctx.self_eval is None:
+        return
+    for entry in ctx.self_eval.placeholders:
+        yield _flag("F06", entry, entry.text or "……", text=entry.text or "……")

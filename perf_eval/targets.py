@@ -1,0 +1,71 @@
+"""Whether an indicator met its target, and what it scores (domain.md §3 targets, §5 scoring)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perf_eval.forms import Indicator
+from perf_eval.values import Comparator, parse_number, qualitative_met
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """`met` is None when the words do not tell; `achieved` is actual/target for a quantitative target."""
+
+    quantitative: bool
+    met: bool | None
+    actual: float | None = None
+    achieved: float | None = None
+    comparator: Comparator | None = None
+
+
+def _is_cost(indicator: Indicator) -> bool:
+    return "成本" in indicator.level1 or "成本" in indicator.level2
+
+
+def effective_comparator(indicator: Indicator) -> Comparator:
+    """A bare number ("8个") means "at least" for outputs and "at most" for costs."""
+    target = indicator.parsed_target
+    if target.comparator is not None:
+        return target.comparator
+    return Comparator.LE if _is_cost(indicator) else Comparator.GE
+
+
+def assess(indicator: Indicator) -> Assessment:
+    target = indicator.parsed_target
+    if target.quantitative and target.value is not None:
+        actual = parse_number(indicator.actual.text)
+        if not actual.ok or actual.value is None:
+            return Assessment(True, None)
+        comparator = effective_comparator(indicator)
+        value, goal = actual.value, target.value
+        met = {
+            Comparator.GE: value >= goal,
+            Comparator.GT: value > goal,
+            Comparator.LE: value <= goal,
+            Comparator.LT: value < goal,
+            Comparator.EQ: abs(value - goal) <= 1e-9 * max(1.0, abs(goal)),
+        }[comparator]
+        achieved: float | None = None
+        if comparator in (Comparator.GE, Comparator.GT, Comparator.EQ) and goal > 0:
+            achieved = value / goal
+        elif comparator in (Comparator.LE, Comparator.LT) and value > 0:
+            achieved = goal / value
+        return Assessment(True, met, value, achieved, comparator)
+    if not target.text or not indicator.actual.text:
+        return Assessment(False, None)
+    return Assessment(False, qualitative_met(target.text, indicator.actual.text))
+
+
+def recomputed_score(indicator: Indicator, assessment: Assessment, max_score: float, reported: float) -> float:
+    """§5: met -> full; a missed quantitative target -> proportional, capped at 分值.
+
+    A qualitative indicator keeps the reported score (within [0, 分值]): whether
+    "基本及时到位" deserves full marks is the evaluator's judgement, which S07
+    (a reason must be given) and S10 (met but deducted) bring to the reviewer.
+    """
+    if assessment.quantitative and assessment.met is True:
+        return max_score
+    if assessment.quantitative and assessment.met is False and assessment.achieved is not None:
+        return min(max_score, max_score * max(assessment.achieved, 0.0))
+    return min(max(reported, 0.0), max_score)
