@@ -124,8 +124,9 @@ def check_workbooks(
         if not workbook.forms:
             rule = get("F01")
             assert rule is not None
-            findings = [Finding("F01", rule.severity, None, None, "工作簿",
-                                rule.template.format(looked_for=LOOKED_FOR))]
+            findings = [
+                Finding("F01", rule.severity, None, None, "工作簿", rule.template.format(looked_for=LOOKED_FOR))
+            ]
         evals = [f for f in workbook.forms if isinstance(f, SelfEval)]
         file_score: Score | None = score(evals[0], _profile_for(evals[0], profile)) if evals else None
         serious = any(f.severity in (Severity.ERROR, Severity.WARNING) for f in findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,7 @@ app = typer.Typer(
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     rich = "rich"
     json = "json"
 
@@ -62,9 +62,13 @@ def _input_problem(path: Path) -> str | None:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False)
+    ],
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")] = OutputFormat.rich,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")
+    ] = OutputFormat.rich,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="批注副本的输出文件夹（默认与原文件同目录）")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="有警告也以退出码 1 结束")] = False,
     no_annotate: Annotated[bool, typer.Option("--no-annotate", help="不生成批注副本")] = False,
@@ -148,7 +152,7 @@ def rules(
     console.print(Text(f"{found.id}  {found.title}", style="bold"))
     console.print(Text(f"级别：{found.severity.label_zh}（{found.severity.value}）    名称：{found.name}"))
     console.print(Text(f"提示信息：{found.template}"))
-    for variant, (severity, template) in found.variants.items():
+    for _variant, (severity, template) in found.variants.items():
         level = (severity or found.severity).label_zh
         console.print(Text(f"  另一情形（{level}）：{template}"))
     examples = [line.strip() for line in found.doc.splitlines()[1:] if line.strip()]

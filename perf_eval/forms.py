@@ -7,8 +7,9 @@ Glossary (domain.md §2): `prior_final` 上年决算数, `budget` 本年预算�
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from perf_eval.model import CellRef, FormInfo
 from perf_eval.values import BLANK, Kind, Number, Target
@@ -55,7 +56,17 @@ COLUMN_LABELS = {
 }
 
 
-class LineRole(str, Enum):
+BUILDING_LABELS = {
+    "approved_scale": "批复规模",
+    "actual_scale": "实际规模",
+    "scale_rate": "规模控制率",
+    "budget_investment": "预算投资",
+    "actual_investment": "实际投资",
+    "investment_rate": "投资概算控制率",
+}
+
+
+class LineRole(StrEnum):
     THREE_PUBLIC = "three_public"  # 三公经费
     CAR = "car"  # 1、公务用车购置和维护经费
     CAR_PART = "car_part"  # 其中：公车购置 / 公车运行维护
@@ -95,6 +106,22 @@ class BasicData:
     footer: dict[str, Entry] = field(default_factory=dict)
     unit_ref: CellRef | None = None
     year_refs: tuple[tuple[int, CellRef], ...] = ()
+
+    def column_label(self, column: str) -> str:
+        """The column's own header ("2022年决算数"), or its generic name."""
+        header = self.column_headers.get(column)
+        return header.text if header is not None and header.text else COLUMN_LABELS[column]
+
+    def number_fields(self) -> Iterator[tuple[Entry, str]]:
+        """Every number field of the form with its label."""
+        yield self.staff_authorized, "编制数"
+        yield self.staff_actual, "实际在职人数"
+        yield self.control_rate, "控制率"
+        for line in self.lines:
+            for column in BASIC_COLUMNS:
+                yield line.amount(column), f"{line.label} / {self.column_label(column)}"
+        for name, entry in self.buildings.items():
+            yield entry, BUILDING_LABELS[name]
 
     def lines_of(self, *roles: LineRole) -> list[Line]:
         return [line for line in self.lines if line.role in roles]
@@ -146,7 +173,9 @@ class Indicator:
 
     @property
     def label(self) -> str:
-        return self.level3.text or self.level2 or self.level1
+        """The 三级指标 name, shortened when a cell holds several numbered sub-indicators."""
+        text = self.level3.text or self.level2 or self.level1
+        return text if len(text) <= 24 else text[:22] + "…"
 
 
 @dataclass(frozen=True)
@@ -172,6 +201,25 @@ class SelfEval:
     year_refs: tuple[tuple[int, CellRef], ...] = ()
     # 三级指标 cells of template rows left in ("指标1", "……") with no values (F06).
     placeholders: tuple[Entry, ...] = ()
+
+    def number_fields(self) -> Iterator[tuple[Entry, str]]:
+        """Every number field of the form with its label."""
+        funds = self.funds
+        for column, entry in funds.total.items():
+            yield entry, f"年度资金总额 / {COLUMN_LABELS[column]}"
+        yield funds.max_score, "执行率分值"
+        yield funds.rate, "执行率"
+        yield funds.score, "执行率得分"
+        for group in funds.groups:
+            for part in group.parts:
+                for column, entry in part.amounts.items():
+                    suffix = f" / {COLUMN_LABELS[column]}" if column != SINGLE else ""
+                    yield entry, f"{group.name} / {part.label}{suffix}"
+        for indicator in self.indicators:
+            yield indicator.max_score, f"{indicator.label} / 分值"
+            yield indicator.score, f"{indicator.label} / 得分"
+        yield self.total_max, "总分 / 分值"
+        yield self.total_score, "总分 / 得分"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

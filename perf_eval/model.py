@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Chinese audit convention: error = 强制性, warning = 提示性."""
 
     ERROR = "error"
@@ -24,7 +24,7 @@ class Severity(str, Enum):
         return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
 
 
-class FormKind(str, Enum):
+class FormKind(StrEnum):
     BASIC_DATA = "basic_data"
     DEPT_SELF_EVAL = "dept_self_eval"
     PROJECT_SELF_EVAL = "project_self_eval"
@@ -38,7 +38,7 @@ class FormKind(str, Enum):
         }[self.value]
 
 
-class FileStatus(str, Enum):
+class FileStatus(StrEnum):
     CLEAN = "clean"
     DEVIATIONS = "deviations"
     UNREADABLE = "unreadable"

@@ -12,11 +12,11 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # U+3000 and friends are removed by NFKC + str.split(); zero-width ones are not.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
-NOT_APPLICABLE = frozenset({"——", "—", "-", "--", "/", "无", "－", "―", "——", "N/A", "NA", "不适用"})
+NOT_APPLICABLE = frozenset({"——", "—", "-", "--", "/", "无", "－", "―", "N/A", "NA", "不适用"})
 _NUMBERING = re.compile(
     r"^(?:其中[:：]?|[（(]?[0-9一二三四五六七八九十]+[)）、.．]|[0-9]+[、.．](?![0-9])|[一二三四五六七八九十]+、)+"
 )
@@ -26,9 +26,24 @@ _GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
 # Units that may follow an amount or a count: "125万元", "54人", "8个".
 _UNIT_TAIL = re.compile(r"^(?P<num>[+-]?[0-9.,]+)(?P<unit>[^0-9.,%]{1,8})$")
 _COMPARATORS = {
-    "≥": "ge", ">=": "ge", "≧": "ge", "⩾": "ge", "不低于": "ge", "不少于": "ge", ">": "gt",
-    "≤": "le", "<=": "le", "≦": "le", "⩽": "le", "不高于": "le", "不超过": "le", "<": "lt",
-    "=": "eq", "﹦": "eq", "＝": "eq", "==": "eq",
+    "≥": "ge",
+    ">=": "ge",
+    "≧": "ge",
+    "⩾": "ge",
+    "不低于": "ge",
+    "不少于": "ge",
+    ">": "gt",
+    "≤": "le",
+    "<=": "le",
+    "≦": "le",
+    "⩽": "le",
+    "不高于": "le",
+    "不超过": "le",
+    "<": "lt",
+    "=": "eq",
+    "﹦": "eq",
+    "＝": "eq",
+    "==": "eq",
 }
 _COMPARATOR_RE = re.compile("^(" + "|".join(sorted(map(re.escape, _COMPARATORS), key=len, reverse=True)) + ")")
 _WEIGHT = re.compile(r"[(（]([0-9]+(?:\.[0-9]+)?)分[)）]")
@@ -39,8 +54,9 @@ def normalize(text: object) -> str:
     """NFKC, and every kind of whitespace (also U+3000 and newlines inside labels) removed."""
     if text is None:
         return ""
-    value = unicodedata.normalize("NFKC", str(text)).translate(_INVISIBLE)
-    return "".join(value.split())
+    value = "".join(unicodedata.normalize("NFKC", str(text)).translate(_INVISIBLE).split())
+    # Removing a space can bring a combining mark next to a letter ("R ̧"): compose again.
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
 def label_key(text: object) -> str:
@@ -50,7 +66,7 @@ def label_key(text: object) -> str:
     return key.rstrip(":：")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     NUMBER = "number"
     BLANK = "blank"
     NOT_APPLICABLE = "not_applicable"
@@ -151,7 +167,7 @@ def shown_tolerance(number: Number, *, floor: float) -> float:
     return max(floor, 0.5 * 10 ** (-number.decimals)) if number.ok else floor
 
 
-class Comparator(str, Enum):
+class Comparator(StrEnum):
     GE = "ge"
     GT = "gt"
     LE = "le"
@@ -178,7 +194,7 @@ class Target:
 
 
 def parse_target(raw: object) -> Target:
-    """"≥54人" / "≦90万元" / "﹦100%" / "8个" / "是否及时、准确" / "公众满意度80%"."""
+    """ "≥54人" / "≦90万元" / "﹦100%" / "8个" / "是否及时、准确" / "公众满意度80%"."""
     text = normalize(raw)
     if not text or text in NOT_APPLICABLE:
         return Target(text)
@@ -196,7 +212,7 @@ def parse_target(raw: object) -> Target:
 
 
 def split_items(text: str) -> list[str]:
-    """"1.提高；2.优化" -> ["提高", "优化"]: numbered sub-indicators in one cell."""
+    """ "1.提高；2.优化" -> ["提高", "优化"]: numbered sub-indicators in one cell."""
     parts = re.split(r"[;；]|(?<=[。.])(?=[0-9]+[.、．])|(?=(?<![0-9])[0-9]+[.、．](?![0-9]))", text)
     items = [_NUMBERING.sub("", p).strip("。.;；,，") for p in parts]
     return [item for item in items if item]
@@ -241,7 +257,7 @@ def qualitative_met(target: str, actual: str) -> bool | None:
 
 
 def parse_weight(text: object) -> tuple[str, float | None]:
-    """"产出指标\\n(40分)" -> ("产出指标", 40.0); "数量指标" -> ("数量指标", None)."""
+    """ "产出指标\\n(40分)" -> ("产出指标", 40.0); "数量指标" -> ("数量指标", None)."""
     key = normalize(text)
     match = _WEIGHT.search(key)
     name = _WEIGHT.sub("", key)

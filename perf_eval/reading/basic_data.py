@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from perf_eval.forms import MISSING, BasicData, Entry, Line, LineRole
+from perf_eval.forms import BUILDING_LABELS, MISSING, BasicData, Entry, Line, LineRole
 from perf_eval.model import CellRef, FormInfo, FormKind
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
 from perf_eval.values import find_year, label_key, parse_rate
 
 _UNIT_LABELS = ("填报单位", "单位名称", "部门(单位)名称", "部门名称", "预算单位")
-_BUILDING_FIELDS = {
-    "approved_scale": "批复规模",
-    "actual_scale": "实际规模",
-    "scale_rate": "规模控制率",
-    "budget_investment": "预算投资",
-    "actual_investment": "实际投资",
-    "investment_rate": "投资概算控制率",
-}
 _RATE_FIELDS = ("scale_rate", "investment_rate")
 
 
@@ -133,7 +125,7 @@ def _buildings(region: Region) -> dict[str, Entry]:
     value_row = region.below(row, col)
     fields: dict[str, Entry] = {}
     for c, key in region.row_cells(row):
-        for name, label in _BUILDING_FIELDS.items():
+        for name, label in BUILDING_LABELS.items():
             if key.startswith(label) and name not in fields:
                 parse = parse_rate if name in _RATE_FIELDS else None
                 fields[name] = region.entry(value_row, c, parse) if parse else region.entry(value_row, c)
@@ -163,7 +155,10 @@ def read_basic_data(region: Region) -> BasicData:
     unit_entry = inline_or_right(region, *unit_cell) if unit_cell else None
     year = title_year or next((y for y, _ in year_refs), None)
     info = FormInfo(
-        FormKind.BASIC_DATA, region.grid.name, unit_entry.text if unit_entry and unit_entry.text else None, year,
+        FormKind.BASIC_DATA,
+        region.grid.name,
+        unit_entry.text if unit_entry and unit_entry.text else None,
+        year,
         region.title,
     )
     return BasicData(

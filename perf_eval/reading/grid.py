@@ -77,7 +77,7 @@ class Grid:
 
     def iter_text(self) -> Iterator[tuple[int, int, str]]:
         """Every non-empty cell as (row, col, normalized text), row by row."""
-        for (row, col) in sorted(self.cells):
+        for row, col in sorted(self.cells):
             text = normalize(self.cells[(row, col)])
             if text:
                 yield row, col, text

@@ -17,7 +17,9 @@ TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表",),
 }
 # What F01 says was looked for.
-LOOKED_FOR = "标题含“基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”，或表头含“编制数/三公经费”或“一级指标/三级指标”"
+LOOKED_FOR = (
+    "标题含“基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”，或表头含“编制数/三公经费”或“一级指标/三级指标”"
+)
 # A title is short; a sentence that mentions a form ("附件：1.…基础数据表；2.…") is not one.
 _TITLE_MAX = 60
 
@@ -140,9 +142,7 @@ def read_footer(region: Region) -> dict[str, Entry]:
             ref = region.grid.ref(row, col)
             if not value and len(pieces) == 3:
                 neighbour = region.right_of(row, col)
-                if neighbour is not None and not any(
-                    lab in region.grid.text(*neighbour) for lab in _FOOTER_LABELS
-                ):
+                if neighbour is not None and not any(lab in region.grid.text(*neighbour) for lab in _FOOTER_LABELS):
                     footer[label] = Entry(region.grid.ref(*neighbour), region.grid.text(*neighbour))
                     continue
             footer[label] = Entry(ref, value)

@@ -126,11 +126,19 @@ def _funds(region: Region, stop_row: int) -> Funds:
     )
 
 
-def _grid_columns(region: Region, row: int) -> dict[str, int]:
-    """Columns of the indicator grid from its header row (and a sub-header row below, if split)."""
+def _header_rows(region: Region, row: int) -> tuple[int, ...]:
+    """The grid's header row, plus the sub-header row of a split 年度指标值 (指标性质 | 指标值 | 度量单位)."""
+    below = [key for _, key in region.row_cells(row + 1)]
+    if any(key.startswith("指标性质") for key in below):
+        return row, row + 1
+    return (row,)
+
+
+def _grid_columns(region: Region, rows: tuple[int, ...]) -> dict[str, int]:
+    """Columns of the indicator grid from its header row(s)."""
     columns: dict[str, int] = {}
     score_cols: list[int] = []
-    for r in (row, row + 1):
+    for r in rows:
         for col, key in region.row_cells(r):
             names = {
                 "level1": key.startswith("一级指标"),
@@ -145,10 +153,8 @@ def _grid_columns(region: Region, row: int) -> dict[str, int]:
             for name, hit in names.items():
                 if hit and name not in columns:
                     columns[name] = col
-            if key.startswith(("年度指标值", "指标值")) and "target" not in columns:
-                columns["target"] = col
-            elif key.startswith("指标值") and "nature" in columns:
-                # Split layout: "年度指标值" spans 指标性质 | 指标值 | 度量单位.
+            if key.startswith("指标值") or (key.startswith("年度指标值") and "target" not in columns):
+                # In a split layout the sub-header "指标值" wins over the spanning "年度指标值".
                 columns["target"] = col
             if key.startswith(("得分", "自评得分")) and col not in score_cols:
                 score_cols.append(col)
@@ -174,14 +180,12 @@ def _target(region: Region, row: int, columns: dict[str, int]) -> tuple[Entry, s
 
 
 def _indicators(
-    region: Region, header_row: int, columns: dict[str, int], total_row: int
+    region: Region, header_rows: tuple[int, ...], columns: dict[str, int], total_row: int
 ) -> tuple[tuple[Indicator, ...], tuple[Category, ...], tuple[Entry, ...]]:
     indicators: list[Indicator] = []
     categories: dict[CellRef, Category] = {}
     placeholders: list[Entry] = []
-    header_end = max(region.grid.merge_end(header_row, c)[0] for c in columns.values())
-    if "nature" in columns:
-        header_end = max(header_end, region.grid.merge_end(header_row + 1, columns["nature"])[0])
+    header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
     for row in range(header_end + 1, total_row):
         if "level1" in columns and region.grid.text(row, columns["level1"]):
@@ -208,8 +212,9 @@ def _indicators(
                 placeholders.append(level3 if level3.text else target)
                 continue
         indicators.append(
-            Indicator(level1, level1_ref, level2, level3, target, parse_target(target_text), actual, max_score,
-                      score, reason)
+            Indicator(
+                level1, level1_ref, level2, level3, target, parse_target(target_text), actual, max_score, score, reason
+            )
         )
     return tuple(indicators), tuple(categories.values()), tuple(placeholders)
 
@@ -231,8 +236,11 @@ def _unit(region: Region, kind: FormKind) -> Entry | None:
 def read_self_eval(region: Region) -> SelfEval:
     year_refs: list[tuple[int, CellRef]] = []
     for row, col, text in region.cells():
-        if ("年度" in text and len(text) <= 60 and (row == region.title_row or "自评表" in text
-                                                     or text.startswith(("(", "（")))):
+        if (
+            "年度" in text
+            and len(text) <= 60
+            and (row == region.title_row or "自评表" in text or text.startswith(("(", "（")))
+        ):
             year = find_year(text)
             if year:
                 year_refs.append((year, region.grid.ref(row, col)))
@@ -241,13 +249,16 @@ def read_self_eval(region: Region) -> SelfEval:
     header = region.find(lambda k: k.startswith("三级指标"))
     total = region.find(lambda k: k == "总分" or k.startswith("总分(") or k == "合计分值")
     total_row = total[0] if total else region.last + 1
-    columns = _grid_columns(region, header[0]) if header else {}
+    header_rows = _header_rows(region, header[0]) if header else ()
+    columns = _grid_columns(region, header_rows) if header else {}
     stop_row = header[0] if header else total_row
     goal = region.find(lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")))
     if goal is not None:
         stop_row = min(stop_row, goal[0])
     funds = _funds(region, stop_row)
-    indicators, categories, placeholders = _indicators(region, header[0], columns, total_row) if header else ((), (), ())
+    indicators, categories, placeholders = (
+        _indicators(region, header_rows, columns, total_row) if header else ((), (), ())
+    )
     total_max = total_score = MISSING
     if total is not None:
         row = total[0]
@@ -268,8 +279,11 @@ def read_self_eval(region: Region) -> SelfEval:
     grade = inline_or_right(region, *grade_cell) if grade_cell else MISSING
     unit = _unit(region, region.kind)
     info = FormInfo(
-        region.kind, region.grid.name, unit.text if unit and unit.text else None,
-        year_refs[0][0] if year_refs else None, region.title,
+        region.kind,
+        region.grid.name,
+        unit.text if unit and unit.text else None,
+        year_refs[0][0] if year_refs else None,
+        region.title,
     )
     return SelfEval(
         info=info,

@@ -12,8 +12,11 @@ from rich.text import Text
 from perf_eval.model import FileResult, FileStatus, Finding, Report, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-_STATUS = {FileStatus.CLEAN: ("通过", "green"), FileStatus.DEVIATIONS: ("有问题", "red"),
-           FileStatus.UNREADABLE: ("无法读取", "magenta")}
+_STATUS = {
+    FileStatus.CLEAN: ("通过", "green"),
+    FileStatus.DEVIATIONS: ("有问题", "red"),
+    FileStatus.UNREADABLE: ("无法读取", "magenta"),
+}
 
 
 def _value(value: float | str | None) -> str:
@@ -31,8 +34,12 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     for finding in findings:
         where = f"{finding.sheet}!{finding.cell}" if finding.cell else "（工作簿）"
         table.add_row(
-            Text(where), Text(finding.rule), Text(finding.severity.label_zh, style=_STYLE[finding.severity]),
-            Text(finding.message), Text(_value(finding.expected)), Text(_value(finding.actual)),
+            Text(where),
+            Text(finding.rule),
+            Text(finding.severity.label_zh, style=_STYLE[finding.severity]),
+            Text(finding.message),
+            Text(_value(finding.expected)),
+            Text(_value(finding.actual)),
         )
     return table
 
@@ -89,10 +96,13 @@ def render_report(console: Console, report: Report) -> None:
         render_file(console, result)
     if len(report.files) > 1:
         summary = report.summary()
-        console.print(Text(
-            f"共 {summary['files']} 个文件：通过 {summary['clean']}，有错误 {summary['with_errors']}，"
-            f"无法读取 {summary['unreadable']}；错误 {summary['errors']} 项，警告 {summary['warnings']} 项",
-            style="bold"))
+        console.print(
+            Text(
+                f"共 {summary['files']} 个文件：通过 {summary['clean']}，有错误 {summary['with_errors']}，"
+                f"无法读取 {summary['unreadable']}；错误 {summary['errors']} 项，警告 {summary['warnings']} 项",
+                style="bold",
+            )
+        )
 
 
 def rules_table(rows: Iterable[tuple[str, str, str, str]]) -> Table:

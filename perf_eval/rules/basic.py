@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, BasicData, Entry, Line, LineRole
+from perf_eval.forms import BASIC_COLUMNS, BasicData, Line, LineRole
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     Candidate,
@@ -45,8 +45,13 @@ def _sum_rule(
         if values is None or expected is None:
             continue
         yield Candidate(
-            rule_id, entry.ref, f"{total.label} / {COLUMN_LABELS[column]}", op,
-            actual=values[0], expected=round(expected, 6), tol=ctx.profile.amount_tolerance,
+            rule_id,
+            entry.ref,
+            f"{total.label} / {form.column_label(column)}",
+            op,
+            actual=values[0],
+            expected=round(expected, 6),
+            tol=ctx.profile.amount_tolerance,
             params={"parts": "、".join(p.label for p in parts) or "（未列出）", "count": len(parts)},
             related=tuple(cells(p.amount(column) for p in parts)),
         )
@@ -66,9 +71,14 @@ def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> l
     return parts
 
 
-@rule("B01", "staff.control_rate", Severity.ERROR, Scope.BASIC,
-      title="控制率与实际在职人数/编制数不符",
-      template="控制率应为 实际在职人数 / 编制数 = {expected}，填写的是 {actual}")
+@rule(
+    "B01",
+    "staff.control_rate",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="控制率与实际在职人数/编制数不符",
+    template="控制率应为 实际在职人数 / 编制数 = {expected}，填写的是 {actual}",
+)
 def control_rate(ctx: Context) -> Iterator[Candidate]:
     """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown.
 
@@ -82,15 +92,27 @@ def control_rate(ctx: Context) -> Iterator[Candidate]:
     rate = numbers(form.control_rate)
     if expected is None or rate is None:
         return
-    yield Candidate("B01", form.control_rate.ref, "控制率", Op.EQ, actual=rate[0], expected=expected,
-                    tol=shown_tolerance(form.control_rate.number, floor=ctx.profile.rate_tolerance),
-                    quantity=Quantity.RATE,
-                    related=tuple(cells((form.staff_actual, form.staff_authorized))))
+    yield Candidate(
+        "B01",
+        form.control_rate.ref,
+        "控制率",
+        Op.EQ,
+        actual=rate[0],
+        expected=expected,
+        tol=shown_tolerance(form.control_rate.number, floor=ctx.profile.rate_tolerance),
+        quantity=Quantity.RATE,
+        related=tuple(cells((form.staff_actual, form.staff_authorized))),
+    )
 
 
-@rule("B02", "staff.over_quota", Severity.WARNING, Scope.BASIC,
-      title="实际在职人数超过编制数（超编）",
-      template="实际在职人数 {actual} 超过编制数 {expected}（超编）")
+@rule(
+    "B02",
+    "staff.over_quota",
+    Severity.WARNING,
+    Scope.BASIC,
+    title="实际在职人数超过编制数（超编）",
+    template="实际在职人数 {actual} 超过编制数 {expected}（超编）",
+)
 def over_quota(ctx: Context) -> Iterator[Candidate]:
     """实际在职人数 > 编制数 (超编).
 
@@ -103,13 +125,26 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
     values = numbers(form.staff_actual, form.staff_authorized)
     if values is None:
         return
-    yield Candidate("B02", form.staff_actual.ref, "实际在职人数", Op.LE, actual=values[0], expected=values[1],
-                    quantity=Quantity.COUNT, related=tuple(cells((form.staff_authorized,))))
+    yield Candidate(
+        "B02",
+        form.staff_actual.ref,
+        "实际在职人数",
+        Op.LE,
+        actual=values[0],
+        expected=values[1],
+        quantity=Quantity.COUNT,
+        related=tuple(cells((form.staff_authorized,))),
+    )
 
 
-@rule("B03", "three_public.sum", Severity.ERROR, Scope.BASIC,
-      title="三公经费不等于三项之和",
-      template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}")
+@rule(
+    "B03",
+    "three_public.sum",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="三公经费不等于三项之和",
+    template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}",
+)
 def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column.
 
@@ -119,9 +154,14 @@ def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     yield from _sum_rule("B03", ctx, LineRole.THREE_PUBLIC, (LineRole.CAR, LineRole.ABROAD, LineRole.RECEPTION))
 
 
-@rule("B04", "car.sum", Severity.ERROR, Scope.BASIC,
-      title="公务用车购置和维护经费不等于公车购置与运行维护之和",
-      template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}")
+@rule(
+    "B04",
+    "car.sum",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="公务用车购置和维护经费不等于公车购置与运行维护之和",
+    template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}",
+)
 def car_sum(ctx: Context) -> Iterator[Candidate]:
     """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column.
 
@@ -131,9 +171,14 @@ def car_sum(ctx: Context) -> Iterator[Candidate]:
     yield from _sum_rule("B04", ctx, LineRole.CAR, (LineRole.CAR_PART,))
 
 
-@rule("B05", "projects.sum", Severity.ERROR, Scope.BASIC,
-      title="项目支出不等于所列项目之和",
-      template="{label} 应为所列 {count} 个项目之和 {expected}，填写的是 {actual}")
+@rule(
+    "B05",
+    "projects.sum",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="项目支出不等于所列项目之和",
+    template="{label} 应为所列 {count} 个项目之和 {expected}，填写的是 {actual}",
+)
 def projects_sum(ctx: Context) -> Iterator[Candidate]:
     """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed).
 
@@ -143,9 +188,14 @@ def projects_sum(ctx: Context) -> Iterator[Candidate]:
     yield from _sum_rule("B05", ctx, LineRole.PROJECTS, (LineRole.PROJECT,))
 
 
-@rule("B06", "public.parts", Severity.ERROR, Scope.BASIC,
-      title="公用经费小于其中各项之和",
-      template="{label} {actual} 小于其中各项（{parts}）之和 {expected}")
+@rule(
+    "B06",
+    "public.parts",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="公用经费小于其中各项之和",
+    template="{label} {actual} 小于其中各项（{parts}）之和 {expected}",
+)
 def public_parts(ctx: Context) -> Iterator[Candidate]:
     """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it).
 
@@ -155,9 +205,14 @@ def public_parts(ctx: Context) -> Iterator[Candidate]:
     yield from _sum_rule("B06", ctx, LineRole.PUBLIC, (LineRole.PUBLIC_PART,), op=Op.GE)
 
 
-@rule("B07", "three_public.over_budget", Severity.WARNING, Scope.BASIC,
-      title="三公经费决算超预算",
-      template="三公经费本年决算数 {actual} 超过本年预算数 {expected}")
+@rule(
+    "B07",
+    "three_public.over_budget",
+    Severity.WARNING,
+    Scope.BASIC,
+    title="三公经费决算超预算",
+    template="三公经费本年决算数 {actual} 超过本年预算数 {expected}",
+)
 def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
     """三公经费 本年决算 > 本年预算.
 
@@ -175,15 +230,27 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     values = numbers(line.amount("final"), line.amount("budget"))
     if values is None:
         return
-    yield Candidate(rule_id, line.amount("final").ref, f"{line.label} / 本年决算数", Op.LE, actual=values[0],
-                    expected=values[1], tol=ctx.profile.amount_tolerance,
-                    related=tuple(cells((line.amount("budget"),))))
+    yield Candidate(
+        rule_id,
+        line.amount("final").ref,
+        f"{line.label} / 本年决算数",
+        Op.LE,
+        actual=values[0],
+        expected=values[1],
+        tol=ctx.profile.amount_tolerance,
+        related=tuple(cells((line.amount("budget"),))),
+    )
 
 
-@rule("B08", "budget.deviation", Severity.WARNING, Scope.BASIC,
-      title="决算与预算偏差过大或无预算支出",
-      template="{label} 本年决算数 {actual} 与预算数 {expected} 偏差 {deviation}，超过 {threshold}",
-      variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}")})
+@rule(
+    "B08",
+    "budget.deviation",
+    Severity.WARNING,
+    Scope.BASIC,
+    title="决算与预算偏差过大或无预算支出",
+    template="{label} 本年决算数 {actual} 与预算数 {expected} 偏差 {deviation}，超过 {threshold}",
+    variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}")},
+)
 def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget.
 
@@ -205,7 +272,12 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
         no_budget = abs(planned) < ctx.profile.amount_tolerance
         deviation = (spent - planned) / planned if not no_budget else 0.0
         yield Candidate(
-            "B08", final.ref, line.label, Op.EQ, actual=spent, expected=planned,
+            "B08",
+            final.ref,
+            line.label,
+            Op.EQ,
+            actual=spent,
+            expected=planned,
             tol=max(ctx.profile.amount_tolerance, threshold * abs(planned)),
             variant="no_budget" if no_budget else "",
             params={"deviation": f"{deviation:+.1%}", "threshold": f"{threshold:.0%}"},
@@ -213,9 +285,14 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
         )
 
 
-@rule("B09", "procurement.over_budget", Severity.WARNING, Scope.BASIC,
-      title="政府采购金额决算超预算",
-      template="政府采购金额本年决算数 {actual} 超过本年预算数 {expected}")
+@rule(
+    "B09",
+    "procurement.over_budget",
+    Severity.WARNING,
+    Scope.BASIC,
+    title="政府采购金额决算超预算",
+    template="政府采购金额本年决算数 {actual} 超过本年预算数 {expected}",
+)
 def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     """政府采购金额 决算 > 预算.
 
@@ -225,10 +302,15 @@ def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     yield from _over_budget("B09", ctx, LineRole.PROCUREMENT)
 
 
-@rule("B10", "buildings.control_rate", Severity.ERROR, Scope.BASIC,
-      title="楼堂馆所规模/投资概算控制率与比值不符，或超过100%",
-      template="{label} 应为 {expected}，填写的是 {actual}",
-      variants={"over": (Severity.WARNING, "{label} {actual} 超过 100%")})
+@rule(
+    "B10",
+    "buildings.control_rate",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="楼堂馆所规模/投资概算控制率与比值不符，或超过100%",
+    template="{label} 应为 {expected}，填写的是 {actual}",
+    variants={"over": (Severity.WARNING, "{label} {actual} 超过 100%")},
+)
 def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning).
 
@@ -253,25 +335,34 @@ def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
         tol = shown_tolerance(rate_entry.number, floor=ctx.profile.rate_tolerance)
         related = tuple(cells((fields[actual_name], fields[approved_name])))
         if rate is not None:
-            yield Candidate("B10", rate_entry.ref, label, Op.EQ, actual=rate[0], expected=expected, tol=tol,
-                            quantity=Quantity.RATE, related=related)
-        yield Candidate("B10", rate_entry.ref, label, Op.LE, actual=expected, expected=1.0, tol=tol,
-                        quantity=Quantity.RATE, variant="over", related=related)
+            yield Candidate(
+                "B10",
+                rate_entry.ref,
+                label,
+                Op.EQ,
+                actual=rate[0],
+                expected=expected,
+                tol=tol,
+                quantity=Quantity.RATE,
+                related=related,
+            )
+        yield Candidate(
+            "B10",
+            rate_entry.ref,
+            label,
+            Op.LE,
+            actual=expected,
+            expected=1.0,
+            tol=tol,
+            quantity=Quantity.RATE,
+            variant="over",
+            related=related,
+        )
 
 
-def _amounts(form: BasicData) -> Iterator[tuple[Entry, str]]:
-    for line in form.lines:
-        for column in BASIC_COLUMNS:
-            yield line.amount(column), f"{line.label} / {COLUMN_LABELS[column]}"
-    yield form.staff_authorized, "编制数"
-    yield form.staff_actual, "实际在职人数"
-    for name, entry in form.buildings.items():
-        yield entry, name
-
-
-@rule("B11", "amount.negative", Severity.ERROR, Scope.BASIC,
-      title="金额或人数为负数",
-      template="{label} 为负数 {actual}")
+@rule(
+    "B11", "amount.negative", Severity.ERROR, Scope.BASIC, title="金额或人数为负数", template="{label} 为负数 {actual}"
+)
 def negative_amount(ctx: Context) -> Iterator[Candidate]:
     """A negative amount, count or area.
 
@@ -281,7 +372,9 @@ def negative_amount(ctx: Context) -> Iterator[Candidate]:
     form = _basic(ctx)
     if form is None:
         return
-    for entry, label in _amounts(form):
+    for entry, label in form.number_fields():
+        if entry is form.control_rate:
+            continue
         values = numbers(entry)
         if values is not None:
             yield Candidate("B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0)

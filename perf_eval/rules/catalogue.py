@@ -14,7 +14,7 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from perf_eval.forms import BasicData, Entry, SelfEval
@@ -22,7 +22,7 @@ from perf_eval.model import CellRef, Severity
 from perf_eval.profiles import Profile
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """How `actual` must relate to `expected` (checked by the pandera schema)."""
 
     EQ = "eq"  # |actual - expected| <= tol
@@ -32,7 +32,7 @@ class Op(str, Enum):
     FLAG = "flag"  # the precomputed `ok` must be true
 
 
-class Quantity(str, Enum):
+class Quantity(StrEnum):
     """How to show a number in a message."""
 
     AMOUNT = "amount"  # 万元, two decimals
@@ -42,7 +42,7 @@ class Quantity(str, Enum):
     TEXT = "text"
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     BASIC = "basic"  # one 基础数据表
     SELF_EVAL = "self_eval"  # one 自评表 (overall or project)
     FORM = "form"  # any one form
@@ -123,7 +123,15 @@ def rule(
         if rule_id in REGISTRY:
             raise ValueError(f"duplicate rule id {rule_id}")
         REGISTRY[rule_id] = Rule(
-            rule_id, name, severity, scope if isinstance(scope, tuple) else (scope,), title, template, inspect.getdoc(build) or "", build, variants or {}
+            rule_id,
+            name,
+            severity,
+            scope if isinstance(scope, tuple) else (scope,),
+            title,
+            template,
+            inspect.getdoc(build) or "",
+            build,
+            variants or {},
         )
         return build
 

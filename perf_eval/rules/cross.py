@@ -10,9 +10,14 @@ from perf_eval.rules.catalogue import Candidate, Context, Op, Scope, cells, numb
 from perf_eval.values import parse_number
 
 
-@rule("X01", "cross.project_spending", Severity.ERROR, Scope.PAIR,
-      title="自评表项目支出与基础数据表本年决算项目支出不符",
-      template="自评表的项目支出 {actual} 与基础数据表本年决算数的项目支出 {expected} 不符（{related}）")
+@rule(
+    "X01",
+    "cross.project_spending",
+    Severity.ERROR,
+    Scope.PAIR,
+    title="自评表项目支出与基础数据表本年决算项目支出不符",
+    template="自评表的项目支出 {actual} 与基础数据表本年决算数的项目支出 {expected} 不符（{related}）",
+)
 def project_spending(ctx: Context) -> Iterator[Candidate]:
     """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出.
 
@@ -30,13 +35,27 @@ def project_spending(ctx: Context) -> Iterator[Candidate]:
     if values is None:
         return
     related = tuple(cells((line.amount("final"),)))
-    yield Candidate("X01", part.ref, "项目支出", Op.EQ, actual=values[0], expected=values[1],
-                    tol=ctx.profile.amount_tolerance, related=related, params={"related": "、".join(related)})
+    yield Candidate(
+        "X01",
+        part.ref,
+        "项目支出",
+        Op.EQ,
+        actual=values[0],
+        expected=values[1],
+        tol=ctx.profile.amount_tolerance,
+        related=related,
+        params={"related": "、".join(related)},
+    )
 
 
-@rule("X02", "cross.project_budget", Severity.ERROR, Scope.PAIR,
-      title="成本指标年初预算项目支出金额与基础数据表本年预算项目支出不符",
-      template="成本指标“{label}”的指标值 {actual} 与基础数据表本年预算数的项目支出 {expected} 不符（{related}）")
+@rule(
+    "X02",
+    "cross.project_budget",
+    Severity.ERROR,
+    Scope.PAIR,
+    title="成本指标年初预算项目支出金额与基础数据表本年预算项目支出不符",
+    template="成本指标“{label}”的指标值 {actual} 与基础数据表本年预算数的项目支出 {expected} 不符（{related}）",
+)
 def project_budget(ctx: Context) -> Iterator[Candidate]:
     """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出.
 
@@ -56,10 +75,20 @@ def project_budget(ctx: Context) -> Iterator[Candidate]:
     for indicator in self_eval.indicators:
         if "预算项目支出" not in indicator.label:
             continue
-        for entry in (indicator.target, indicator.actual):
-            value = parse_number(entry.text)
-            if value.ok and value.value is not None:
-                yield Candidate("X02", entry.ref, indicator.label, Op.EQ, actual=value.value, expected=budget[0],
-                                tol=ctx.profile.amount_tolerance, related=related,
-                                params={"related": "、".join(related)})
-                break
+        # The 年度指标值 is the year-start budget; a filer who left it as text may still give the actual.
+        actual = parse_number(indicator.actual.text)
+        target = indicator.parsed_target.value
+        entry, value = (indicator.target, target) if target is not None else (indicator.actual, actual.value)
+        if value is None:
+            continue
+        yield Candidate(
+            "X02",
+            entry.ref,
+            indicator.label,
+            Op.EQ,
+            actual=value,
+            expected=budget[0],
+            tol=ctx.profile.amount_tolerance,
+            related=related,
+            params={"related": "、".join(related)},
+        )

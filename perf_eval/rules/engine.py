@@ -39,7 +39,7 @@ def _op_check(op: Op) -> pa.Check:
             passed = frame["ok"].astype(bool)
         return other | passed
 
-    return pa.Check(holds, name=op.value, error=f"assertion '{op.value}' does not hold")
+    return pa.Check(holds, name=op.value)
 
 
 @cache
@@ -88,7 +88,7 @@ def failing(candidates: Sequence[Candidate], rule_ids: tuple[str, ...]) -> list[
         rows = cases[cases["check"].isin(op_checks)]["index"].dropna().astype(int).unique()
         structural = cases[~cases["check"].isin(op_checks)]
         if not structural.empty:
-            raise RuntimeError(f"assertion frame does not match its schema: {structural.to_dict('records')}")
+            raise RuntimeError(f"assertion frame does not match its schema: {structural.to_dict('records')}") from None
         return sorted(int(i) for i in rows)
     return []
 
@@ -116,8 +116,9 @@ def _display(value: float | None, quantity: Quantity) -> float | None:
 def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
     severity, template = rule.message_for(candidate.variant)
     severity = profile.severity.get(rule.id, severity) if not candidate.variant else severity
-    expected = candidate.expected_text if candidate.expected_text is not None else fmt(
-        candidate.expected, candidate.quantity)
+    expected = (
+        candidate.expected_text if candidate.expected_text is not None else fmt(candidate.expected, candidate.quantity)
+    )
     actual = candidate.actual_text if candidate.actual_text is not None else fmt(candidate.actual, candidate.quantity)
     values: dict[str, Any] = {"label": candidate.label, "expected": expected, "actual": actual, "text": ""}
     values.update(candidate.params)

@@ -37,9 +37,14 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     return tol
 
 
-@rule("S01", "funds.execution_rate", Severity.ERROR, Scope.SELF_EVAL,
-      title="执行率不等于全年执行数/全年预算数",
-      template="执行率应为 全年执行数 / 全年预算数 = {expected}，填写的是 {actual}")
+@rule(
+    "S01",
+    "funds.execution_rate",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="执行率不等于全年执行数/全年预算数",
+    template="执行率应为 全年执行数 / 全年预算数 = {expected}，填写的是 {actual}",
+)
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown.
 
@@ -56,16 +61,29 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     rate = numbers(funds.rate)
     if expected is None or rate is None:
         return
-    yield Candidate("S01", funds.rate.ref, "执行率", Op.EQ, actual=rate[0], expected=expected,
-                    tol=shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance), quantity=Quantity.RATE,
-                    related=tuple(cells((funds.total["executed"], funds.total["annual_budget"]))))
+    yield Candidate(
+        "S01",
+        funds.rate.ref,
+        "执行率",
+        Op.EQ,
+        actual=rate[0],
+        expected=expected,
+        tol=shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance),
+        quantity=Quantity.RATE,
+        related=tuple(cells((funds.total["executed"], funds.total["annual_budget"]))),
+    )
 
 
-@rule("S02", "funds.execution_score", Severity.ERROR, Scope.SELF_EVAL,
-      title="执行率得分不等于分值×执行率",
-      template="执行率得分应为 分值 {max_score} × 执行率 {rate} = {expected}，填写的是 {actual}")
+@rule(
+    "S02",
+    "funds.execution_score",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="执行率得分不等于分值×执行率",
+    template="执行率得分应为 分值 {max_score} × 执行率 {rate} = {expected}，填写的是 {actual}",
+)
 def execution_score(ctx: Context) -> Iterator[Candidate]:
-    """执行率得分 ≠ 分值 × min(执行率, 1), using the stated 执行率 (S01 checks that one).
+    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
 
     Fails: 分值 10, 执行率 90%, 得分 10.
     Passes: 分值 10, 执行率 90%, 得分 9.
@@ -75,22 +93,36 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
         return
     funds = form.funds
     values = numbers(funds.max_score, funds.score)
-    rate = numbers(funds.rate)
-    if rate is None and "executed" in funds.total and "annual_budget" in funds.total:
+    # The true rate when the amounts give it (a wrong stated rate is S01's finding), else the stated one.
+    computed = None
+    if "executed" in funds.total and "annual_budget" in funds.total:
         computed = ratio(funds.total["executed"], funds.total["annual_budget"])
-        rate = [computed] if computed is not None else None
+    rate = [computed] if computed is not None else numbers(funds.rate)
     if values is None or rate is None:
         return
     expected = values[0] * min(rate[0], 1.0)
-    yield Candidate("S02", funds.score.ref, "执行率得分", Op.EQ, actual=values[1], expected=expected,
-                    tol=_score_tol(ctx, funds.score), quantity=Quantity.SCORE,
-                    params={"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"},
-                    related=tuple(cells((funds.max_score, funds.rate))))
+    yield Candidate(
+        "S02",
+        funds.score.ref,
+        "执行率得分",
+        Op.EQ,
+        actual=values[1],
+        expected=expected,
+        tol=_score_tol(ctx, funds.score),
+        quantity=Quantity.SCORE,
+        params={"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"},
+        related=tuple(cells((funds.max_score, funds.rate))),
+    )
 
 
-@rule("S03", "funds.parts", Severity.ERROR, Scope.SELF_EVAL,
-      title="资金构成之和不等于年度资金总额",
-      template="{label} 各项之和 {actual} 不等于年度资金总额 {expected}")
+@rule(
+    "S03",
+    "funds.parts",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="资金构成之和不等于年度资金总额",
+    template="{label} 各项之和 {actual} 不等于年度资金总额 {expected}",
+)
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
     """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
 
@@ -114,26 +146,45 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                 actual = part_sum(parts)
                 if values is None or actual is None:
                     continue
-                yield Candidate("S03", total.ref, f"{group.name} / {COLUMN_LABELS[column]}", Op.EQ,
-                                actual=round(actual, 6), expected=values[0], tol=tol,
-                                related=tuple(cells(parts)))
+                yield Candidate(
+                    "S03",
+                    total.ref,
+                    f"{group.name} / {COLUMN_LABELS[column]}",
+                    Op.EQ,
+                    actual=round(actual, 6),
+                    expected=values[0],
+                    tol=tol,
+                    related=tuple(cells(parts)),
+                )
             continue
         entries = [p.amounts[SINGLE] for p in group.parts if SINGLE in p.amounts]
         actual = part_sum(entries)
         if actual is None or not any(e.ok for e in entries):
             continue  # F02 reports an all-blank group once
-        totals = [v for c in ("executed", "annual_budget") if c in funds.total
-                  for v in (numbers(funds.total[c]) or [])]
+        totals = [v for c in ("executed", "annual_budget") if c in funds.total for v in (numbers(funds.total[c]) or [])]
         if not totals:
             continue
         expected = min(totals, key=lambda v: abs(v - actual))
-        yield Candidate("S03", group.ref, group.name, Op.EQ, actual=round(actual, 6), expected=expected, tol=tol,
-                        related=tuple(cells(entries)))
+        yield Candidate(
+            "S03",
+            group.ref,
+            group.name,
+            Op.EQ,
+            actual=round(actual, 6),
+            expected=expected,
+            tol=tol,
+            related=tuple(cells(entries)),
+        )
 
 
-@rule("S04", "weights.total", Severity.ERROR, Scope.SELF_EVAL,
-      title="各项分值之和不等于100",
-      template="各项分值（含执行率）之和为 {actual}，应为 {expected}")
+@rule(
+    "S04",
+    "weights.total",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="各项分值之和不等于100",
+    template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
+)
 def weights_total(ctx: Context) -> Iterator[Candidate]:
     """All 分值 (执行率 included) do not sum to 100.
 
@@ -148,14 +199,27 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
-    yield Candidate("S04", ref, "分值合计", Op.EQ, actual=round(total, 6), expected=ctx.profile.total,
-                    tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE)
+    yield Candidate(
+        "S04",
+        ref,
+        "分值合计",
+        Op.EQ,
+        actual=round(total, 6),
+        expected=ctx.profile.total,
+        tol=ctx.profile.score_tolerance,
+        quantity=Quantity.SCORE,
+    )
 
 
-@rule("S05", "weights.category", Severity.ERROR, Scope.SELF_EVAL,
-      title="一级指标标注的分值与其下各行分值之和不符",
-      template="{label} 标注 {expected} 分，其下各行分值之和为 {actual}",
-      variants={"profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同")})
+@rule(
+    "S05",
+    "weights.category",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="一级指标标注的分值与其下各行分值之和不符",
+    template="{label} 标注 {expected} 分，其下各行分值之和为 {actual}",
+    variants={"profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同")},
+)
 def category_weights(ctx: Context) -> Iterator[Candidate]:
     """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning).
 
@@ -171,20 +235,42 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
         if total is None:
             continue
         if category.declared is not None:
-            yield Candidate("S05", category.ref, category.name, Op.EQ, actual=round(total, 6),
-                            expected=category.declared, tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE,
-                            related=tuple(cells(rows)))
+            yield Candidate(
+                "S05",
+                category.ref,
+                category.name,
+                Op.EQ,
+                actual=round(total, 6),
+                expected=category.declared,
+                tol=ctx.profile.score_tolerance,
+                quantity=Quantity.SCORE,
+                related=tuple(cells(rows)),
+            )
         weight = next((w for name, w in ctx.profile.weights.items() if normalize(name) == category.name), None)
         if weight is not None:
             stated = category.declared if category.declared is not None else total
-            yield Candidate("S05", category.ref, category.name, Op.EQ, actual=stated, expected=weight,
-                            tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, variant="profile",
-                            params={"profile": ctx.profile.name})
+            yield Candidate(
+                "S05",
+                category.ref,
+                category.name,
+                Op.EQ,
+                actual=stated,
+                expected=weight,
+                tol=ctx.profile.score_tolerance,
+                quantity=Quantity.SCORE,
+                variant="profile",
+                params={"profile": ctx.profile.name},
+            )
 
 
-@rule("S06", "score.range", Severity.ERROR, Scope.SELF_EVAL,
-      title="得分超过分值或为负数",
-      template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间")
+@rule(
+    "S06",
+    "score.range",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="得分超过分值或为负数",
+    template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
+)
 def score_range(ctx: Context) -> Iterator[Candidate]:
     """得分 > 分值 or 得分 < 0 (执行率得分 included).
 
@@ -200,13 +286,26 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
         values = numbers(max_entry, score_entry)
         if values is None:
             continue
-        yield Candidate("S06", score_entry.ref, label, Op.WITHIN, actual=values[1], expected=values[0],
-                        tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE)
+        yield Candidate(
+            "S06",
+            score_entry.ref,
+            label,
+            Op.WITHIN,
+            actual=values[1],
+            expected=values[0],
+            tol=ctx.profile.score_tolerance,
+            quantity=Quantity.SCORE,
+        )
 
 
-@rule("S07", "score.deduction_reason", Severity.ERROR, Scope.SELF_EVAL,
-      title="扣分但未说明偏差原因",
-      template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施")
+@rule(
+    "S07",
+    "score.deduction_reason",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="扣分但未说明偏差原因",
+    template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施",
+)
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
     """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/").
 
@@ -221,11 +320,21 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
         if values is None:
             continue
         deducted = values[1] < values[0] - ctx.profile.score_tolerance
-        has_reason = normalize(indicator.reason.text) not in _EMPTY_REASONS
+        reason = indicator.reason
+        # A reason cell holding the number 0 is the template's "0", not a reason.
+        has_reason = normalize(reason.text) not in _EMPTY_REASONS and not (reason.ok and reason.value == 0)
         ref = indicator.reason.ref or indicator.score.ref
-        yield Candidate("S07", ref, indicator.label, Op.FLAG, ok=not deducted or has_reason,
-                        actual=values[1], expected=values[0], quantity=Quantity.SCORE,
-                        related=tuple(cells((indicator.score,))))
+        yield Candidate(
+            "S07",
+            ref,
+            indicator.label,
+            Op.FLAG,
+            ok=not deducted or has_reason,
+            actual=values[1],
+            expected=values[0],
+            quantity=Quantity.SCORE,
+            related=tuple(cells((indicator.score,))),
+        )
 
 
 def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]]]:
@@ -239,9 +348,14 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
         yield indicator, assess(indicator), values
 
 
-@rule("S09", "target.missed_full_marks", Severity.WARNING, Scope.SELF_EVAL,
-      title="未达到指标值却得满分",
-      template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}")
+@rule(
+    "S09",
+    "target.missed_full_marks",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="未达到指标值却得满分",
+    template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}",
+)
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     """Target missed but full marks.
 
@@ -251,15 +365,27 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         missed = assessment.met is False
         full = score >= max_score - ctx.profile.score_tolerance
-        yield Candidate("S09", indicator.score.ref, indicator.label, Op.FLAG,
-                        ok=not (missed and full), actual=score, expected=max_score, quantity=Quantity.SCORE,
-                        params={"target": indicator.target.text,
-                                "actual_value": indicator.actual.text})
+        yield Candidate(
+            "S09",
+            indicator.score.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=not (missed and full),
+            actual=score,
+            expected=max_score,
+            quantity=Quantity.SCORE,
+            params={"target": indicator.target.text, "actual_value": indicator.actual.text},
+        )
 
 
-@rule("S10", "target.met_deducted", Severity.WARNING, Scope.SELF_EVAL,
-      title="已达到指标值却扣分",
-      template="{label} 已达到指标值（{target}，实际 {actual_value}）却扣分（得分 {actual}，分值 {expected}）")
+@rule(
+    "S10",
+    "target.met_deducted",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="已达到指标值却扣分",
+    template="{label} 已达到指标值（{target}，实际 {actual_value}）却扣分（得分 {actual}，分值 {expected}）",
+)
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     """Target met but marks deducted.
 
@@ -269,15 +395,28 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         met = assessment.met is True
         deducted = score < max_score - ctx.profile.score_tolerance
-        yield Candidate("S10", indicator.score.ref, indicator.label, Op.FLAG,
-                        ok=not (met and deducted), actual=score, expected=max_score, quantity=Quantity.SCORE,
-                        params={"target": indicator.target.text,
-                                "actual_value": indicator.actual.text})
+        yield Candidate(
+            "S10",
+            indicator.score.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=not (met and deducted),
+            actual=score,
+            expected=max_score,
+            quantity=Quantity.SCORE,
+            params={"target": indicator.target.text, "actual_value": indicator.actual.text},
+        )
 
 
-@rule("S11", "actual.not_a_value", Severity.WARNING, Scope.SELF_EVAL,
-      title="实际完成值为空或不是实际值",
-      template="{label} 的实际完成值“{text}”为空或不是实际值（如把指标值“≥80%”照抄为实际值）")
+@rule(
+    "S11",
+    "actual.not_a_value",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="实际完成值为空或不是实际值",
+    template="{label} 的实际完成值“{text}”不是实际达到的值（指标值为 {target}）",
+    variants={"blank": (None, "{label} 的实际完成值为空")},
+)
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number).
 
@@ -292,14 +431,28 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
         ok = bool(text)
         if ok and indicator.parsed_target.quantitative:
             ok = parse_number(text).ok
-        yield Candidate("S11", indicator.actual.ref or indicator.level3.ref, indicator.label, Op.FLAG, ok=ok,
-                        quantity=Quantity.TEXT, params={"text": text}, actual_text=text or None,
-                        expected_text=indicator.target.text or None)
+        yield Candidate(
+            "S11",
+            indicator.actual.ref or indicator.level3.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=ok,
+            quantity=Quantity.TEXT,
+            variant="" if text else "blank",
+            params={"text": text, "target": indicator.target.text or "（空）"},
+            actual_text=text or None,
+            expected_text=indicator.target.text or None,
+        )
 
 
-@rule("S12", "target.not_measurable", Severity.WARNING, Scope.SELF_EVAL,
-      title="数量/成本指标没有可量化的指标值",
-      template="{label} 属于{kind}，但指标值“{text}”没有可量化的数值")
+@rule(
+    "S12",
+    "target.not_measurable",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="数量/成本指标没有可量化的指标值",
+    template="{label} 属于{kind}，但指标值“{text}”没有可量化的数值",
+)
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
     """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值").
 
@@ -310,18 +463,31 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     for indicator in form.indicators:
-        kind = next((k for k in ("数量指标", "成本指标") if k[:2] in indicator.level2 or k[:2] in indicator.level1),
-                    None)
+        kind = next(
+            (k for k in ("数量指标", "成本指标") if k[:2] in indicator.level2 or k[:2] in indicator.level1), None
+        )
         if kind is None:
             continue
-        yield Candidate("S12", indicator.target.ref or indicator.level3.ref, indicator.label, Op.FLAG,
-                        ok=indicator.parsed_target.quantitative, quantity=Quantity.TEXT,
-                        params={"kind": kind, "text": indicator.target.text}, actual_text=indicator.target.text or None)
+        yield Candidate(
+            "S12",
+            indicator.target.ref or indicator.level3.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=indicator.parsed_target.quantitative,
+            quantity=Quantity.TEXT,
+            params={"kind": kind, "text": indicator.target.text},
+            actual_text=indicator.target.text or None,
+        )
 
 
-@rule("S13", "target.too_low", Severity.WARNING, Scope.SELF_EVAL,
-      title="实际完成值远超指标值（指标值设置过于保守）",
-      template="{label} 实际完成 {actual_value}，达到指标值 {target} 的 {achieved}，指标值可能设置过于保守")
+@rule(
+    "S13",
+    "target.too_low",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="实际完成值远超指标值（指标值设置过于保守）",
+    template="{label} 实际完成 {actual_value}，达到指标值 {target} 的 {achieved}，指标值可能设置过于保守",
+)
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
     """Target far exceeded (actual ≥ the profile's factor, default 150%, of a "≥" target): it was set too low.
 
@@ -336,17 +502,32 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
         assessment = assess(indicator)
         if assessment.comparator not in (Comparator.GE, Comparator.GT) or assessment.achieved is None:
             continue
-        yield Candidate("S13", indicator.actual.ref, indicator.label, Op.FLAG,
-                        ok=assessment.achieved < factor - 1e-9, quantity=Quantity.TEXT,
-                        params={"target": indicator.target.text, "actual_value": indicator.actual.text,
-                                "achieved": f"{assessment.achieved:.0%}"},
-                        actual_text=indicator.actual.text, expected_text=indicator.target.text)
+        yield Candidate(
+            "S13",
+            indicator.actual.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=assessment.achieved < factor - 1e-9,
+            quantity=Quantity.TEXT,
+            params={
+                "target": indicator.target.text,
+                "actual_value": indicator.actual.text,
+                "achieved": f"{assessment.achieved:.0%}",
+            },
+            actual_text=indicator.actual.text,
+            expected_text=indicator.target.text,
+        )
 
 
-@rule("S08", "score.total", Severity.ERROR, Scope.SELF_EVAL,
-      title="总分与各项得分之和不符，或总分分值不是100",
-      template="总分得分应为各项得分之和 {expected}，填写的是 {actual}",
-      variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")})
+@rule(
+    "S08",
+    "score.total",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="总分与各项得分之和不符，或总分分值不是100",
+    template="总分得分应为各项得分之和 {expected}，填写的是 {actual}",
+    variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
+)
 def score_total(ctx: Context) -> Iterator[Candidate]:
     """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ 100.
 
@@ -358,20 +539,41 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
         return
     maximum = numbers(form.total_max)
     if maximum is not None:
-        yield Candidate("S08", form.total_max.ref, "总分 / 分值", Op.EQ, actual=maximum[0],
-                        expected=ctx.profile.total, tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE,
-                        variant="max")
+        yield Candidate(
+            "S08",
+            form.total_max.ref,
+            "总分 / 分值",
+            Op.EQ,
+            actual=maximum[0],
+            expected=ctx.profile.total,
+            tol=ctx.profile.score_tolerance,
+            quantity=Quantity.SCORE,
+            variant="max",
+        )
     reported = numbers(form.total_score)
     scores = part_sum([form.funds.score, *(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
-    yield Candidate("S08", form.total_score.ref, "总分 / 得分", Op.EQ, actual=reported[0], expected=round(scores, 6),
-                    tol=_score_tol(ctx, form.total_score), quantity=Quantity.SCORE)
+    yield Candidate(
+        "S08",
+        form.total_score.ref,
+        "总分 / 得分",
+        Op.EQ,
+        actual=reported[0],
+        expected=round(scores, 6),
+        tol=_score_tol(ctx, form.total_score),
+        quantity=Quantity.SCORE,
+    )
 
 
-@rule("S14", "grade.mismatch", Severity.ERROR, Scope.SELF_EVAL,
-      title="自评等级与总分不符",
-      template="自评等级“{actual}”与总分 {total} 对应的等级“{expected}”不符")
+@rule(
+    "S14",
+    "grade.mismatch",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="自评等级与总分不符",
+    template="自评等级“{actual}”与总分 {total} 对应的等级“{expected}”不符",
+)
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     """The stated grade (优/良/中/差) disagrees with the total (优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60).
 
@@ -386,13 +588,27 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     if total is None or stated is None:
         return
     expected = ctx.profile.grade(total[0])
-    yield Candidate("S14", form.grade.ref, "自评等级", Op.FLAG, ok=stated == expected, quantity=Quantity.TEXT,
-                    params={"total": f"{total[0]:g}"}, actual_text=stated, expected_text=expected)
+    yield Candidate(
+        "S14",
+        form.grade.ref,
+        "自评等级",
+        Op.FLAG,
+        ok=stated == expected,
+        quantity=Quantity.TEXT,
+        params={"total": f"{total[0]:g}"},
+        actual_text=stated,
+        expected_text=expected,
+    )
 
 
-@rule("S15", "score.recomputed_differs", Severity.WARNING, Scope.SELF_EVAL,
-      title="自评总分与复核总分不一致",
-      template="单位自评总分 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分")
+@rule(
+    "S15",
+    "score.recomputed_differs",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="自评总分与复核总分不一致",
+    template="单位自评总分 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
+)
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     """The unit's total differs from the recomputed one (§5: met quantitative targets score full, missed ones
     proportionally, 执行率得分 = 分值 × min(执行率, 1)); reported, never silently replaced.
@@ -408,5 +624,13 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     result = score(form, ctx.profile)
     if result.reported is None or result.recomputed is None:
         return
-    yield Candidate("S15", form.total_score.ref, "总分 / 得分", Op.EQ, actual=result.reported,
-                    expected=result.recomputed, tol=_score_tol(ctx, form.total_score), quantity=Quantity.SCORE)
+    yield Candidate(
+        "S15",
+        form.total_score.ref,
+        "总分 / 得分",
+        Op.EQ,
+        actual=result.reported,
+        expected=result.recomputed,
+        tol=_score_tol(ctx, form.total_score),
+        quantity=Quantity.SCORE,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, FUNDS_COLUMNS, BasicData, Entry, LineRole, SelfEval
+from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, FUNDS_COLUMNS, Entry, LineRole
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Scope, rule
 from perf_eval.values import Kind, find_year, normalize
@@ -14,12 +14,24 @@ _FOOTER = ("填表人", "填报日期", "联系电话", "单位负责人")
 
 
 def _flag(rule_id: str, entry: Entry, label: str, *, variant: str = "", **params: object) -> Candidate:
-    return Candidate(rule_id, entry.ref, label, Op.FLAG, ok=False, quantity=Quantity.TEXT, variant=variant,
-                     params={"label": label, **params}, actual_text=entry.text or None)
+    return Candidate(
+        rule_id,
+        entry.ref,
+        label,
+        Op.FLAG,
+        ok=False,
+        quantity=Quantity.TEXT,
+        variant=variant,
+        params={"label": label, **params},
+        actual_text=entry.text or None,
+    )
 
 
 @rule(
-    "F01", "form.not_found", Severity.ERROR, Scope.WORKBOOK,
+    "F01",
+    "form.not_found",
+    Severity.ERROR,
+    Scope.WORKBOOK,
     title="工作簿中未找到可识别的表单",
     template="未找到可识别的表单（查找了：{looked_for}）",
 )
@@ -33,40 +45,10 @@ def no_form(ctx: Context) -> Iterator[Candidate]:
     return iter(())
 
 
-def _basic_numbers(form: BasicData) -> Iterator[tuple[Entry, str]]:
-    yield form.staff_authorized, "编制数"
-    yield form.staff_actual, "实际在职人数"
-    yield form.control_rate, "控制率"
-    for line in form.lines:
-        for column in BASIC_COLUMNS:
-            yield line.amount(column), f"{line.label} / {COLUMN_LABELS[column]}"
-    for name, entry in form.buildings.items():
-        yield entry, name
-
-
-def _self_eval_numbers(form: SelfEval) -> Iterator[tuple[Entry, str]]:
-    funds = form.funds
-    for column, entry in funds.total.items():
-        yield entry, f"年度资金总额 / {COLUMN_LABELS[column]}"
-    yield funds.max_score, "执行率分值"
-    yield funds.rate, "执行率"
-    yield funds.score, "执行率得分"
-    for group in funds.groups:
-        for part in group.parts:
-            for column, entry in part.amounts.items():
-                yield entry, f"{group.name} / {part.label}" + (f" / {COLUMN_LABELS[column]}" if column else "")
-    for indicator in form.indicators:
-        yield indicator.max_score, f"{indicator.label} / 分值"
-        yield indicator.score, f"{indicator.label} / 得分"
-    yield form.total_max, "总分 / 分值"
-    yield form.total_score, "总分 / 得分"
-
-
 def _numbers(ctx: Context) -> Iterator[tuple[Entry, str]]:
-    if ctx.basic is not None:
-        yield from _basic_numbers(ctx.basic)
-    if ctx.self_eval is not None:
-        yield from _self_eval_numbers(ctx.self_eval)
+    for form in (ctx.basic, ctx.self_eval):
+        if form is not None:
+            yield from form.number_fields()
 
 
 def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
@@ -89,7 +71,10 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
 
 
 @rule(
-    "F02", "field.blank", Severity.ERROR, Scope.FORM,
+    "F02",
+    "field.blank",
+    Severity.ERROR,
+    Scope.FORM,
     title="必填项为空",
     template="{label} 为空，必须填写",
     variants={
@@ -109,15 +94,18 @@ def blank_field(ctx: Context) -> Iterator[Candidate]:
         yield _flag("F02", entry, section, variant="section")
     if ctx.basic is not None:
         form = ctx.basic
-        for entry, label in ((form.staff_authorized, "编制数"), (form.staff_actual, "实际在职人数"),
-                             (form.control_rate, "控制率")):
+        for entry, label in (
+            (form.staff_authorized, "编制数"),
+            (form.staff_actual, "实际在职人数"),
+            (form.control_rate, "控制率"),
+        ):
             if entry.ref and entry.blank:
                 yield _flag("F02", entry, label)
         for line in form.lines_of(*_TOTAL_ROLES):
             for column in BASIC_COLUMNS:
                 entry = line.amount(column)
                 if entry.ref and entry.blank:
-                    yield _flag("F02", entry, f"{line.label} / {COLUMN_LABELS[column]}")
+                    yield _flag("F02", entry, f"{line.label} / {form.column_label(column)}")
     if ctx.self_eval is not None:
         form = ctx.self_eval
         funds = form.funds
@@ -125,8 +113,13 @@ def blank_field(ctx: Context) -> Iterator[Candidate]:
             entry = funds.total.get(column)
             if entry is not None and entry.ref and entry.blank:
                 yield _flag("F02", entry, f"年度资金总额 / {COLUMN_LABELS[column]}")
-        for entry, label in ((funds.max_score, "执行率分值"), (funds.rate, "执行率"), (funds.score, "执行率得分"),
-                             (form.total_max, "总分 / 分值"), (form.total_score, "总分 / 得分")):
+        for entry, label in (
+            (funds.max_score, "执行率分值"),
+            (funds.rate, "执行率"),
+            (funds.score, "执行率得分"),
+            (form.total_max, "总分 / 分值"),
+            (form.total_score, "总分 / 得分"),
+        ):
             if entry.ref and entry.blank:
                 yield _flag("F02", entry, label)
         for group in funds.groups:
@@ -153,7 +146,10 @@ def blank_field(ctx: Context) -> Iterator[Candidate]:
 
 
 @rule(
-    "F03", "field.not_a_number", Severity.ERROR, Scope.FORM,
+    "F03",
+    "field.not_a_number",
+    Severity.ERROR,
+    Scope.FORM,
     title="数值栏填写了非数值内容",
     template="{label} 应为数值，填写的是“{text}”",
 )
@@ -169,7 +165,10 @@ def not_a_number(ctx: Context) -> Iterator[Candidate]:
 
 
 @rule(
-    "F04", "field.uncached_formula", Severity.ERROR, Scope.FORM,
+    "F04",
+    "field.uncached_formula",
+    Severity.ERROR,
+    Scope.FORM,
     title="公式没有计算结果，无法核验",
     template="{label} 是公式但没有保存计算结果，无法核验；请在 Excel/WPS 中打开并保存后再提交",
 )
@@ -190,26 +189,49 @@ def _year_candidates(ctx: Context) -> Iterator[Candidate]:
             continue
         for year, ref in form.year_refs:
             if year != form.info.year:
-                yield Candidate("F05", ref, "年度", Op.FLAG, ok=False, quantity=Quantity.TEXT, variant="year",
-                                params={"label": "年度", "other": form.info.year},
-                                expected_text=str(form.info.year), actual_text=str(year))
+                yield Candidate(
+                    "F05",
+                    ref,
+                    "年度",
+                    Op.FLAG,
+                    ok=False,
+                    quantity=Quantity.TEXT,
+                    variant="year",
+                    params={"label": "年度", "other": form.info.year},
+                    expected_text=str(form.info.year),
+                    actual_text=str(year),
+                )
     if ctx.basic is not None and ctx.basic.column_headers:
         prior = ctx.basic.column_headers["prior_final"]
         final = ctx.basic.column_headers["final"]
 
         prior_year, final_year = find_year(prior.text), find_year(final.text)
         if prior_year and final_year and prior_year != final_year - 1:
-            yield Candidate("F05", prior.ref, "上年决算数表头", Op.FLAG, ok=False, quantity=Quantity.TEXT,
-                            variant="year", params={"label": "上年决算数表头", "other": final_year - 1},
-                            expected_text=str(final_year - 1), actual_text=str(prior_year))
+            yield Candidate(
+                "F05",
+                prior.ref,
+                "上年决算数表头",
+                Op.FLAG,
+                ok=False,
+                quantity=Quantity.TEXT,
+                variant="year",
+                params={"label": "上年决算数表头", "other": final_year - 1},
+                expected_text=str(final_year - 1),
+                actual_text=str(prior_year),
+            )
 
 
 @rule(
-    "F05", "form.identity_mismatch", Severity.ERROR, (Scope.FORM, Scope.PAIR),
+    "F05",
+    "form.identity_mismatch",
+    Severity.ERROR,
+    (Scope.FORM, Scope.PAIR),
     title="表间或表头的单位名称、年度不一致",
     template="单位名称“{actual}”与{other_form}的“{expected}”不一致",
-    variants={"year": (None, "{label}为 {actual} 年，与本表年度 {other} 年不一致"),
-              "cross_year": (None, "年度 {actual} 与{other_form}的 {expected} 年不一致")},
+    variants={
+        "year": (None, "{label}为 {actual} 年，与本表年度 {other} 年不一致"),
+        "cross_year": (None, "年度 {actual} 与{other_form}的 {expected} 年不一致"),
+    },
 )
 def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers.
@@ -223,18 +245,39 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
         yield from _year_candidates(ctx)
         return
     if basic.info.unit and self_eval.info.unit and normalize(basic.info.unit) != normalize(self_eval.info.unit):
-        yield Candidate("F05", self_eval.unit_ref, "单位名称", Op.FLAG, ok=False, quantity=Quantity.TEXT,
-                        params={"other_form": "基础数据表"}, related=(str(basic.unit_ref),) if basic.unit_ref else (),
-                        expected_text=basic.info.unit, actual_text=self_eval.info.unit)
+        yield Candidate(
+            "F05",
+            self_eval.unit_ref,
+            "单位名称",
+            Op.FLAG,
+            ok=False,
+            quantity=Quantity.TEXT,
+            params={"other_form": "基础数据表"},
+            related=(str(basic.unit_ref),) if basic.unit_ref else (),
+            expected_text=basic.info.unit,
+            actual_text=self_eval.info.unit,
+        )
     if basic.info.year and self_eval.info.year and basic.info.year != self_eval.info.year:
         ref = self_eval.year_refs[0][1] if self_eval.year_refs else self_eval.unit_ref
-        yield Candidate("F05", ref, "年度", Op.FLAG, ok=False, quantity=Quantity.TEXT, variant="cross_year",
-                        params={"other_form": "基础数据表"},
-                        expected_text=str(basic.info.year), actual_text=str(self_eval.info.year))
+        yield Candidate(
+            "F05",
+            ref,
+            "年度",
+            Op.FLAG,
+            ok=False,
+            quantity=Quantity.TEXT,
+            variant="cross_year",
+            params={"other_form": "基础数据表"},
+            expected_text=str(basic.info.year),
+            actual_text=str(self_eval.info.year),
+        )
 
 
 @rule(
-    "F06", "form.placeholder_rows", Severity.WARNING, Scope.SELF_EVAL,
+    "F06",
+    "form.placeholder_rows",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
     title="模板占位行未删除",
     template="模板占位行“{text}”未删除（没有指标值和分值）",
 )
