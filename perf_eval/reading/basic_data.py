@@ -148,9 +148,9 @@ def read_basic_data(region: Region) -> BasicData:
         header_row, columns, column_headers = header
         lines = _lines(region, header_row, columns)
         for name in ("budget", "final"):
-            year = find_year(column_headers[name].text)
-            if year and column_headers[name].ref:
-                year_refs.append((year, column_headers[name].ref))
+            year, ref = find_year(column_headers[name].text), column_headers[name].ref
+            if year and ref is not None:
+                year_refs.append((year, ref))
     unit_cell = region.find(lambda k: k.startswith(_UNIT_LABELS))
     unit_entry = inline_or_right(region, *unit_cell) if unit_cell else None
     year = title_year or next((y for y, _ in year_refs), None)

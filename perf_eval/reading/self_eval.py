@@ -222,7 +222,7 @@ def _indicators(
 def _unit(region: Region, kind: FormKind) -> Entry | None:
     labels = ("实施单位", "主管部门") if kind is FormKind.PROJECT_SELF_EVAL else ()
     for label in labels:
-        cell = region.find(lambda k, lab=label: k.startswith(lab))
+        cell = region.find(label.__eq__) or region.find(lambda k, lab=label: k.startswith(lab))  # type: ignore[misc]
         if cell is not None:
             entry = inline_or_right(region, *cell)
             if entry.text:
@@ -267,7 +267,7 @@ def read_self_eval(region: Region) -> SelfEval:
             total_score = region.entry(row, columns["score"])
         if not (total_max.ok and total_score.ok):
             # The 总分 row is often merged differently: take the numbers to the right of the label.
-            numbers = []
+            numbers: list[Entry] = []
             cell: tuple[int, int] | None = total
             while cell is not None and len(numbers) < 2:
                 cell = region.right_of(*cell)

@@ -607,10 +607,10 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.SELF_EVAL,
     title="自评总分与复核总分不一致",
-    template="单位自评总分 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
+    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
-    """The unit's total differs from the recomputed one (§5: met quantitative targets score full, missed ones
+    """The unit's scores add up to another total than the recomputed one (§5: met quantitative targets score full, missed ones
     proportionally, 执行率得分 = 分值 × min(执行率, 1)); reported, never silently replaced.
 
     Fails: "≥6个" with 实际 3个 scored 3 of 3 → recomputed 1.5, so the total is 1.5 lower.
@@ -622,15 +622,17 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     result = score(form, ctx.profile)
-    if result.reported is None or result.recomputed is None:
+    reported = part_sum([form.funds.score, *(i.score for i in form.indicators)])
+    if reported is None or result.recomputed is None:
         return
+    # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     yield Candidate(
         "S15",
-        form.total_score.ref,
+        form.total_score.ref or form.funds.score.ref,
         "总分 / 得分",
         Op.EQ,
-        actual=result.reported,
+        actual=round(reported, 6),
         expected=result.recomputed,
-        tol=_score_tol(ctx, form.total_score),
+        tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, FUNDS_COLUMNS, Entry, LineRole
+from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, BasicData, Entry, LineRole, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Scope, rule
 from perf_eval.values import Kind, find_year, normalize
@@ -53,21 +53,21 @@ def _numbers(ctx: Context) -> Iterator[tuple[Entry, str]]:
 
 def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
     """Blocks a form must have; a missing one is reported once at the form's first cell."""
-    if ctx.basic is not None:
-        form = ctx.basic
-        anchor = Entry(form.column_headers["final"].ref if form.column_headers else None)
-        if not form.column_headers:
+    basic, evaluation = ctx.basic, ctx.self_eval
+    if basic is not None:
+        anchor = Entry(basic.column_headers["final"].ref if basic.column_headers else None)
+        if not basic.column_headers:
             yield "经费控制情况表头（上年决算数、本年预算数、本年决算数）", anchor
-        if form.staff_authorized.ref is None:
+        if basic.staff_authorized.ref is None:
             yield "财政供养人员情况（编制数、实际在职人数、控制率）", anchor
-    if ctx.self_eval is not None:
-        form = ctx.self_eval
-        if not form.funds.total:
-            yield "年度资金总额（年初预算数、全年预算数、全年执行数）", Entry(form.funds.total_label_ref)
-        if not form.indicators:
-            yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", Entry(form.funds.total_label_ref)
-        if form.total_score.ref is None:
-            yield "总分行", Entry(form.funds.total_label_ref)
+    if evaluation is not None:
+        anchor = Entry(evaluation.funds.total_label_ref)
+        if not evaluation.funds.total:
+            yield "年度资金总额（年初预算数、全年预算数、全年执行数）", anchor
+        if not evaluation.indicators:
+            yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", anchor
+        if evaluation.total_score.ref is None:
+            yield "总分行", anchor
 
 
 @rule(
@@ -93,56 +93,61 @@ def blank_field(ctx: Context) -> Iterator[Candidate]:
     for section, entry in _missing_sections(ctx):
         yield _flag("F02", entry, section, variant="section")
     if ctx.basic is not None:
-        form = ctx.basic
-        for entry, label in (
-            (form.staff_authorized, "编制数"),
-            (form.staff_actual, "实际在职人数"),
-            (form.control_rate, "控制率"),
-        ):
-            if entry.ref and entry.blank:
-                yield _flag("F02", entry, label)
-        for line in form.lines_of(*_TOTAL_ROLES):
-            for column in BASIC_COLUMNS:
-                entry = line.amount(column)
-                if entry.ref and entry.blank:
-                    yield _flag("F02", entry, f"{line.label} / {form.column_label(column)}")
+        yield from _blank_basic(ctx.basic)
     if ctx.self_eval is not None:
-        form = ctx.self_eval
-        funds = form.funds
-        for column in FUNDS_COLUMNS:
-            entry = funds.total.get(column)
-            if entry is not None and entry.ref and entry.blank:
-                yield _flag("F02", entry, f"年度资金总额 / {COLUMN_LABELS[column]}")
-        for entry, label in (
-            (funds.max_score, "执行率分值"),
-            (funds.rate, "执行率"),
-            (funds.score, "执行率得分"),
-            (form.total_max, "总分 / 分值"),
-            (form.total_score, "总分 / 得分"),
-        ):
-            if entry.ref and entry.blank:
-                yield _flag("F02", entry, label)
-        for group in funds.groups:
-            entries = [e for part in group.parts for e in part.amounts.values()]
-            if entries and all(e.number.kind in (Kind.BLANK, Kind.NOT_APPLICABLE) for e in entries):
-                yield _flag("F02", Entry(group.ref), group.name, variant="group")
-        scores = [i.score for i in form.indicators]
-        if scores and all(s.blank for s in scores):
-            yield _flag("F02", scores[0], "得分", variant="all_scores")
-        else:
-            for indicator in form.indicators:
-                for entry, column in ((indicator.max_score, "分值"), (indicator.score, "得分")):
-                    if entry.ref and entry.blank:
-                        yield _flag("F02", entry, f"{indicator.label} / {column}")
-        if form.unit_ref is not None and not form.info.unit:
-            yield _flag("F02", Entry(form.unit_ref), "单位名称")
+        yield from _blank_self_eval(ctx.self_eval)
     for form in (ctx.basic, ctx.self_eval):
         if form is None:
             continue
         for label in _FOOTER:
-            entry = form.footer.get(label)
-            if entry is not None and not normalize(entry.text):
-                yield _flag("F02", entry, label, variant="footer")
+            footer = form.footer.get(label)
+            if footer is not None and not normalize(footer.text):
+                yield _flag("F02", footer, label, variant="footer")
+
+
+def _blank_basic(form: BasicData) -> Iterator[Candidate]:
+    for entry, label in (
+        (form.staff_authorized, "编制数"),
+        (form.staff_actual, "实际在职人数"),
+        (form.control_rate, "控制率"),
+    ):
+        if entry.ref and entry.blank:
+            yield _flag("F02", entry, label)
+    for line in form.lines_of(*_TOTAL_ROLES):
+        for column in BASIC_COLUMNS:
+            entry = line.amount(column)
+            if entry.ref and entry.blank:
+                yield _flag("F02", entry, f"{line.label} / {form.column_label(column)}")
+
+
+def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
+    funds = form.funds
+    for column, entry in funds.total.items():
+        if entry.ref and entry.blank:
+            yield _flag("F02", entry, f"年度资金总额 / {COLUMN_LABELS[column]}")
+    for entry, label in (
+        (funds.max_score, "执行率分值"),
+        (funds.rate, "执行率"),
+        (funds.score, "执行率得分"),
+        (form.total_max, "总分 / 分值"),
+        (form.total_score, "总分 / 得分"),
+    ):
+        if entry.ref and entry.blank:
+            yield _flag("F02", entry, label)
+    for group in funds.groups:
+        entries = [e for part in group.parts for e in part.amounts.values()]
+        if entries and all(e.number.kind in (Kind.BLANK, Kind.NOT_APPLICABLE) for e in entries):
+            yield _flag("F02", Entry(group.ref), group.name, variant="group")
+    scores = [i.score for i in form.indicators]
+    if scores and all(s.blank for s in scores):
+        yield _flag("F02", scores[0], "得分", variant="all_scores")
+    else:
+        for indicator in form.indicators:
+            for entry, column in ((indicator.max_score, "分值"), (indicator.score, "得分")):
+                if entry.ref and entry.blank:
+                    yield _flag("F02", entry, f"{indicator.label} / {column}")
+    if form.unit_ref is not None and not form.info.unit:
+        yield _flag("F02", Entry(form.unit_ref), "单位名称")
 
 
 @rule(
