@@ -44,6 +44,16 @@ class FileStatus(StrEnum):
     UNREADABLE = "unreadable"
 
 
+# The first sheet of an annotated copy: recognised by its name and its A1 title, never validated.
+RESULT_SHEET = "校验结果"
+RESULT_TITLE = "perf-eval 校验结果"
+
+
+def is_result_sheet(title: str, first_cell: object) -> bool:
+    """True for the 校验结果 sheet of an annotated copy (pass the sheet's A1 value)."""
+    return title.startswith(RESULT_SHEET) and first_cell == RESULT_TITLE
+
+
 _A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 

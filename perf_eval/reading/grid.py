@@ -13,12 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perf_eval.model import CellRef
+from perf_eval.model import CellRef, is_result_sheet
 from perf_eval.reading import safety
 from perf_eval.values import normalize
-
-# Our own summary sheet in an annotated copy; never validated.
-RESULT_SHEET = "校验结果"
 
 Raw = str | float | int | bool | dt.date | dt.datetime | dt.time | dt.timedelta
 
@@ -122,9 +119,6 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
             for name in book.sheet_names:
                 sheet_facts = states.get(name)
                 state = sheet_facts.state if sheet_facts else "visible"
-                if normalize(name) == RESULT_SHEET:
-                    notes.append(f"已忽略本工具生成的“{name}”工作表")
-                    continue
                 if state != "visible":
                     notes.append(f"已跳过{'隐藏' if state == 'hidden' else '深度隐藏'}工作表“{name}”")
                     continue
@@ -132,6 +126,9 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
                 rows = sheet.to_python()
                 start = sheet.start or (0, 0)
                 cells = _grid_from_rows(name, rows, start)
+                if is_result_sheet(name, cells.get((1, 1))):
+                    notes.append(f"已忽略本工具生成的“{name}”工作表")
+                    continue
                 merged = tuple(
                     (r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])
                 )
