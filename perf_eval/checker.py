@@ -85,7 +85,8 @@ def _unreadable(path: Path, reason: str) -> Checked:
 def read_one(path: Path) -> ReadWorkbook | str:
     """The workbook, or the Chinese reason it could not be read."""
     try:
-        return read_workbook(path)
+        # A path the user names explicitly may be a shortcut; the folder scan never follows links.
+        return read_workbook(path.resolve() if path.is_symlink() else path)
     except safety.UnreadableWorkbook as exc:
         return exc.reason
     except OSError as exc:
