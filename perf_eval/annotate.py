@@ -775,10 +775,19 @@ def _write_finding(sheet: Worksheet, row: int, finding: Finding, *, linkable: bo
     _write_position(sheet.cell(row, 3), finding, linkable=linkable)
     related = _related_text(finding)
     message = _described(finding)
-    _put_text(sheet.cell(row, 4), f"{message}（对照：{related}）" if related else message)
+    text = f"{message}（对照：{related}）" if related else message
+    _put_text(sheet.cell(row, 4), text)
     sheet.cell(row, 4).alignment = Alignment(wrap_text=True, vertical="top")
+    # Spreadsheet programs keep a stored row height; without one LibreOffice's PDF overlaps wrapped rows.
+    sheet.row_dimensions[row].height = _wrapped_height(text, _TABLE_WIDTHS[3])
     _put_value(sheet.cell(row, 5), finding.expected)
     _put_value(sheet.cell(row, 6), finding.actual)
+
+
+def _wrapped_height(text: str, width: float) -> float:
+    """Points for `text` wrapped in a column `width` characters wide (a CJK character takes two)."""
+    units = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return 15.0 * max(1, math.ceil(units / max(width - 1, 1)))
 
 
 def _write_position(cell: Cell, finding: Finding, *, linkable: bool) -> None:
