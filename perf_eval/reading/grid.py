@@ -29,8 +29,16 @@ class Grid:
     merged: tuple[tuple[int, int, int, int], ...] = ()
     uncached: frozenset[tuple[int, int]] = frozenset()
     _anchor: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    # Normalized text of every non-empty cell, row by row: labels are matched many times per form.
+    _texts: list[tuple[int, int, str]] = field(default_factory=list, compare=False, repr=False)
+    _text_at: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        for key in sorted(self.cells):
+            text = normalize(self.cells[key])
+            self._text_at[key] = text
+            if text:
+                self._texts.append((key[0], key[1], text))
         for r1, c1, r2, c2 in self.merged:
             # Bounded by the pre-flight's merged-area limit.
             for row in range(r1, r2 + 1):
@@ -62,7 +70,7 @@ class Grid:
         return self.cells.get(self.anchor(row, col))
 
     def text(self, row: int, col: int) -> str:
-        return normalize(self.raw(row, col))
+        return self._text_at.get(self.anchor(row, col), "")
 
     def ref(self, row: int, col: int) -> CellRef:
         """The cell that holds the value shown at (row, col)."""
@@ -74,10 +82,7 @@ class Grid:
 
     def iter_text(self) -> Iterator[tuple[int, int, str]]:
         """Every non-empty cell as (row, col, normalized text), row by row."""
-        for row, col in sorted(self.cells):
-            text = normalize(self.cells[(row, col)])
-            if text:
-                yield row, col, text
+        yield from self._texts
 
 
 @dataclass(frozen=True)
