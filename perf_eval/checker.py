@@ -66,15 +66,15 @@ def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfE
         loose_basic.extend(basics)
         loose_eval.extend(evals)
     for basic in loose_basic:
-        # A 基础数据表 often has no unit name of its own: then its year and the only candidate decide.
+        # Every 自评表 of the unit and year is checked against its 基础数据表: a resubmitted file
+        # beside the old one must not hide X01/X02 in either.
         matches = [e for e in loose_eval if _key(e) == _key(basic)] if _key(basic) else []
         if not matches and basic.info.unit is None:
+            # A 基础数据表 often has no unit name of its own: then the year decides, if it names one unit.
             matches = [e for e in loose_eval if e.info.year == basic.info.year]
-            if len(matches) != 1:
-                matches = []
-        if len(matches) == 1:
-            pairs.append((basic, matches[0]))
-            loose_eval.remove(matches[0])
+            if len({_key(e) for e in matches}) != 1:
+                matches = []  # 自评表 of several units: which one this 基础数据表 belongs to is unknown
+        pairs.extend((basic, match) for match in matches)
     return pairs
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from perf_eval import __version__
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 app = typer.Typer(
     name="perf-eval",
@@ -130,6 +135,103 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
         item.result.annotated = str(copy.path)
         item.result.notes.extend(copy.notes)
     return failed
+
+
+@app.command()
+def scan(
+    folder: Annotated[Path, typer.Argument(help="要扫描的文件夹（含全部子文件夹）", show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="输出文件夹：批注副本、summary.json、summary.xlsx 和缓存；不能位于被扫描的文件夹之内",
+            show_default=False,
+        ),
+    ],
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False)
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
+    ] = OutputFormat.rich,
+    full: Annotated[bool, typer.Option("--full", help="不使用缓存，重新读取和检查全部文件")] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=1, help="单个文件的读取时限（秒，默认 60）；超时的文件记为无法读取", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """扫描整个文件夹：只重新检查新增和修改过的文件，生成批注副本和汇总（summary.json、summary.xlsx），从不改动原文件。
+
+    退出码：0 没有文件有错误；1 有文件有错误或无法读取；2 用法错误（文件夹不存在、输出文件夹位于被扫描的文件夹之内、另一个扫描正在使用同一输出文件夹）或汇总无法写出。
+    """
+    import dataclasses
+    import math
+
+    from perf_eval.reading.safety import DEFAULT_LIMITS
+    from perf_eval.scan import LockHeld, ScanError, ScanOptions, run_scan
+
+    limits = DEFAULT_LIMITS
+    if timeout is not None:
+        limits = dataclasses.replace(limits, child_wall_seconds=timeout, child_cpu_seconds=math.ceil(timeout))
+    options = ScanOptions(
+        root=folder, out=out, jobs=jobs or os.cpu_count() or 1, profile=profile, full=full, limits=limits
+    )
+    errors = _console(stderr=True)
+    try:
+        if errors.is_terminal:
+            with _scan_progress(errors) as update:
+                outcome = run_scan(options, progress=update)
+        else:
+            outcome = run_scan(options)
+    except (ScanError, LockHeld) as exc:
+        raise _fail(exc.reason) from None
+    except KeyboardInterrupt:
+        errors.print("扫描已中断；已完成的文件保存在缓存中，下次运行会接着完成。", markup=False)
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        where = f"（{exc.filename}）" if exc.filename else ""
+        raise _fail(f"扫描失败：{exc.strerror or exc}{where}") from None
+    except Exception as exc:  # a bug: one line for the job's log, not a traceback
+        raise _fail(
+            f"perf-eval 内部错误，扫描未完成：{type(exc).__name__}: {exc}。请将此信息反馈给维护人员。"
+        ) from None
+    if output is OutputFormat.json:
+        from perf_eval.report.json_report import dumps
+
+        sys.stdout.write(dumps(outcome.data) + "\n")
+    else:
+        from perf_eval.scan.terminal import render_scan
+
+        _console().print(
+            render_scan(outcome.data, summary_json=str(outcome.summary_json), summary_xlsx=str(outcome.summary_xlsx))
+        )
+    if outcome.problems:
+        raise _fail("\n".join(outcome.problems))
+    raise typer.Exit(EXIT_FINDINGS if outcome.failed_files else EXIT_OK)
+
+
+@contextmanager
+def _scan_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per phase (指纹, 读取, 批注副本) on `console`, cleared when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    labels = {"hash": "检查文件是否改动", "read": "读取工作簿", "annotate": "生成批注副本"}
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:  # fmt: skip
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(labels.get(phase, phase), total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        yield update
 
 
 @app.command()

@@ -221,6 +221,13 @@ class SelfEval:
         yield self.total_max, "总分 / 分值"
         yield self.total_score, "总分 / 得分"
 
+    def text_fields(self) -> Iterator[tuple[Entry, str]]:
+        """The indicator cells read as text (targets, actuals, reasons)."""
+        for indicator in self.indicators:
+            yield indicator.target, f"{indicator.label} / 年度指标值"
+            yield indicator.actual, f"{indicator.label} / 实际完成值"
+            yield indicator.reason, f"{indicator.label} / 偏差原因"
+
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""
         for group in self.funds.groups:

@@ -17,6 +17,21 @@ class Assessment:
     actual: float | None = None
     achieved: float | None = None
     comparator: Comparator | None = None
+    # The actual as the filer sees it ("96.2%" for a stored 0.962).
+    shown: str = ""
+
+
+def percent_scale(actual: float, actual_unit: str, goal: float, goal_unit: str) -> tuple[float, float]:
+    """Put a percentage typed in Excel (stored 0.962, shown "96.2%") on the scale of "≥95%".
+
+    The reader sees stored values, not number formats: a bare number of at most 2
+    beside a "%" on the other side is a fraction of one.
+    """
+    if goal_unit == "%" and not actual_unit and abs(actual) <= 2:
+        return actual * 100, goal
+    if actual_unit == "%" and not goal_unit and abs(goal) <= 2:
+        return actual, goal * 100
+    return actual, goal
 
 
 def _is_cost(indicator: Indicator) -> bool:
@@ -38,7 +53,8 @@ def assess(indicator: Indicator) -> Assessment:
         if not actual.ok or actual.value is None:
             return Assessment(True, None)
         comparator = effective_comparator(indicator)
-        value, goal = actual.value, target.value
+        value, goal = percent_scale(actual.value, actual.unit, target.value, target.unit)
+        shown = indicator.actual.text if value == actual.value else f"{value:g}{target.unit}"
         met = {
             Comparator.GE: value >= goal,
             Comparator.GT: value > goal,
@@ -51,10 +67,10 @@ def assess(indicator: Indicator) -> Assessment:
             achieved = value / goal
         elif comparator in (Comparator.LE, Comparator.LT) and value > 0:
             achieved = goal / value
-        return Assessment(True, met, value, achieved, comparator)
+        return Assessment(True, met, value, achieved, comparator, shown)
     if not target.text or not indicator.actual.text:
         return Assessment(False, None)
-    return Assessment(False, qualitative_met(target.text, indicator.actual.text))
+    return Assessment(False, qualitative_met(target.text, indicator.actual.text), shown=indicator.actual.text)
 
 
 def recomputed_score(indicator: Indicator, assessment: Assessment, max_score: float, reported: float) -> float:

@@ -48,6 +48,7 @@ _COMPARATORS = {
 _COMPARATOR_RE = re.compile("^(" + "|".join(sorted(map(re.escape, _COMPARATORS), key=len, reverse=True)) + ")")
 _WEIGHT = re.compile(r"[(（]([0-9]+(?:\.[0-9]+)?)分[)）]")
 _NEGATIVE_WORDS = ("否", "未", "没有", "不", "无")
+_QUALIFIERS = ("基本", "初步", "有所", "部分", "较为", "略有", "逐步", "大体", "总体")
 
 
 def normalize(text: object) -> str:
@@ -228,6 +229,10 @@ def _qualitative_item_met(target: str, actual: str) -> bool | None:
     wanted = target.removeprefix("是否").removeprefix("能否")
     if actual == wanted or actual == target:
         return True
+    # "基本持续提升" against "是否持续提升" is a qualified answer: whether that meets the target is the
+    # evaluator's call, not ours.
+    if actual.startswith(_QUALIFIERS) and not wanted.startswith(_QUALIFIERS):
+        return None
     # "是否起到促进作用" is met by "促进": the actual names the wanted effect.
     if actual in wanted or wanted in actual:
         return True

@@ -16,7 +16,7 @@ def _amount_columns(region: Region) -> tuple[int, dict[str, int], dict[str, Entr
     rows: dict[int, list[tuple[int, str]]] = {}
     for row, col, text in region.cells():
         key = label_key(text)
-        if ("决算" in key or "预算数" in key) and "调整" not in key and len(key) < 20:
+        if ("决算" in key or "预算" in key) and "调整" not in key and "投资" not in key and len(key) < 20:
             rows.setdefault(row, []).append((col, key))
     for row in sorted(rows):
         cols = rows[row]

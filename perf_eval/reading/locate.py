@@ -77,7 +77,8 @@ class Region:
 
 
 def _title_kind(text: str) -> FormKind | None:
-    if len(text) > _TITLE_MAX:
+    # A note ("注：按支出性质分的项目支出应与基础数据表一致。") mentions a form without being its title.
+    if len(text) > _TITLE_MAX or text.startswith(("注", "说明", "备注", "填表说明", "附件:", "附件：")):
         return None
     for kind, markers in TITLE_MARKERS.items():
         if any(marker in text for marker in markers):
@@ -108,6 +109,13 @@ def locate_forms(grid: Grid) -> list[Region]:
         if kind is not None and not any(t[0] == row for t in titles):
             titles.append((row, kind, text))
     last_row = grid.max_row
+    # A title whose rows hold none of its form's headers is a mention, not a form: drop it.
+    kept: list[tuple[int, FormKind, str]] = []
+    for index, title in enumerate(titles):
+        end = titles[index + 1][0] - 1 if index + 1 < len(titles) else last_row
+        if _header_kind(grid, title[0], end) is not None or (index == 0 and _header_kind(grid, 1, end)):
+            kept.append(title)
+    titles = kept
     if not titles:
         kind = _header_kind(grid, 1, last_row)
         return [Region(kind, grid, 1, last_row, "", None)] if kind else []

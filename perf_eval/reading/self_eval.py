@@ -45,8 +45,11 @@ def _funds_header(region: Region) -> tuple[int, dict[str, int]] | None:
     return row, columns
 
 
-def _single_part(region: Region, row: int, col: int) -> FundsPart | None:
-    """ "其中：一般公共预算：959.93" -> part 一般公共预算 with its amount in the same cell."""
+def _single_part(region: Region, row: int, col: int, group_cols: set[int]) -> FundsPart | None:
+    """ "其中：一般公共预算：959.93" -> part 一般公共预算 with its amount in the same cell.
+
+    "一般公共预算：" with the amount in the next cell (not another group's column) reads that cell.
+    """
     text = region.grid.text(row, col).replace("：", ":")
     if ":" not in text:
         return None
@@ -55,6 +58,12 @@ def _single_part(region: Region, row: int, col: int) -> FundsPart | None:
     label = label_key(label)
     if not label or label.startswith(_GROUP_HEADERS):
         return None
+    if not amount:
+        neighbour = region.right_of(row, col)
+        if neighbour is not None and neighbour[0] == row and neighbour[1] not in group_cols:
+            entry = region.entry(*neighbour)
+            if entry.ok:
+                return FundsPart(label, {SINGLE: entry})
     number = parse_number(amount)
     return FundsPart(label, {SINGLE: Entry(region.grid.ref(row, col), amount, number)})
 
@@ -65,6 +74,7 @@ def _groups(region: Region, total_row: int, columns: dict[str, int], stop_row: i
     ]
     groups: list[PartGroup] = []
     if headers:
+        group_cols = {col for _, col in headers}
         for row, col in headers:
             parts: list[FundsPart] = []
             seen: set[tuple[int, int]] = set()
@@ -73,7 +83,7 @@ def _groups(region: Region, total_row: int, columns: dict[str, int], stop_row: i
                 if anchor in seen or not region.grid.text(*anchor):
                     continue
                 seen.add(anchor)
-                part = _single_part(region, *anchor)
+                part = _single_part(region, *anchor, group_cols)
                 if part is not None:
                     parts.append(part)
             name = label_key(region.grid.text(row, col))
@@ -219,6 +229,19 @@ def _indicators(
     return tuple(indicators), tuple(categories.values()), tuple(placeholders)
 
 
+_GRADE_LABELS = ("自评等级", "评价等级", "绩效等级", "自评结果", "等级", "评价结果")
+_GRADE_WORDS = frozenset({"优", "良", "中", "差", "优秀", "良好", "中等", "较差"})
+
+
+def _grade(region: Region) -> Entry:
+    """The stated grade: a short 自评等级/评价等级 label with 优/良/中/差 after it; notes never count."""
+    for row, col in region.find_all(lambda k: k.startswith(_GRADE_LABELS) and len(k) <= 12):
+        entry = inline_or_right(region, row, col)
+        if label_key(entry.text).rstrip("。.") in _GRADE_WORDS:
+            return entry
+    return MISSING
+
+
 def _unit(region: Region, kind: FormKind) -> Entry | None:
     labels = ("实施单位", "主管部门") if kind is FormKind.PROJECT_SELF_EVAL else ()
     for label in labels:
@@ -275,8 +298,7 @@ def read_self_eval(region: Region) -> SelfEval:
                     numbers.append(region.entry(*cell))
             if len(numbers) == 2:
                 total_max, total_score = numbers
-    grade_cell = region.find(lambda k: "等级" in k and len(k) < 30)
-    grade = inline_or_right(region, *grade_cell) if grade_cell else MISSING
+    grade = _grade(region)
     unit = _unit(region, region.kind)
     info = FormInfo(
         region.kind,

@@ -18,7 +18,7 @@ from perf_eval.rules.catalogue import (
     ratio,
     rule,
 )
-from perf_eval.targets import Assessment, assess
+from perf_eval.targets import Assessment, assess, recomputed_score
 from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
@@ -229,6 +229,10 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     form = _form(ctx)
     if form is None:
         return
+    profile_weights = {normalize(name): w for name, w in ctx.profile.weights.items() if name != "执行率"}
+    # Weights are compared with the profile only for a form of the profile's template: a 2021+ project
+    # form with 成本指标 as its own 一级指标 splits the same 100 points differently.
+    same_template = {c.name for c in form.categories} == set(profile_weights)
     for category in form.categories:
         rows = [i.max_score for i in form.indicators if i.level1_ref == category.ref]
         total = part_sum(rows)
@@ -246,8 +250,8 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
                 quantity=Quantity.SCORE,
                 related=tuple(cells(rows)),
             )
-        weight = next((w for name, w in ctx.profile.weights.items() if normalize(name) == category.name), None)
-        if weight is not None:
+        weight = profile_weights.get(category.name)
+        if weight is not None and same_template:
             stated = category.declared if category.declared is not None else total
             yield Candidate(
                 "S05",
@@ -259,7 +263,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
                 tol=ctx.profile.score_tolerance,
                 quantity=Quantity.SCORE,
                 variant="profile",
-                params={"profile": ctx.profile.name},
+                params={"profile": f"{ctx.profile.title}（{ctx.profile.name}）"},
             )
 
 
@@ -354,7 +358,7 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     Severity.WARNING,
     Scope.SELF_EVAL,
     title="未达到指标值却得满分",
-    template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}",
+    template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     """Target missed but full marks.
@@ -372,9 +376,9 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             Op.FLAG,
             ok=not (missed and full),
             actual=score,
-            expected=max_score,
+            expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": indicator.actual.text},
+            params={"target": indicator.target.text, "actual_value": assessment.shown},
         )
 
 
@@ -404,7 +408,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=max_score,
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": indicator.actual.text},
+            params={"target": indicator.target.text, "actual_value": assessment.shown},
         )
 
 
@@ -511,7 +515,7 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
             quantity=Quantity.TEXT,
             params={
                 "target": indicator.target.text,
-                "actual_value": indicator.actual.text,
+                "actual_value": assessment.shown,
                 "achieved": f"{assessment.achieved:.0%}",
             },
             actual_text=indicator.actual.text,

@@ -183,7 +183,8 @@ def uncached_formula(ctx: Context) -> Iterator[Candidate]:
     Fails: 三公经费 written as =B6+B9+B10 by a program that never calculated it.
     Passes: the same formula saved by Excel or WPS (the value is cached).
     """
-    for entry, label in _numbers(ctx):
+    texts = ctx.self_eval.text_fields() if ctx.self_eval is not None else iter(())
+    for entry, label in (*_numbers(ctx), *texts):
         if entry.number.kind is Kind.UNCACHED:
             yield _flag("F04", entry, label)
 

@@ -1,0 +1,98 @@
+"""Layouts and cells seen in other provinces' files (each once a false or missed finding)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inline import Rows, at, check_rows, corrected_basic, corrected_self_eval, grid, read_grids, set_cell
+
+from perf_eval.checker import check_workbooks
+
+
+def _row(rows: Rows, text: str) -> list[object]:
+    return next(r for r in rows if any(isinstance(c, str) and text in c for c in r))
+
+
+def test_percentages_stored_as_fractions_compare_on_the_targets_scale() -> None:
+    """Excel keeps "96.2%" as 0.962: against "≥95%" it is met, not 1% of the target."""
+    rows = corrected_self_eval()
+    row = _row(rows, "公众满意度80%")
+    row[5] = 0.962  # 实际完成值 typed as 96.2% in Excel
+    result = check_rows(corrected_basic(), rows)
+    assert "附件3!F29" not in at(result.deviations, "S11")
+    assert at(result.deviations, "S09") == [] and "附件3!F29" not in at(result.deviations, "S13")
+    assert result.score is not None and result.score.recomputed == 96
+
+
+def test_fraction_target_against_percent_actual() -> None:
+    rows = corrected_self_eval()
+    row = _row(rows, "公众满意度80%")
+    row[4], row[5] = 0.8, "93%"  # 指标值 stored 0.8 with a % format; 实际 typed as text
+    result = check_rows(corrected_basic(), rows)
+    assert "附件3!F29" not in at(result.deviations, "S13") and at(result.deviations, "S09") == []
+
+
+def test_qualified_answer_is_not_taken_as_met() -> None:
+    rows = corrected_self_eval()
+    row = _row(rows, "财政资金监管")
+    row[4], row[5], row[7], row[8] = "是否持续提升", "基本持续提升", 2, "监管手段仍需完善。"
+    rows[-2][7] = 95
+    result = check_rows(corrected_basic(), rows)
+    assert "附件3!H23" not in at(result.deviations, "S10")
+
+
+def test_part_amount_in_the_next_cell() -> None:
+    rows = corrected_self_eval()
+    rows[6][1:5] = ["其中：一般公共预算：", 959.93, None, "其中：基本支出："]
+    rows[6].append(721.5)
+    rows[7][4] = "项目支出："
+    rows[7].append(238.43)
+    result = check_rows(corrected_basic(), rows)
+    assert at(result.deviations, "F02") == [] and at(result.deviations, "S03") == []
+    assert at(result.deviations, "X01") == []
+
+
+def test_a_note_naming_a_form_is_not_a_form() -> None:
+    rows = corrected_self_eval()
+    rows.append(["注：按支出性质分的项目支出应与基础数据表一致。"])
+    result = check_rows(corrected_basic(), rows)
+    assert [f.kind.value for f in result.forms] == ["basic_data", "dept_self_eval"]
+    assert result.errors == 0
+
+
+def test_a_note_about_grades_is_not_a_stated_grade() -> None:
+    rows = corrected_self_eval()
+    rows.append(["注：评价等级分为优、良、中、差。"])
+    rows[-3][7] = 70  # a total of 70 would contradict a stated 优
+    result = check_rows(corrected_basic(), rows)
+    assert at(result.deviations, "S14") == []
+
+
+def test_budget_headers_without_shu() -> None:
+    rows = corrected_basic()
+    rows[4][1:4] = ["2022年决算", "2023年预算", "2023年决算"]
+    rows = set_cell(rows, "项目支出", 1, 324.12)
+    result = check_rows(rows, corrected_self_eval())
+    assert at(result.deviations, "B05") == ["附件2!B12"]
+
+
+def test_uncached_formula_in_a_target_cell_is_f04() -> None:
+    self_eval = grid("附件3", corrected_self_eval(), uncached=[(17, 5)])
+    read = read_grids(grid("附件2", corrected_basic()), self_eval)
+    result = check_workbooks([Path("x.xlsx")], [read])[0].result
+    assert "附件3!E17" in at(result.deviations, "F04")
+
+
+def test_two_self_evaluations_of_one_unit_are_both_checked_against_its_basic_data() -> None:
+    basic = read_grids(grid("基础数据", corrected_basic()))
+    old = corrected_self_eval()
+    old[7][4] = "项目支出：200.00"
+    new = corrected_self_eval()
+    named = read_grids(grid("附件2", [["填报单位：株洲市芦淞区财政局"], *corrected_basic()[1:]]))
+    for base in (basic, named):
+        checked = check_workbooks(
+            [Path("b.xlsx"), Path("old.xlsx"), Path("new.xlsx")],
+            [base, read_grids(grid("附件3", old)), read_grids(grid("附件3", new))],
+        )
+        assert at(checked[1].result.deviations, "X01") == ["附件3!E8"]
+        assert at(checked[2].result.deviations, "X01") == []
