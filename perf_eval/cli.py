@@ -253,17 +253,26 @@ def rules(
         raise _fail(f"没有编号为 {rule_id} 的规则；运行 perf-eval rules 查看全部规则")
     console.print(Text(f"{found.id}  {found.title}", style="bold"))
     console.print(Text(f"级别：{found.severity.label_zh}（{found.severity.value}）    名称：{found.name}"))
-    console.print(Text(f"提示信息：{found.template}"))
-    for _variant, (severity, template) in found.variants.items():
+    console.print(Text(f"提示信息：{_readable(found.template)}"))
+    for severity, template in found.variants.values():
         level = (severity or found.severity).label_zh
-        console.print(Text(f"  另一情形（{level}）：{template}"))
+        console.print(Text(f"  另一情形（{level}）：{_readable(template)}"))
     examples = [line.strip() for line in found.doc.splitlines()[1:] if line.strip()]
     if examples:
         console.print(Text("示例：", style="bold"))
         for line in examples:
-            line = line.replace("Fails", "不通过").replace("Passes", "通过")
             console.print(Text(f"  {line}"))
     raise typer.Exit(EXIT_OK)
+
+
+_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
+
+
+def _readable(template: str) -> str:
+    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
+    import re
+
+    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
 
 
 def main() -> None:

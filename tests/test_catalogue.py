@@ -31,7 +31,7 @@ def test_ids_unique_well_formed_and_cover_the_domain_catalogue() -> None:
 def test_every_rule_is_documented_with_examples_and_a_chinese_message() -> None:
     for rule in all_rules():
         assert rule.summary, rule.id
-        assert "Fails" in rule.doc and "Passes" in rule.doc, rule.id
+        assert "\n不通过" in rule.doc and "\n通过：" in rule.doc, rule.id
         assert re.search(r"[\u4e00-\u9fff]", rule.title), rule.id
         assert re.search(r"[\u4e00-\u9fff]", rule.template), rule.id
         assert re.fullmatch(r"[a-z_]+\.[a-z_]+", rule.name), rule.id

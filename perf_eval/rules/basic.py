@@ -82,8 +82,8 @@ def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> l
 def control_rate(ctx: Context) -> Iterator[Candidate]:
     """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown.
 
-    Fails: 编制数 37, 实际在职人数 36, 控制率 100%.
-    Passes: 编制数 143, 实际在职人数 136, 控制率 "95.10%" (136/143 = 95.104%).
+    不通过：编制数 37，实际在职人数 36，控制率 100%。
+    通过：编制数 143，实际在职人数 136，控制率“95.10%”（136/143 = 95.104%，按所示精度相符）。
     """
     form = _basic(ctx)
     if form is None:
@@ -116,8 +116,8 @@ def control_rate(ctx: Context) -> Iterator[Candidate]:
 def over_quota(ctx: Context) -> Iterator[Candidate]:
     """实际在职人数 > 编制数 (超编).
 
-    Fails: 编制数 36, 实际在职人数 38.
-    Passes: 编制数 37, 实际在职人数 36.
+    不通过：编制数 36，实际在职人数 38。
+    通过：编制数 37，实际在职人数 36。
     """
     form = _basic(ctx)
     if form is None:
@@ -148,8 +148,8 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
 def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column.
 
-    Fails: 三公经费 5.00 with parts 2.00 + 0 + 2.00.
-    Passes: 三公经费 4.00 with parts 2.00 + 0 + 2.00 (a blank part counts as 0).
+    不通过：三公经费 5.00，三项为 2.00 + 0 + 2.00。
+    通过：三公经费 4.00，三项为 2.00 + 空 + 2.00（空白按 0 计）。
     """
     yield from _sum_rule("B03", ctx, LineRole.THREE_PUBLIC, (LineRole.CAR, LineRole.ABROAD, LineRole.RECEPTION))
 
@@ -165,8 +165,8 @@ def three_public_sum(ctx: Context) -> Iterator[Candidate]:
 def car_sum(ctx: Context) -> Iterator[Candidate]:
     """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column.
 
-    Fails: 公务用车购置和维护经费 3.00 with 公车购置 0 and 公车运行维护 2.00.
-    Passes: 2.00 with 0 and 2.00.
+    不通过：公务用车购置和维护经费 3.00，公车购置 0，公车运行维护 2.00。
+    通过：2.00，公车购置 0，公车运行维护 2.00。
     """
     yield from _sum_rule("B04", ctx, LineRole.CAR, (LineRole.CAR_PART,))
 
@@ -182,8 +182,8 @@ def car_sum(ctx: Context) -> Iterator[Candidate]:
 def projects_sum(ctx: Context) -> Iterator[Candidate]:
     """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed).
 
-    Fails: the seed's 2022年决算数 项目支出 324.12 while its projects sum to 200.16.
-    Passes: 2023年决算数 238.43 = 65.86 + 85.74 + 19.99 + 4.37 + 0.56 + 58.67 + 3.24.
+    不通过：2022年决算数 项目支出填 324.12，所列 7 个项目合计 200.16（芦淞区财政局 2023 年自评表）。
+    通过：2023年决算数 238.43 = 65.86 + 85.74 + 19.99 + 4.37 + 0.56 + 58.67 + 3.24。
     """
     yield from _sum_rule("B05", ctx, LineRole.PROJECTS, (LineRole.PROJECT,))
 
@@ -199,8 +199,8 @@ def projects_sum(ctx: Context) -> Iterator[Candidate]:
 def public_parts(ctx: Context) -> Iterator[Candidate]:
     """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it).
 
-    Fails: 公用经费 5.00 with 办公经费 6.52.
-    Passes: 公用经费 101.47 with 6.52 + 1.55 + 1.17.
+    不通过：公用经费 5.00，其中办公经费 6.52。
+    通过：公用经费 101.47，其中各项 6.52 + 1.55 + 1.17（“其中”各项不必等于总数）。
     """
     yield from _sum_rule("B06", ctx, LineRole.PUBLIC, (LineRole.PUBLIC_PART,), op=Op.GE)
 
@@ -216,8 +216,8 @@ def public_parts(ctx: Context) -> Iterator[Candidate]:
 def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
     """三公经费 本年决算 > 本年预算.
 
-    Fails: 预算 2.00, 决算 2.50.
-    Passes: 预算 2.00, 决算 1.80.
+    不通过：预算 2.00，决算 2.50。
+    通过：预算 2.00，决算 1.80。
     """
     yield from _over_budget("B07", ctx, LineRole.THREE_PUBLIC)
 
@@ -254,8 +254,8 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
 def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget.
 
-    Fails (threshold 20%): 项目支出 预算 125, 决算 238.43 (+90.7%); 党建经费 预算 0, 决算 4.37.
-    Passes: 财政管理专项 预算 55, 决算 65.86 (+19.7%).
+    不通过（阈值 20%）：项目支出 预算 125、决算 238.43（+90.7%）；党建经费 预算 0、决算 4.37。
+    通过：财政管理专项 预算 55、决算 65.86（+19.7%）。
     """
     form = _basic(ctx)
     if form is None:
@@ -296,8 +296,8 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
 def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     """政府采购金额 决算 > 预算.
 
-    Fails: 预算 190.17, 决算 213.33.
-    Passes: 预算 190.17, 决算 180.00.
+    不通过：预算 190.17，决算 213.33。
+    通过：预算 190.17，决算 180.00。
     """
     yield from _over_budget("B09", ctx, LineRole.PROCUREMENT)
 
@@ -314,8 +314,8 @@ def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
 def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning).
 
-    Fails: 批复 1000㎡, 实际 1100㎡, 规模控制率 100% (should be 110%, and 110% > 100% is a warning).
-    Passes: 0 / 0 / 0 (a zero denominator is not applicable).
+    不通过：批复 1000㎡、实际 1100㎡、规模控制率填 100%（应为 110%；超过 100% 另给警告）。
+    通过：0 / 0 / 0（分母为 0，不适用）。
     """
     form = _basic(ctx)
     if form is None:
@@ -366,8 +366,8 @@ def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
 def negative_amount(ctx: Context) -> Iterator[Candidate]:
     """A negative amount, count or area.
 
-    Fails: 公务接待 2023年决算数 -0.50.
-    Passes: 0.
+    不通过：公务接待 2023年决算数 -0.50。
+    通过：0。
     """
     form = _basic(ctx)
     if form is None:

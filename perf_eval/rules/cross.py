@@ -21,8 +21,8 @@ from perf_eval.values import parse_number
 def project_spending(ctx: Context) -> Iterator[Candidate]:
     """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出.
 
-    Fails: 自评表 "项目支出：238.43" beside a 基础数据表 whose 2023年决算数 项目支出 is 200.00.
-    Passes: both 238.43.
+    不通过：自评表“项目支出：238.43”，基础数据表 2023年决算数 项目支出 200.00。
+    通过：两表均为 238.43。
     """
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
@@ -59,8 +59,8 @@ def project_spending(ctx: Context) -> Iterator[Candidate]:
 def project_budget(ctx: Context) -> Iterator[Candidate]:
     """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出.
 
-    Fails: 指标值 "125万元" beside a 基础数据表 whose 2023年预算数 项目支出 is 130.
-    Passes: both 125.
+    不通过：指标值“125万元”，基础数据表 2023年预算数 项目支出 130。
+    通过：两表均为 125。
     """
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:

@@ -48,8 +48,8 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown.
 
-    Fails: 全年预算数 100, 全年执行数 90, 执行率 "100%".
-    Passes: 959.93 / 959.93 with "100%".
+    不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
+    通过：959.93 / 959.93，执行率“100%”。
     """
     form = _form(ctx)
     if form is None:
@@ -85,8 +85,8 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
 
-    Fails: 分值 10, 执行率 90%, 得分 10.
-    Passes: 分值 10, 执行率 90%, 得分 9.
+    不通过：分值 10，执行率 90%，得分 10。
+    通过：分值 10，执行率 90%，得分 9。
     """
     form = _form(ctx)
     if form is None:
@@ -126,9 +126,9 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
     """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
 
-    Fails: 按支出性质分 基本支出 721.5 + 项目支出 200 against 959.93.
-    Passes: 721.5 + 238.43 = 959.93. A group written as "label：amount" cells matches
-    either 全年预算数 or 全年执行数 (forms use both); a group of rows matches column by column.
+    不通过：按支出性质分 基本支出 721.5 + 项目支出 200，年度资金总额 959.93。
+    通过：721.5 + 238.43 = 959.93。写成“名称：金额”的一组与全年预算数或全年执行数相符即可；
+    按行填写的“其中”各行逐列核对。
     """
     form = _form(ctx)
     if form is None:
@@ -188,8 +188,8 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
 def weights_total(ctx: Context) -> Iterator[Candidate]:
     """All 分值 (执行率 included) do not sum to 100.
 
-    Fails: 执行率 10 + indicators 85 = 95.
-    Passes: 10 + 40 + 30 + 10 + 10 = 100.
+    不通过：执行率 10 + 各指标 85 = 95。
+    通过：10 + 40 + 30 + 10 + 10 = 100。
     """
     form = _form(ctx)
     if form is None or not form.indicators:
@@ -223,8 +223,8 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
 def category_weights(ctx: Context) -> Iterator[Candidate]:
     """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning).
 
-    Fails: "产出指标(40分)" over rows worth 3×10 + 5 = 35; a Hunan form declaring 产出指标(50分).
-    Passes: "产出指标(40分)" over rows worth 3×10 + 10 = 40.
+    不通过：“产出指标(40分)”下各行分值 3×10 + 5 = 35；湖南表标注“产出指标(50分)”（警告）。
+    通过：“产出指标(40分)”下各行分值 3×10 + 10 = 40。
     """
     form = _form(ctx)
     if form is None:
@@ -278,8 +278,8 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
 def score_range(ctx: Context) -> Iterator[Candidate]:
     """得分 > 分值 or 得分 < 0 (执行率得分 included).
 
-    Fails: 分值 3, 得分 4.
-    Passes: 分值 3, 得分 3.
+    不通过：分值 3，得分 4。
+    通过：分值 3，得分 3。
     """
     form = _form(ctx)
     if form is None:
@@ -313,8 +313,8 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
     """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/").
 
-    Fails: 分值 8, 得分 7, reason "0".
-    Passes: 分值 8, 得分 7, reason "需进一步优化财政资金配置，严控各项支出。".
+    不通过：分值 8，得分 7，偏差原因填“0”。
+    通过：分值 8，得分 7，偏差原因“需进一步优化财政资金配置，严控各项支出。”。
     """
     form = _form(ctx)
     if form is None:
@@ -363,8 +363,8 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     """Target missed but full marks.
 
-    Fails: 年度指标值 "≥6个", 实际完成值 "5个", 分值 3, 得分 3.
-    Passes: the same with 得分 2.5 (3 × 5/6) and a reason.
+    不通过：年度指标值“≥6个”，实际完成值“5个”，分值 3，得分 3。
+    通过：同上但得分 2.5（3 × 5/6）并说明原因。
     """
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         missed = assessment.met is False
@@ -393,8 +393,8 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     """Target met but marks deducted.
 
-    Fails: "1.是否提高；2.是否优化" met by "1.提高；2.优化", 分值 8, 得分 7.
-    Passes: the same with 得分 8.
+    不通过：“1.是否提高；2.是否优化”实际“1.提高；2.优化”，分值 8，得分 7。
+    通过：同上但得分 8。
     """
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         met = assessment.met is True
@@ -424,8 +424,8 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number).
 
-    Fails: 年度指标值 "≥80%", 实际完成值 "≥80%".
-    Passes: 实际完成值 "92%".
+    不通过：年度指标值“≥80%”，实际完成值也填“≥80%”。
+    通过：实际完成值“92%”。
     """
     form = _form(ctx)
     if form is None:
@@ -460,8 +460,8 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
     """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值").
 
-    Fails: 数量指标 "完成培训" with 年度指标值 "按计划完成".
-    Passes: 数量指标 with "≥3次".
+    不通过：数量指标“完成培训”，年度指标值“按计划完成”。
+    通过：数量指标，年度指标值“≥3次”。
     """
     form = _form(ctx)
     if form is None:
@@ -495,8 +495,8 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
     """Target far exceeded (actual ≥ the profile's factor, default 150%, of a "≥" target): it was set too low.
 
-    Fails: "≥3次" with 5次 (167%).
-    Passes: "≥6个" with 7个 (117%).
+    不通过：指标值“≥3次”，实际 5次（167%）。
+    通过：指标值“≥6个”，实际 7个（117%）。
     """
     form = _form(ctx)
     if form is None:
@@ -535,8 +535,8 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
 def score_total(ctx: Context) -> Iterator[Candidate]:
     """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ 100.
 
-    Fails: 总分 97 while the scores sum to 96.
-    Passes: 总分 100 / 96 with scores summing to 96.
+    不通过：总分填 97，各项得分合计 96。
+    通过：总分 100 / 96，各项得分合计 96。
     """
     form = _form(ctx)
     if form is None or not form.indicators:
@@ -581,8 +581,8 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     """The stated grade (优/良/中/差) disagrees with the total (优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60).
 
-    Fails: 总分 96 with 自评等级 "良".
-    Passes: 总分 96 with "优" or "优秀".
+    不通过：总分 96，自评等级“良”。
+    通过：总分 96，自评等级“优”或“优秀”。
     """
     form = _form(ctx)
     if form is None or not form.grade.text:
@@ -617,8 +617,8 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     """The unit's scores add up to another total than the recomputed one (§5: met quantitative targets score full, missed ones
     proportionally, 执行率得分 = 分值 × min(执行率, 1)); reported, never silently replaced.
 
-    Fails: "≥6个" with 实际 3个 scored 3 of 3 → recomputed 1.5, so the total is 1.5 lower.
-    Passes: the seed: 96 reported, 96 recomputed.
+    不通过：指标值“≥6个”，实际 3个，得满分 3；复核为 1.5，总分应低 1.5。
+    通过：芦淞区财政局自评 96，复核 96。
     """
     from perf_eval.scoring import score
 

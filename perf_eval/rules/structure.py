@@ -38,9 +38,9 @@ def _flag(rule_id: str, entry: Entry, label: str, *, variant: str = "", **params
 def no_form(ctx: Context) -> Iterator[Candidate]:
     """No known form found in the workbook; the message says what was looked for.
 
-    Fails: a workbook whose only sheet is a staff list.
-    Passes: a sheet titled "2023年度部门（单位）整体支出绩效自评表".
-    The checker emits this finding itself; there is nothing to check per form.
+    不通过：工作簿中只有一张人员名单。
+    通过：有标题为“2023年度部门（单位）整体支出绩效自评表”的工作表。
+    （由检查程序对整个工作簿给出。）
     """
     return iter(())
 
@@ -87,8 +87,8 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
 def blank_field(ctx: Context) -> Iterator[Candidate]:
     """A required field is blank: totals, staffing, scores (error); 填表人/填报日期/联系电话/单位负责人 (warning).
 
-    Fails: 项目支出 2023年决算数 left blank while its projects hold 238.43.
-    Passes: a blank 出国经费 part (counts as 0); "——" in 2022年决算数 of 政府采购金额 (not applicable).
+    不通过：项目支出 2023年决算数为空，而所列项目合计 238.43。
+    通过：出国经费为空（按 0 计）；政府采购金额 2022年决算数填“——”（不适用）。
     """
     for section, entry in _missing_sections(ctx):
         yield _flag("F02", entry, section, variant="section")
@@ -161,8 +161,8 @@ def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
 def not_a_number(ctx: Context) -> Iterator[Candidate]:
     """A number field holds text that is not a number ("约50", "7.50.").
 
-    Fails: 公用经费 2023年预算数 "约72".
-    Passes: "1,234.56", " 0 ", "１２３", "125万元", "95.10%", "——".
+    不通过：公用经费 2023年预算数填“约72”。
+    通过：“1,234.56”“ 0 ”“１２３”“125万元”“95.10%”“——”。
     """
     for entry, label in _numbers(ctx):
         if entry.number.kind is Kind.INVALID:
@@ -180,8 +180,8 @@ def not_a_number(ctx: Context) -> Iterator[Candidate]:
 def uncached_formula(ctx: Context) -> Iterator[Candidate]:
     """A formula cell without a cached value: it cannot be verified, and is not read as blank.
 
-    Fails: 三公经费 written as =B6+B9+B10 by a program that never calculated it.
-    Passes: the same formula saved by Excel or WPS (the value is cached).
+    不通过：三公经费为公式 =B6+B9+B10，但由未计算公式的程序生成，没有结果值。
+    通过：同一公式经 Excel 或 WPS 保存（已保存计算结果）。
     """
     texts = ctx.self_eval.text_fields() if ctx.self_eval is not None else iter(())
     for entry, label in (*_numbers(ctx), *texts):
@@ -242,9 +242,9 @@ def _year_candidates(ctx: Context) -> Iterator[Candidate]:
 def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers.
 
-    Fails: 基础数据表 titled 2023 with a column headed "2022年决算数" as 本年决算数; 自评表 of 芦淞区财政局
-    beside a 基础数据表 filled in for 芦淞区审计局.
-    Passes: title 2023, headers 2022年决算数 / 2023年预算数 / 2023年决算数.
+    不通过：基础数据表标题为 2023 年，本年决算数一栏表头却是“2022年决算数”；芦淞区财政局的自评表
+    配的是芦淞区审计局的基础数据表。
+    通过：标题 2023 年，表头 2022年决算数 / 2023年预算数 / 2023年决算数。
     """
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
@@ -290,8 +290,8 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
     """Template placeholder rows left in ("指标1", "指标2", "……" with no values).
 
-    Fails: a 三级指标 row "指标1" with blank 指标值, 分值 and 得分.
-    Passes: every indicator row names a real indicator.
+    不通过：三级指标为“指标1”，指标值、分值、得分均为空。
+    通过：每一行都是实际的指标。
     """
     if ctx.self_eval is None:
         return
