@@ -33,13 +33,14 @@ class Checked:
 
 
 def sha256_of(path: Path) -> str | None:
+    """The file's sha256, or None for anything that is not a regular file (a FIFO would block forever)."""
     try:
         digest = hashlib.sha256()
-        with open(path, "rb") as handle:
+        with safety.open_regular(path.resolve() if path.is_symlink() else path) as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
-    except OSError:
+    except (OSError, safety.UnreadableWorkbook):
         return None
 
 

@@ -39,8 +39,14 @@ def _console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def _error(message: str) -> None:
+    """One plain line per problem on stderr: never wrapped, so a log keeps the file name and reason together."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 def _fail(message: str) -> typer.Exit:
-    _console(stderr=True).print(message, markup=False, highlight=False)
+    _error(message)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -109,7 +115,7 @@ def check(
     if summary["unreadable"] or output_failed:
         for result in report.files:
             if result.error:
-                _console(stderr=True).print(f"{result.path}：{result.error}", markup=False)
+                _error(f"{result.path}：{result.error}")
         raise typer.Exit(EXIT_USAGE)
     if summary["errors"] or (strict and summary["warnings"]):
         raise typer.Exit(EXIT_FINDINGS)
@@ -129,7 +135,7 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
             copy = annotate(Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings)
         except OutputError as exc:
             item.result.notes.append(f"批注副本未能写出：{exc.reason}")
-            _console(stderr=True).print(f"{item.result.path}：批注副本未能写出：{exc.reason}", markup=False)
+            _error(f"{item.result.path}：批注副本未能写出：{exc.reason}")
             failed = True
             continue
         item.result.annotated = str(copy.path)

@@ -119,7 +119,7 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
     notes: list[str] = []
     sheets: list[Grid] = []
     try:
-        with open(path, "rb") as handle:
+        with safety.open_regular(path) as handle:
             book = python_calamine.CalamineWorkbook.from_filelike(handle)
             for name in book.sheet_names:
                 sheet_facts = states.get(name)
