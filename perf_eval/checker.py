@@ -58,6 +58,7 @@ def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfE
     pairs: list[tuple[BasicData, SelfEval]] = []
     loose_basic: list[BasicData] = []
     loose_eval: list[SelfEval] = []
+    folders = {id(form): workbook.path.parent for workbook in workbooks for form in workbook.forms}
     for workbook in workbooks:
         basics = [f for f in workbook.forms if isinstance(f, BasicData)]
         evals = [f for f in workbook.forms if isinstance(f, SelfEval) and f.info.kind is FormKind.DEPT_SELF_EVAL]
@@ -71,12 +72,22 @@ def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfE
         # beside the old one must not hide X01/X02 in either.
         matches = [e for e in loose_eval if _key(e) == _key(basic)] if _key(basic) else []
         if not matches and basic.info.unit is None:
-            # A 基础数据表 often has no unit name of its own: then the year decides, if it names one unit.
-            matches = [e for e in loose_eval if e.info.year == basic.info.year]
-            if len({_key(e) for e in matches}) != 1:
-                matches = []  # 自评表 of several units: which one this 基础数据表 belongs to is unknown
+            matches = _by_year(basic, loose_eval, folders)
         pairs.extend((basic, match) for match in matches)
     return pairs
+
+
+def _by_year(basic: BasicData, evals: Sequence[SelfEval], folders: dict[int, Path]) -> list[SelfEval]:
+    """A 基础数据表 without a unit name of its own: the 自评表 of its year, if they name one unit.
+
+    In a shared folder of many units, those in the same folder as the 基础数据表 decide first.
+    """
+    same_year = [e for e in evals if e.info.year == basic.info.year]
+    nearby = [e for e in same_year if folders.get(id(e)) == folders.get(id(basic))]
+    for candidates in (nearby, same_year):
+        if candidates and len({_key(e) for e in candidates}) == 1:
+            return candidates
+    return []
 
 
 def _unreadable(path: Path, reason: str) -> Checked:

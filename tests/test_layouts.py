@@ -96,3 +96,26 @@ def test_two_self_evaluations_of_one_unit_are_both_checked_against_its_basic_dat
         )
         assert at(checked[1].result.deviations, "X01") == ["附件3!E8"]
         assert at(checked[2].result.deviations, "X01") == []
+
+
+def test_basic_data_without_unit_pairs_with_the_self_evaluation_in_its_folder() -> None:
+    from dataclasses import replace
+
+    def unit(rows: Rows, name: str, projects: str) -> Rows:
+        rows[2][1] = name
+        rows[7][4] = projects
+        return rows
+
+    a_basic = replace(read_grids(grid("基础数据", corrected_basic())), path=Path("甲单位/基础.xlsx"))
+    a_eval = replace(
+        read_grids(grid("自评", unit(corrected_self_eval(), "甲单位", "项目支出：200.00"))),
+        path=Path("甲单位/自评.xlsx"),
+    )
+    b_eval = replace(
+        read_grids(grid("自评", unit(corrected_self_eval(), "乙单位", "项目支出：100.00"))),
+        path=Path("乙单位/自评.xlsx"),
+    )
+    checked = check_workbooks([a_basic.path, a_eval.path, b_eval.path], [a_basic, a_eval, b_eval])
+    # 甲's 自评表 is paired with the 基础数据表 beside it (X01 proves it); 乙's, in another folder, is not.
+    assert at(checked[1].result.deviations, "X01") == ["自评!E8"]
+    assert at(checked[2].result.deviations, "X01") == []

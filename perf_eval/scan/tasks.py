@@ -1,0 +1,107 @@
+"""What a worker process does with one file: read it, or write its annotated copy.
+
+These functions run inside `pool` workers (under memory and CPU limits) and
+must stay importable without pandas: a worker never checks rules. Their
+return values cross a pipe, so they are small picklable dataclasses; the read
+workbook travels as pickle bytes, exactly as it is stored in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from perf_eval.model import FileResult, FormKind
+from perf_eval.reading import safety
+
+# Test hooks (used by tests/test_scan.py only): slow reads down (all, or one
+# file's: a hang), or make the worker reading the named file die as a native
+# reader would. Unset in production; they change nothing else.
+TEST_SLEEP_ENV = "PERF_EVAL_SCAN_TEST_SLEEP"
+TEST_ABORT_ENV = "PERF_EVAL_SCAN_TEST_ABORT"
+
+# Reasons that say nothing about the file's content: never cached, retried next run.
+TRANSIENT_CODES = frozenset({"changed", "missing", "permission", "io"})
+_PAIRABLE = (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL)
+
+
+@dataclass(frozen=True)
+class ReadEntry:
+    """One content hash, read: the pickled `ReadWorkbook`, or why it could not be read."""
+
+    workbook: bytes | None
+    pairable: bool = False  # holds a 基础数据表 or 部门整体自评表: cross-form rules may apply
+    drawings: tuple[str, ...] = ()
+    reason: str | None = None
+    code: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        return self.workbook is None and self.code in TRANSIENT_CODES
+
+    @classmethod
+    def unreadable(cls, reason: str, code: str) -> ReadEntry:
+        return cls(None, reason=reason, code=code)
+
+
+def read_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
+    """Read the workbook at `path`, which must still be the file that was hashed (same `fingerprint`)."""
+    from perf_eval.reading.workbook import read_workbook
+
+    _test_hooks(path)
+    _same_file(path, fingerprint)
+    try:
+        workbook = read_workbook(Path(path))
+    except safety.UnreadableWorkbook as exc:
+        _same_file(path, fingerprint)  # a half-written file fails to parse: say "changed", retry later
+        return ReadEntry.unreadable(exc.reason, exc.code)
+    _same_file(path, fingerprint)
+    return ReadEntry(
+        workbook=pickle.dumps(workbook, protocol=pickle.HIGHEST_PROTOCOL),
+        pairable=any(form.info.kind in _PAIRABLE for form in workbook.forms),
+        drawings=tuple(workbook.drawings),
+    )
+
+
+def _same_file(path: str, fingerprint: tuple[int, int, int, int]) -> None:
+    if tuple(safety.fingerprint(path)) != tuple(fingerprint):
+        raise safety.UnreadableWorkbook.of("changed")
+
+
+def _test_hooks(path: str) -> None:
+    delay = os.environ.get(TEST_SLEEP_ENV)  # "seconds" for every file, or "seconds:file name"
+    if delay:
+        seconds, _, name = delay.partition(":")
+        if not name or name == Path(path).name:
+            time.sleep(float(seconds))
+    if os.environ.get(TEST_ABORT_ENV) == Path(path).name:
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file in the caller's folder
+        except (ImportError, ValueError, OSError):
+            pass
+        os.abort()
+
+
+@dataclass(frozen=True)
+class AnnotateOutcome:
+    """Where the copy went and what it could not carry over, or why it could not be written."""
+
+    copy: str | None
+    notes: tuple[str, ...] = ()
+    failure: str | None = None
+
+
+def annotate_task(source: str, result: FileResult, out_dir: str, drawings: tuple[str, ...]) -> AnnotateOutcome:
+    from perf_eval.annotate import annotate
+    from perf_eval.atomic import OutputError
+
+    try:
+        copy = annotate(Path(source), result, out_dir=Path(out_dir), drawings=drawings)
+    except OutputError as exc:  # an exception with extra fields does not cross the pipe: return it
+        return AnnotateOutcome(None, failure=exc.reason)
+    return AnnotateOutcome(str(copy.path), tuple(copy.notes))

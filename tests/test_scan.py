@@ -1,0 +1,441 @@
+"""`perf-eval scan`: discovery, isolation, pairing across files, incremental cache, outputs, lock.
+
+A folder tree is generated from the sample workbooks under nested Chinese
+folder names, with everything a shared folder holds: clean and broken
+workbooks, unreadable files, Excel lock files, hidden files, a FIFO, links
+pointing out of the folder, and a unit's 基础数据表 and 自评表 in two files
+with unrelated names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from perf_eval.cli import app
+from perf_eval.model import FileStatus
+from perf_eval.reading.safety import DEFAULT_LIMITS
+from perf_eval.scan import ScanOptions, ScanOutcome, run_scan
+from perf_eval.scan.cache import CACHE_DIR
+from perf_eval.scan.summary import file_status
+from perf_eval.scan.tasks import TEST_ABORT_ENV, TEST_SLEEP_ENV
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_workbooks"
+PERF_EVAL = Path(sys.executable).with_name("perf-eval")
+CMD_UNIT = "=cmd|'/Ccalc'!A0"  # the reader strips whitespace from names
+JOBS = 2
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="the tree holds a FIFO (POSIX)")
+
+
+# --- building trees ----------------------------------------------------------------------
+
+
+def _copy(sample: str, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLES / sample, target)
+    return target
+
+
+def _variant(sample: str, target: Path, number: int) -> Path:
+    """A copy with its own content hash (a different zip comment), still the same workbook."""
+    _copy(sample, target)
+    with zipfile.ZipFile(target, "a") as archive:
+        archive.comment = f"variant {number}".encode()
+    return target
+
+
+def _set_text(path: Path, old: str, new: str) -> None:
+    """Replace a cell's text, keeping it a string (openpyxl would make "=..." a formula)."""
+    workbook = load_workbook(path)
+    hits = 0
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value == old:
+                    cell.value = new
+                    cell.data_type = "s"
+                    hits += 1
+    assert hits == 1, f"{old!r} found {hits} times in {path.name}"
+    workbook.save(path)
+
+
+# Paths relative to DIR → the status `summary.file_status` gives.
+EXPECTED = {
+    "财政局/2023年/芦淞区整体支出自评（定稿）.xlsx": "warnings",
+    "财政局/2023年/芦淞区整体支出自评（初稿）.xlsx": "errors",
+    "财政局/2023年/退回修改/跨表不符.xlsx": "errors",
+    "项目/农村公路/养护项目自评.xlsx": "clean",
+    "项目/环境卫生/省格式自评.xlsx": "clean",
+    "项目/公式单位/单位名称测试.xlsx": "clean",
+    "审计局/上报材料/材料一.xlsx": "clean",  # the 基础数据表 alone
+    "审计局/2024年3月/终稿（签字版）.xlsm": "clean",  # the 自评表 alone
+    "问题文件/不是表格.xlsx": "errors",
+    "问题文件/空文件.xlsx": "unreadable",
+    "问题文件/其实是文本.xlsx": "unreadable",
+    "问题文件/网页导出.xls": "unreadable",
+}
+SKIPPED = {
+    "审计局/2024年3月/~$终稿（签字版）.xlsm": "lock",
+    "项目/.隐藏的表.xlsx": "hidden",
+    "项目/管道.xlsx": "not_regular",
+    "链接到外部.xlsx": "symlink",
+    "外部文件夹": "symlink",
+    "财政局/2023年/芦淞区整体支出自评（定稿）.校验.xlsx": "own_copy",
+}
+
+
+def build_tree(base: Path) -> tuple[Path, Path]:
+    """The scanned folder and a folder outside it (the target of the links)."""
+    root = base / "共享文件夹"
+    outside = base / "外部"
+    _copy("lusong-2023-corrected.xlsx", root / "财政局/2023年/芦淞区整体支出自评（定稿）.xlsx")
+    _copy("lusong-2023-seed.xlsx", root / "财政局/2023年/芦淞区整体支出自评（初稿）.xlsx")
+    _copy("broken/X01.xlsx", root / "财政局/2023年/退回修改/跨表不符.xlsx")
+    _copy("project-2023-clean.xlsx", root / "项目/农村公路/养护项目自评.xlsx")
+    _copy("project-2023-province-split.xlsx", root / "项目/环境卫生/省格式自评.xlsx")
+    cmd = _copy("project-2023-clean.xlsx", root / "项目/公式单位/单位名称测试.xlsx")
+    _set_text(cmd, "某某区农村公路养护中心", CMD_UNIT)
+    # One unit's forms in two files, two folders, names that say nothing; the .xlsm is a plain xlsx inside.
+    _copy("split-2023-basic.xlsx", root / "审计局/上报材料/材料一.xlsx")
+    _copy("split-2023-self-eval.xlsx", root / "审计局/2024年3月/终稿（签字版）.xlsm")
+    _copy("broken/F01.xlsx", root / "问题文件/不是表格.xlsx")
+    (root / "问题文件/空文件.xlsx").write_bytes(b"")
+    (root / "问题文件/其实是文本.xlsx").write_text("单位,金额\n审计局,100\n", encoding="utf-8")
+    (root / "问题文件/网页导出.xls").write_text("<html><table><tr><td>1</td></tr></table></html>", encoding="utf-8")
+    # Not to be checked.
+    (root / "审计局/2024年3月/~$终稿（签字版）.xlsm").write_bytes(b"\x05owner" + b"\x00" * 100)
+    _copy("project-2023-clean.xlsx", root / "项目/.隐藏的表.xlsx")
+    _copy("project-2023-clean.xlsx", root / ".git/不在这里.xlsx")
+    _copy("lusong-2023-corrected.xlsx", root / "财政局/2023年/芦淞区整体支出自评（定稿）.校验.xlsx")
+    os.mkfifo(root / "项目/管道.xlsx")
+    _copy("project-2023-clean.xlsx", outside / "外部的表.xlsx")
+    (root / "链接到外部.xlsx").symlink_to(outside / "外部的表.xlsx")
+    (root / "外部文件夹").symlink_to(outside, target_is_directory=True)
+    (root / "说明.txt").write_text("不是工作簿", encoding="utf-8")
+    return root, outside
+
+
+def snapshot(folder: Path) -> dict[str, tuple[Any, ...]]:
+    """Every entry under `folder` (links not followed, FIFOs not opened): type, size, mtime, content hash."""
+    state: dict[str, tuple[Any, ...]] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else None
+            state[str(path.relative_to(folder))] = (stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, digest)
+    return state
+
+
+def scan(root: Path, out: Path, **options: Any) -> ScanOutcome:
+    return run_scan(ScanOptions(root=root, out=out, jobs=JOBS, **options))
+
+
+def by_path(outcome: ScanOutcome) -> dict[str, dict[str, Any]]:
+    return {f["path"]: f for f in outcome.data["files"]}
+
+
+def rules_of(entry: dict[str, Any]) -> set[str]:
+    return {d["rule"] for d in entry["deviations"]}
+
+
+def stable(data: dict[str, Any]) -> dict[str, Any]:
+    """summary.json without what depends on the run rather than the files (timings, work done, OUTDIR)."""
+    data = json.loads(json.dumps(data))
+    del data["scan"]["run"]
+    del data["scan"]["out"]
+    return data
+
+
+# --- the full tree -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, ScanOutcome, dict[str, Any], dict[str, Any]]:
+    base = tmp_path_factory.mktemp("scan")
+    root, outside = build_tree(base)
+    before, outside_before = snapshot(root), snapshot(outside)
+    out = base / "输出"
+    outcome = scan(root, out)
+    assert snapshot(root) == before, "the scan changed the scanned folder"
+    assert snapshot(outside) == outside_before
+    return root, out, outcome, before, outside_before
+
+
+def test_every_workbook_has_its_status(tree: Any) -> None:
+    _, _, outcome, _, _ = tree
+    statuses = {f.path: file_status(f) for f in outcome.report.files}
+    assert statuses == EXPECTED
+    assert outcome.data["scan"]["statuses"] == {"clean": 5, "warnings": 1, "errors": 3, "unreadable": 3}
+    files = by_path(outcome)
+    assert files["问题文件/空文件.xlsx"]["error"] == "文件为空（0 字节）"
+    assert "CSV/文本" in files["问题文件/其实是文本.xlsx"]["error"]
+    assert "HTML" in files["问题文件/网页导出.xls"]["error"]
+    assert rules_of(files["问题文件/不是表格.xlsx"]) == {"F01"}
+    assert "X01" in rules_of(files["财政局/2023年/退回修改/跨表不符.xlsx"])
+    assert all(f.status is FileStatus.UNREADABLE or f.annotated for f in outcome.report.files)
+    assert outcome.failed_files
+
+
+def test_skipped_before_opening(tree: Any) -> None:
+    _, _, outcome, _, _ = tree
+    skipped = {s["path"]: s["code"] for s in outcome.data["scan"]["skipped"]}
+    assert skipped == SKIPPED
+    paths = set(by_path(outcome))
+    assert not any(".git" in p or "外部" in p for p in paths)
+
+
+def test_nothing_written_into_the_scanned_folder(tree: Any) -> None:
+    root, out, _, before, _ = tree
+    assert snapshot(root) == before
+    assert (out / "summary.json").is_file() and (out / "summary.xlsx").is_file()
+    copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.校验.xls*"))
+    assert "审计局/2024年3月/终稿（签字版）.校验.xlsx" in copies
+    assert "财政局/2023年/退回修改/跨表不符.校验.xlsx" in copies
+    assert len(copies) == 9  # every readable workbook, mirrored under OUTDIR
+
+
+def test_split_forms_are_paired_across_files(tree: Any) -> None:
+    _, _, outcome, _, _ = tree
+    scan_data = outcome.data["scan"]
+    assert scan_data["unpaired"] == []
+    units = {(u["unit"], u["year"]): u for u in scan_data["units"]}
+    audit = units[("株洲市某某区审计局", 2023)]
+    # The 基础数据表 names no unit: it belongs to the unit of the 自评表 it was paired with.
+    assert audit["files"] == ["审计局/2024年3月/终稿（签字版）.xlsm", "审计局/上报材料/材料一.xlsx"]
+    assert audit["status"] == "clean"
+    assert units[("株洲市芦淞区财政局", 2023)]["status"] == "errors"
+
+
+def test_summary_json_extends_the_contract(tree: Any) -> None:
+    _, out, outcome, _, _ = tree
+    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert data == outcome.data
+    assert set(data) == {"tool", "files", "summary", "scan"}
+    summary = data["summary"]
+    assert (summary["files"], summary["clean"], summary["with_errors"], summary["unreadable"]) == (12, 5, 3, 3)
+    entry = by_path(outcome)["审计局/上报材料/材料一.xlsx"]
+    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
+    assert entry["annotated"] == "审计局/上报材料/材料一.校验.xlsx"
+    assert data["scan"]["changes"] == {"new": 12, "changed": 0, "unchanged": 0, "removed": 0}
+
+
+def test_summary_xlsx(tree: Any) -> None:
+    _, out, outcome, _, _ = tree
+    workbook = load_workbook(out / "summary.xlsx")
+    assert workbook.sheetnames == ["文件清单", "问题清单", "单位汇总", "跳过与未配对"]
+    files = workbook["文件清单"]
+    assert [c.value for c in files[1]][:5] == ["路径", "单位", "年度", "表单", "状态"]
+    assert files.freeze_panes == "A2"
+    assert files.auto_filter.ref == f"A1:L{len(EXPECTED) + 1}"
+    rows = {row[0].value: row for row in files.iter_rows(min_row=2)}
+    assert set(rows) == set(EXPECTED)
+    cmd = rows["项目/公式单位/单位名称测试.xlsx"][1]
+    assert cmd.value == CMD_UNIT and cmd.data_type == "s"
+    assert rows["审计局/上报材料/材料一.xlsx"][1].value == "株洲市某某区审计局"
+    link = rows["财政局/2023年/退回修改/跨表不符.xlsx"][10]
+    assert link.hyperlink is not None and link.hyperlink.target == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
+    findings = workbook["问题清单"]
+    total = sum(len(f["deviations"]) for f in outcome.data["files"])
+    assert findings.max_row == total + 1
+    assert findings.freeze_panes == "A2" and findings.auto_filter.ref
+    assert {row[3].value for row in findings.iter_rows(min_row=2)} >= {"F01", "X01", "B05"}
+    x01 = next(row for row in findings.iter_rows(min_row=2) if row[3].value == "X01")
+    assert x01[6].hyperlink.target == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
+    assert x01[6].hyperlink.location == f"'{x01[5].value}'!{x01[6].value}"
+    assert all(c.data_type != "f" for sheet in workbook for row in sheet.iter_rows() for c in row)
+
+
+# --- incremental ----------------------------------------------------------------------------
+
+
+def test_incremental_rescan_reads_only_what_changed(tmp_path: Path) -> None:
+    root = tmp_path / "共享"
+    basic = _copy("split-2023-basic.xlsx", root / "甲/基础.xlsx")
+    self_eval = _copy("split-2023-self-eval.xlsx", root / "乙/丙/自评.xlsx")
+    _copy("project-2023-clean.xlsx", root / "项目.xlsx")
+    gone = _variant("project-2023-clean.xlsx", root / "将删除.xlsx", 1)
+    out = tmp_path / "out"
+    first = scan(root, out)
+    assert first.data["scan"]["run"]["read"] == 4
+    assert rules_of(by_path(first)["乙/丙/自评.xlsx"]) == set()
+
+    second = scan(root, out)
+    run = second.data["scan"]["run"]
+    assert (run["read"], run["reused"], run["checked"], run["annotated"]) == (0, 4, 0, 0)
+    assert second.data["scan"]["changes"] == {"new": 0, "changed": 0, "unchanged": 4, "removed": 0}
+    same, again = stable(first.data), stable(second.data)
+    assert again["scan"].pop("changes") != same["scan"].pop("changes")
+    assert again == same
+
+    # The 自评表 now disagrees with the unchanged 基础数据表 in another folder (X01).
+    _set_text(self_eval, "项目支出：110.50", "项目支出：100.50")
+    copy = out / "将删除.校验.xlsx"
+    assert copy.is_file()
+    gone.unlink()
+    _copy("project-2023-clean.xlsx", root / "新来的.xlsx")  # same content as 项目.xlsx: nothing to read
+    third = scan(root, out)
+    run = third.data["scan"]["run"]
+    # Only the changed file is read; its partner is re-checked (its pair changed) from the cached read.
+    assert (run["read"], run["checked"]) == (1, 2)
+    assert third.data["scan"]["changes"] == {"new": 1, "changed": 1, "unchanged": 2, "removed": 1}
+    assert third.data["scan"]["removed"] == ["将删除.xlsx"]
+    assert not copy.exists()
+    files = by_path(third)
+    assert "X01" in rules_of(files["乙/丙/自评.xlsx"])
+    assert files["甲/基础.xlsx"] == by_path(first)["甲/基础.xlsx"]
+    assert basic.is_file()
+
+    # A file that can no longer be read loses its (now stale) annotated copy.
+    (root / "项目.xlsx").write_bytes(b"")
+    fourth = scan(root, out)
+    assert by_path(fourth)["项目.xlsx"]["status"] == "unreadable"
+    assert not (out / "项目.校验.xlsx").exists()
+    assert (out / "新来的.校验.xlsx").is_file()
+    _copy("project-2023-clean.xlsx", root / "项目.xlsx")
+
+    full = scan(root, out, full=True)
+    run = full.data["scan"]["run"]
+    assert (run["read"], run["annotated"]) == (3, 4)  # 3 distinct contents, 4 files
+    assert stable(full.data)["files"] == stable(third.data)["files"]
+
+
+def test_a_crashing_or_hanging_reader_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "in"
+    for number in range(3):
+        _variant("project-2023-clean.xlsx", root / f"表{number}.xlsx", number)
+    monkeypatch.setenv(TEST_ABORT_ENV, "表0.xlsx")
+    monkeypatch.setenv(TEST_SLEEP_ENV, "30:表1.xlsx")
+    limits = dataclasses.replace(DEFAULT_LIMITS, child_wall_seconds=2.0)
+    started = time.monotonic()
+    outcome = scan(root, tmp_path / "out", limits=limits)
+    assert time.monotonic() - started < 20
+    files = by_path(outcome)
+    assert files["表0.xlsx"]["status"] == "unreadable"
+    assert files["表0.xlsx"]["error"] == "读取时内存超限或读取程序崩溃"
+    assert files["表1.xlsx"]["error"] == "读取超时（超过 2 秒）"
+    assert files["表2.xlsx"]["status"] == "clean"
+
+
+# --- the command, in real processes -----------------------------------------------------------
+
+
+def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PERF_EVAL), *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def _cache_entries(out: Path, kind: str) -> int:
+    folder = out / CACHE_DIR / kind
+    return sum(1 for p in folder.rglob("*.pickle")) if folder.is_dir() else 0
+
+
+SLOW = "2.000417"  # seconds per file; the odd digits mark this test's processes
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker.encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def test_killed_scan_resumes_to_the_same_summary_and_holds_the_lock(tmp_path: Path) -> None:
+    root = tmp_path / "共享"
+    for number in range(8):
+        _variant("project-2023-clean.xlsx", root / f"单位{number % 3}/项目{number}.xlsx", number)
+    _copy("split-2023-basic.xlsx", root / "审计局/a.xlsx")
+    _copy("split-2023-self-eval.xlsx", root / "审计局/b/c.xlsx")
+    out = tmp_path / "out"
+    slow = subprocess.Popen(
+        [str(PERF_EVAL), "scan", str(root), "--out", str(out), "--jobs", str(JOBS), "--format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, TEST_SLEEP_ENV: SLOW},  # two seconds per file: 10 s of reading in all
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / CACHE_DIR / "lock").exists():
+            assert slow.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        # A second scan of the same OUTDIR while the first runs: refused, in Chinese.
+        second = _run("scan", root, "--out", out, "--jobs", JOBS)
+        assert second.returncode == 2
+        assert "另一个 perf-eval scan 正在使用输出文件夹" in second.stderr
+        assert "Traceback" not in second.stderr
+        # Kill it as soon as some files are done (the next ones are two seconds away).
+        while _cache_entries(out, "reads") < 2:
+            assert slow.poll() is None, "the scan ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        slow.send_signal(signal.SIGKILL)
+    finally:
+        slow.kill()
+        slow.wait()
+    if sys.platform.startswith("linux"):
+        time.sleep(0.5)
+        assert _processes_with(f"{TEST_SLEEP_ENV}={SLOW}") == [], "a worker outlived the killed scan"
+    assert not (out / "summary.json").exists()
+    done_before = _cache_entries(out, "reads")
+    assert 2 <= done_before < 10
+
+    resumed = _run("scan", root, "--out", out, "--jobs", JOBS, "--format", "json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data == json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert data["scan"]["run"]["read"] == 10 - done_before
+    assert not list(out.rglob(".~perf-eval-*"))
+
+    reference = scan(root, tmp_path / "一次完成")
+    assert stable(data) == stable(reference.data)
+    assert data["summary"] == {"files": 10, "clean": 10, "with_errors": 0, "errors": 0, "warnings": 0, "unreadable": 0}
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    root = tmp_path / "in"
+    _copy("project-2023-clean.xlsx", root / "a.xlsx")
+    clean = runner.invoke(app, ["scan", str(root), "--out", str(tmp_path / "o"), "--jobs", "1", "--format", "json"])
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout)["summary"]["clean"] == 1
+    _copy("broken/F01.xlsx", root / "b/不是表格.xlsx")
+    errors = runner.invoke(app, ["scan", str(root), "--out", str(tmp_path / "o"), "--jobs", "1"])
+    assert errors.exit_code == 1
+    assert "有错误" in errors.stdout and "F01" in errors.stdout
+    missing = runner.invoke(app, ["scan", str(tmp_path / "没有"), "--out", str(tmp_path / "o")])
+    assert missing.exit_code == 2 and "要扫描的文件夹不存在" in missing.output
+    inside = runner.invoke(app, ["scan", str(root), "--out", str(root / "结果")])
+    assert inside.exit_code == 2 and "位于被扫描的文件夹" in inside.output
+    assert not (root / "结果").exists()
+    unknown = runner.invoke(app, ["scan", str(root), "--out", str(tmp_path / "o"), "--profile", "不存在"])
+    assert unknown.exit_code == 2 and "未知的配置" in unknown.output
