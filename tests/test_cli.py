@@ -157,3 +157,24 @@ def test_help_and_rules_do_not_import_pandas_or_pandera() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "False"]
+
+
+def test_unwritable_output_folder_exits_2_and_leaves_no_partial_file(tmp_path: Path, seed: Path) -> None:
+    blocker = tmp_path / "不是文件夹"
+    blocker.write_text("x")
+    before = seed.read_bytes()
+    proc = run("check", str(seed), "--out", str(blocker / "副本"))
+    assert proc.returncode == 2
+    assert "批注副本未能写出" in proc.stderr and seed.name in proc.stderr and "Traceback" not in proc.stderr
+    assert seed.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([seed.name, blocker.name])
+
+
+def test_annotated_copy_by_default_beside_the_input_and_named_in_json(seed: Path) -> None:
+    before = (seed.read_bytes(), seed.stat().st_mtime_ns)
+    proc = run("check", str(seed), "--format", "json")
+    assert proc.returncode == 1
+    annotated = Path(json.loads(proc.stdout)["files"][0]["annotated"])
+    assert annotated.parent == seed.parent and annotated.name == "自评表 芦淞区财政局.校验.xlsx"
+    assert annotated.is_file()
+    assert (seed.read_bytes(), seed.stat().st_mtime_ns) == before
