@@ -89,7 +89,9 @@ def test_one_perturbed_total_gives_exactly_one_finding_at_that_cell(
     index = next(i for i, r in enumerate(rows) if r[0] == label)
     # 公用经费 may exceed its 其中 rows (they need not exhaust it): only a lower total is a finding.
     if label == "公用经费":
-        parts = sum(Decimal(str(r[1 + column])) for r in rows[index + 1 :] if str(r[0]).startswith(("其中", "水费", "会议")))
+        parts = sum(
+            Decimal(str(r[1 + column])) for r in rows[index + 1 :] if str(r[0]).startswith(("其中", "水费", "会议"))
+        )
         rows[index][1 + column] = float(parts - Decimal(str(delta)))
     else:
         rows[index][1 + column] = round(rows[index][1 + column] + delta, 2)
