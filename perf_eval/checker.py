@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from perf_eval import __version__
@@ -58,7 +59,8 @@ def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfE
     pairs: list[tuple[BasicData, SelfEval]] = []
     loose_basic: list[BasicData] = []
     loose_eval: list[SelfEval] = []
-    folders = {id(form): workbook.path.parent for workbook in workbooks for form in workbook.forms}
+    paths = {id(form): workbook.path for workbook in workbooks for form in workbook.forms}
+    folders = {key: path.parent for key, path in paths.items()}
     for workbook in workbooks:
         basics = [f for f in workbook.forms if isinstance(f, BasicData)]
         evals = [f for f in workbook.forms if isinstance(f, SelfEval) and f.info.kind is FormKind.DEPT_SELF_EVAL]
@@ -74,7 +76,30 @@ def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfE
         if not matches and basic.info.unit is None:
             matches = _by_year(basic, loose_eval, folders)
         pairs.extend((basic, match) for match in matches)
-    return pairs
+    return _one_basic_per_eval(pairs, paths)
+
+
+def _one_basic_per_eval(
+    pairs: list[tuple[BasicData, SelfEval]], paths: dict[int, Path]
+) -> list[tuple[BasicData, SelfEval]]:
+    """Where two 基础数据表 of one unit and year (an old and a resubmitted one) both match a 自评表,
+    keep the nearer: the same folder, then the file name most like the 自评表's (only a tie-break: the
+    pairing itself is by the unit and year written in the forms)."""
+
+    def nearness(basic: BasicData, evaluation: SelfEval) -> tuple[bool, float]:
+        here, there = paths.get(id(basic)), paths.get(id(evaluation))
+        if here is None or there is None:
+            return (False, 0.0)
+        return (here.parent == there.parent, SequenceMatcher(None, here.stem, there.stem).ratio())
+
+    by_eval: dict[int, list[tuple[BasicData, SelfEval]]] = {}
+    for pair in pairs:
+        by_eval.setdefault(id(pair[1]), []).append(pair)
+    kept: list[tuple[BasicData, SelfEval]] = []
+    for candidates in by_eval.values():
+        best = max(nearness(*pair) for pair in candidates)
+        kept.extend(pair for pair in candidates if nearness(*pair) == best)
+    return kept
 
 
 def _by_year(basic: BasicData, evals: Sequence[SelfEval], folders: dict[int, Path]) -> list[SelfEval]:

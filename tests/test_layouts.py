@@ -119,3 +119,23 @@ def test_basic_data_without_unit_pairs_with_the_self_evaluation_in_its_folder() 
     # 甲's 自评表 is paired with the 基础数据表 beside it (X01 proves it); 乙's, in another folder, is not.
     assert at(checked[1].result.deviations, "X01") == ["自评!E8"]
     assert at(checked[2].result.deviations, "X01") == []
+
+
+def test_of_two_basic_data_files_of_one_unit_each_self_evaluation_takes_the_nearer() -> None:
+    from dataclasses import replace
+
+    named = [["填报单位：株洲市芦淞区财政局"], *corrected_basic()[1:]]
+    resubmitted = [row[:] for row in named]
+    resubmitted[11][3] = 240.43  # the new 基础数据表 changes 项目支出 and its projects
+    resubmitted[12][3] = 67.86
+    new_eval = corrected_self_eval()
+    new_eval[7][4] = "项目支出：240.43"
+    new_eval[6][4] = "其中：基本支出：719.50"
+    forms = [
+        replace(read_grids(grid("基础", named)), path=Path("报送/财政局-基础数据表.xlsx")),
+        replace(read_grids(grid("自评", corrected_self_eval())), path=Path("报送/财政局-自评表.xlsx")),
+        replace(read_grids(grid("基础", resubmitted)), path=Path("报送/财政局-修改后-基础数据表.xlsx")),
+        replace(read_grids(grid("自评", new_eval)), path=Path("报送/财政局-修改后-自评表.xlsx")),
+    ]
+    checked = check_workbooks([f.path for f in forms], forms)
+    assert at(checked[1].result.deviations, "X01") == [] and at(checked[3].result.deviations, "X01") == []
