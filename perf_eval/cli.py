@@ -36,7 +36,11 @@ class OutputFormat(StrEnum):
 
 def _console(*, stderr: bool = False) -> Console:
     # Rich drops colour and cursor codes itself when the stream is not a terminal, and honours NO_COLOR.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # A log file or a pipe has no width: don't fold every message into an 80-column table.
+        console.width = 160
+    return console
 
 
 def _error(message: str) -> None:

@@ -82,7 +82,10 @@ def render_file(console: Console, result: FileResult) -> None:
     for note in result.notes:
         console.print(Text(note, style="dim"))
     if result.deviations:
-        console.print(findings_table(result.deviations))
+        # Errors first: they must be fixed before submission; then by sheet and cell.
+        rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+        ordered = sorted(result.deviations, key=lambda f: (rank[f.severity], f.sort_key()))
+        console.print(findings_table(ordered))
     line = _score_line(result)
     if line is not None:
         console.print(line)
