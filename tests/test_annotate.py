@@ -791,3 +791,31 @@ def test_libreoffice_opens_prints_and_resaves_every_copy(
         again = resaved / f"{annotated.stem}.xlsx"
         rechecked = annotate(again, result_for(again, findings()[:4]))
         assert comments(rechecked.path) == comments(annotated), annotated.name
+
+
+@pytest.mark.parametrize(
+    "sample", ["lusong-2023-seed.xlsx", "project-2023-province-split.xlsx", "split-2023-self-eval.xlsx"]
+)
+def test_memoised_merge_borders_save_the_same_workbook(sample: str, tmp_path: Path) -> None:
+    """The faster merged-range load must not change a byte of what openpyxl saves (core.xml holds the time)."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from perf_eval.annotate import memoised_merge_borders
+
+    source = SAMPLE_ROOT / sample
+
+    def saved(*, memo: bool) -> dict[str, bytes]:
+        if memo:
+            with memoised_merge_borders():
+                book = load_workbook(source)
+        else:
+            book = load_workbook(source)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        with zipfile.ZipFile(buffer) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+    assert saved(memo=True) == saved(memo=False)
