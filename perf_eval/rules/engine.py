@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from perf_eval.forms import BasicData, SelfEval
-from perf_eval.model import Finding, Severity
+from perf_eval.model import Finding
 from perf_eval.profiles import Profile
 from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules
 
@@ -180,10 +180,3 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
             out.append(finding)
     order = {"F": 0, "B": 1, "S": 2, "X": 3}
     return sorted(out, key=lambda f: (order.get(f.rule[0], 9), f.rule, f.sort_key()))
-
-
-def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
-    counts = dict.fromkeys(Severity, 0)
-    for finding in findings:
-        counts[finding.severity] += 1
-    return counts
