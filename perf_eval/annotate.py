@@ -747,7 +747,9 @@ def _add_result_sheet(workbook: Workbook, result: FileResult, source_name: str, 
     reported, recomputed = (result.score.reported, result.score.recomputed) if result.score else (None, None)
     header: list[list[object]] = [
         ["文件", source_name],
-        ["单位", result.unit or "（未识别）", "年度", result.year],
+        # The unit's name is long: alone on its row it may run on into the empty cells beside it.
+        ["单位", result.unit or "（未识别）"],
+        ["年度", result.year],
         ["自评得分（单位填报）", reported, "复核得分", recomputed, "等级", _grade_text(result)],
         ["错误", result.errors, "警告", result.warnings, "提示", _count(result, Severity.INFO)],
     ]  # fmt: skip
