@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from pathlib import Path
+from typing import cast
 
 from perf_eval import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
-from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score, Severity
+from perf_eval.model import FileResult, FileStatus, Finding, Report, Score, Severity
+from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, default_for, load
 from perf_eval.reading import safety
 from perf_eval.reading.locate import LOOKED_FOR
@@ -22,7 +23,6 @@ from perf_eval.reading.workbook import ReadWorkbook, read_workbook
 from perf_eval.rules import engine
 from perf_eval.rules.catalogue import get
 from perf_eval.scoring import score
-from perf_eval.values import normalize
 
 
 @dataclass
@@ -49,70 +49,20 @@ def _profile_for(form: Form, name: str | None) -> Profile:
     return load(name) if name else default_for(form.info.kind)
 
 
-def _key(form: Form) -> tuple[str, int | None] | None:
-    unit = form.info.unit
-    return (normalize(unit), form.info.year) if unit else None
-
-
 def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfEval]]:
-    """A unit's 基础数据表 with its 部门整体自评表: first within a workbook, then across files by unit and year."""
-    pairs: list[tuple[BasicData, SelfEval]] = []
-    loose_basic: list[BasicData] = []
-    loose_eval: list[SelfEval] = []
-    paths = {id(form): workbook.path for workbook in workbooks for form in workbook.forms}
-    folders = {key: path.parent for key, path in paths.items()}
-    for workbook in workbooks:
-        basics = [f for f in workbook.forms if isinstance(f, BasicData)]
-        evals = [f for f in workbook.forms if isinstance(f, SelfEval) and f.info.kind is FormKind.DEPT_SELF_EVAL]
-        if len(basics) == 1 and len(evals) == 1:
-            pairs.append((basics[0], evals[0]))
-            continue
-        loose_basic.extend(basics)
-        loose_eval.extend(evals)
-    for basic in loose_basic:
-        # Every 自评表 of the unit and year is checked against its 基础数据表: a resubmitted file
-        # beside the old one must not hide X01/X02 in either.
-        matches = [e for e in loose_eval if _key(e) == _key(basic)] if _key(basic) else []
-        if not matches and basic.info.unit is None:
-            matches = _by_year(basic, loose_eval, folders)
-        pairs.extend((basic, match) for match in matches)
-    return _one_basic_per_eval(pairs, paths)
+    """A unit's 基础数据表 with its 部门整体自评表: first within a workbook, then across files by unit and year.
 
-
-def _one_basic_per_eval(
-    pairs: list[tuple[BasicData, SelfEval]], paths: dict[int, Path]
-) -> list[tuple[BasicData, SelfEval]]:
-    """Where two 基础数据表 of one unit and year (an old and a resubmitted one) both match a 自评表,
-    keep the nearer: the same folder, then the file name most like the 自评表's (only a tie-break: the
-    pairing itself is by the unit and year written in the forms)."""
-
-    def nearness(basic: BasicData, evaluation: SelfEval) -> tuple[bool, float]:
-        here, there = paths.get(id(basic)), paths.get(id(evaluation))
-        if here is None or there is None:
-            return (False, 0.0)
-        return (here.parent == there.parent, SequenceMatcher(None, here.stem, there.stem).ratio())
-
-    by_eval: dict[int, list[tuple[BasicData, SelfEval]]] = {}
-    for pair in pairs:
-        by_eval.setdefault(id(pair[1]), []).append(pair)
-    kept: list[tuple[BasicData, SelfEval]] = []
-    for candidates in by_eval.values():
-        best = max(nearness(*pair) for pair in candidates)
-        kept.extend(pair for pair in candidates if nearness(*pair) == best)
-    return kept
-
-
-def _by_year(basic: BasicData, evals: Sequence[SelfEval], folders: dict[int, Path]) -> list[SelfEval]:
-    """A 基础数据表 without a unit name of its own: the 自评表 of its year, if they name one unit.
-
-    In a shared folder of many units, those in the same folder as the 基础数据表 decide first.
+    The rules are `pairing.pair_keys`'s; this gives the forms themselves.
     """
-    same_year = [e for e in evals if e.info.year == basic.info.year]
-    nearby = [e for e in same_year if folders.get(id(e)) == folders.get(id(basic))]
-    for candidates in (nearby, same_year):
-        if candidates and len({_key(e) for e in candidates}) == 1:
-            return candidates
-    return []
+    pairs = pair_keys([_workbook_key(w) for w in workbooks])
+    return [
+        (cast(BasicData, workbooks[b].forms[at_b]), cast(SelfEval, workbooks[e].forms[at_e]))
+        for (b, at_b), (e, at_e) in pairs
+    ]
+
+
+def _workbook_key(workbook: ReadWorkbook) -> WorkbookKey:
+    return WorkbookKey(workbook.path, form_keys(workbook.forms))
 
 
 def _unreadable(path: Path, reason: str) -> Checked:
@@ -131,23 +81,37 @@ def read_one(path: Path) -> ReadWorkbook | str:
 
 
 def check_workbooks(
-    paths: Sequence[Path], read: Sequence[ReadWorkbook | str], *, profile: str | None = None
+    paths: Sequence[Path],
+    read: Sequence[ReadWorkbook | str],
+    *,
+    profile: str | None = None,
+    pairs: Sequence[Pair] | None = None,
 ) -> list[Checked]:
-    """Rules and scores for already-read workbooks (the scan reads them in worker processes)."""
-    workbooks = [w for w in read if isinstance(w, ReadWorkbook)]
-    pairs = pair_forms(workbooks)
-    paired_evals = {id(e): b for b, e in pairs}
+    """Rules and scores for already-read workbooks (the scan reads them in worker processes).
+
+    `pairs` (references into `read`) are the cross-form pairs to check when they were decided
+    beforehand, over more workbooks than these (the scan pairs a whole folder, then checks it a
+    few groups at a time); by default the forms of `read` are paired among themselves.
+    """
+    if pairs is None:
+        readable = [index for index, w in enumerate(read) if isinstance(w, ReadWorkbook)]
+        keys = [_workbook_key(cast(ReadWorkbook, read[index])) for index in readable]
+        pairs = [((readable[b], at_b), (readable[e], at_e)) for (b, at_b), (e, at_e) in pair_keys(keys)]
+    partner: dict[FormRef, FormRef] = {evaluation: basic for basic, evaluation in pairs}  # the last one counts
     batches: list[tuple[list[engine.Candidate], Profile]] = []
     owners: list[int] = []
     for index, workbook in enumerate(read):
         if not isinstance(workbook, ReadWorkbook):
             continue
-        for form in workbook.forms:
+        for at, form in enumerate(workbook.forms):
             form_profile = _profile_for(form, profile)
             batches.append((engine.form_candidates(form, form_profile), form_profile))
             owners.append(index)
-            if isinstance(form, SelfEval) and id(form) in paired_evals:
-                batches.append((engine.pair_candidates(paired_evals[id(form)], form, form_profile), form_profile))
+            basic_ref = partner.get((index, at))
+            if isinstance(form, SelfEval) and basic_ref is not None:
+                basic = cast(ReadWorkbook, read[basic_ref[0]]).forms[basic_ref[1]]
+                assert isinstance(basic, BasicData)
+                batches.append((engine.pair_candidates(basic, form, form_profile), form_profile))
                 owners.append(index)
     findings_by_batch = engine.evaluate(batches)
     per_file: dict[int, list[Finding]] = {}

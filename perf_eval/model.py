@@ -47,6 +47,9 @@ class FileStatus(StrEnum):
 # The first sheet of an annotated copy: recognised by its name and its A1 title, never validated.
 RESULT_SHEET = "校验结果"
 RESULT_TITLE = "perf-eval 校验结果"
+# An annotated copy is named `<stem>.校验.xlsx` (`annotate` writes it; the scan skips such files
+# without importing `annotate`, which loads openpyxl).
+COPY_INFIX = ".校验"
 
 
 def is_result_sheet(title: str, first_cell: object) -> bool:

@@ -439,3 +439,186 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert not (root / "结果").exists()
     unknown = runner.invoke(app, ["scan", str(root), "--out", str(tmp_path / "o"), "--profile", "不存在"])
     assert unknown.exit_code == 2 and "未知的配置" in unknown.output
+
+
+# --- pairing from the cache, chunks, summaries that stay -------------------------------------
+
+
+def _set_number(path: Path, coordinate: str, value: float) -> None:
+    workbook = load_workbook(path)
+    workbook.worksheets[0][coordinate] = value
+    workbook.save(path)
+
+
+def _with_unit(path: Path, unit: str) -> Path:
+    """The split 基础数据表 with a 填报单位 line, so that it pairs by unit (as the benchmark's do)."""
+    workbook = load_workbook(path)
+    sheet = workbook.worksheets[0]
+    sheet.cell(sheet.max_row + 1, 1, f"填报单位：{unit}")
+    workbook.save(path)
+    return path
+
+
+AUDIT = "株洲市某某区审计局"
+
+
+def build_pairing_tree(root: Path) -> None:
+    """Every pairing rule at once: by folder, by unit across folders, nearer of two, a tie, shared content."""
+    _copy("split-2023-basic.xlsx", root / "甲/基础.xlsx")  # names no unit: the 自评表 beside it
+    _copy("split-2023-self-eval.xlsx", root / "甲/自评.xlsx")
+    _with_unit(_copy("split-2023-basic.xlsx", root / "乙/基础-新.xlsx"), AUDIT)
+    old = _with_unit(_copy("split-2023-basic.xlsx", root / "乙/基础-旧.xlsx"), AUDIT)
+    _set_number(old, "D11", 100.5)  # 项目支出 and one project: X01 against a 自评表 saying 110.50
+    _set_number(old, "D12", 29.5)
+    _copy("split-2023-self-eval.xlsx", root / "乙/自评.xlsx")  # the same content as 甲/自评.xlsx
+    _variant("split-2023-self-eval.xlsx", root / "丙/自评表.xlsx", 1)  # far from both: a tie, the last counts
+    _copy("lusong-2023-seed.xlsx", root / "丁/整体.xlsx")
+    _copy("broken/X01.xlsx", root / "丁/跨表.xlsx")
+    _copy("project-2023-clean.xlsx", root / "丁/项目.xlsx")
+    (root / "丁/空.xlsx").write_bytes(b"")
+
+
+def assert_as_one_check(root: Path, outcome: ScanOutcome) -> None:
+    """The scan's results are exactly those of one `check_workbooks` call over every file."""
+    from perf_eval.checker import check_paths, pair_forms, read_one
+    from perf_eval.reading.workbook import ReadWorkbook
+
+    rels = [f.path for f in outcome.report.files]
+    checked = check_paths([root / rel for rel in rels])
+    for rel, scanned, one in zip(rels, outcome.data["files"], checked.files, strict=True):
+        expected = {k: v for k, v in one.to_dict().items() if k not in ("path", "annotated")}
+        assert {k: v for k, v in scanned.items() if k not in ("path", "annotated")} == expected, rel
+    read = {rel: read_one(root / rel) for rel in rels}
+    workbooks = [w for w in read.values() if isinstance(w, ReadWorkbook)]
+    paired = {id(form) for pair in pair_forms(workbooks) for form in pair}
+    unpaired = sorted(
+        (rel, form.info.sheet)
+        for rel, w in read.items()
+        if isinstance(w, ReadWorkbook)
+        for form in w.forms
+        if form.info.kind.value in ("basic_data", "dept_self_eval") and id(form) not in paired
+    )
+    assert sorted((u["path"], u["sheet"]) for u in outcome.data["scan"]["unpaired"]) == unpaired
+
+
+def test_pairing_from_the_cache_gives_what_one_check_of_every_file_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perf_eval.scan import run as scan_run
+
+    loaded: list[str] = []
+    load = scan_run._Scan._workbook
+
+    def counting(self: Any, item: Any) -> Any:
+        loaded.append(item.found.rel)
+        return load(self, item)
+
+    monkeypatch.setattr(scan_run._Scan, "_workbook", counting)
+    root, out = tmp_path / "共享", tmp_path / "out"
+    build_pairing_tree(root)
+    first = scan(root, out)
+    assert_as_one_check(root, first)
+    files = by_path(first)
+    assert "X01" in rules_of(files["丙/自评表.xlsx"])  # tied: 基础-旧 comes last
+    assert "X01" not in rules_of(files["甲/自评.xlsx"])
+
+    loaded.clear()
+    again = scan(root, out)
+    assert loaded == [] and again.data["scan"]["run"]["checked"] == 0
+    assert stable(again.data)["files"] == stable(first.data)["files"]
+
+    # Renamed, the old 基础数据表 now sorts first: the tie goes to the other one, with no file changed.
+    (root / "乙/基础-旧.xlsx").rename(root / "乙/基础-0.xlsx")
+    monkeypatch.setattr(scan_run, "_CHUNK", 1)  # every group its own rules call
+    loaded.clear()
+    renamed = scan(root, out)
+    assert renamed.data["scan"]["run"]["read"] == 0
+    assert_as_one_check(root, renamed)
+    assert "X01" not in rules_of(by_path(renamed)["丙/自评表.xlsx"])
+    assert "丁/项目.xlsx" not in loaded  # only the groups with a file to check again are loaded
+
+    _set_text(root / "甲/自评.xlsx", "项目支出：110.50", "项目支出：100.50")
+    changed = scan(root, out)
+    assert changed.data["scan"]["run"]["read"] == 1
+    assert_as_one_check(root, changed)
+    assert "X01" in rules_of(by_path(changed)["甲/自评.xlsx"])
+
+
+def test_a_damaged_cached_read_costs_one_run_of_its_group(tmp_path: Path) -> None:
+    root, out = tmp_path / "共享", tmp_path / "out"
+    _copy("split-2023-basic.xlsx", root / "甲/基础.xlsx")
+    _copy("split-2023-self-eval.xlsx", root / "甲/自评.xlsx")
+    scan(root, out)
+    for entry in (out / CACHE_DIR / "reads").rglob("*.pickle"):
+        entry.write_bytes(b"damaged")
+    _set_text(root / "甲/自评.xlsx", "项目支出：110.50", "项目支出：100.50")  # the pair must be checked again
+    damaged = scan(root, out)
+    assert by_path(damaged)["甲/基础.xlsx"]["status"] == "unreadable"
+    assert "下次扫描时将重新读取" in by_path(damaged)["甲/基础.xlsx"]["error"]
+    healed = scan(root, out)
+    assert healed.data["scan"]["run"]["read"] == 1  # the damaged one; the changed one was read last time
+    assert_as_one_check(root, healed)
+
+
+def _scan_in_a_new_process(root: Path, out: Path) -> dict[str, Any]:
+    """Run `perf-eval scan --format json` in a fresh interpreter; its summary and the heavy modules it imported."""
+    code = (
+        "import json, sys\n"
+        "from perf_eval.cli import app\n"
+        f"sys.argv = ['perf-eval', 'scan', {str(root)!r}, '--out', {str(out)!r}, '--jobs', '2', '--format', 'json']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pandera', 'numpy', 'openpyxl'})\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy) + '\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    heavy = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY="))
+    return {"data": json.loads(done.stdout), "heavy": json.loads(heavy.removeprefix("HEAVY="))}
+
+
+def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: Path) -> None:
+    root, out = tmp_path / "共享", tmp_path / "out"
+    _copy("split-2023-basic.xlsx", root / "甲/基础.xlsx")
+    _copy("split-2023-self-eval.xlsx", root / "甲/自评.xlsx")
+    _copy("project-2023-clean.xlsx", root / "项目.xlsx")
+    _copy("broken/F01.xlsx", root / "不是表格.xlsx")
+    first = scan(root, out, full=True)
+    xlsx, json_path = out / "summary.xlsx", out / "summary.json"
+    before = xlsx.stat()
+
+    second = _scan_in_a_new_process(root, out)
+    assert second["heavy"] == []  # no pandas, pandera or openpyxl: nothing to check, no summary.xlsx to write
+    assert second["data"]["scan"]["changes"]["unchanged"] == 4
+    assert xlsx.stat().st_mtime_ns == before.st_mtime_ns and xlsx.stat().st_ino == before.st_ino
+    # summary.json is written every time: its `scan.run` is this run's.
+    assert json.loads(json_path.read_text(encoding="utf-8")) == second["data"]
+    assert stable(second["data"])["files"] == stable(first.data)["files"]
+
+    # What summary.xlsx shows changes: it is written again.
+    _set_text(root / "甲/自评.xlsx", "项目支出：110.50", "项目支出：100.50")
+    scan(root, out)
+    assert xlsx.stat().st_mtime_ns != before.st_mtime_ns
+    rows = {row[3].value for row in load_workbook(xlsx)["问题清单"].iter_rows(min_row=2)}
+    assert "X01" in rows
+
+    # Someone edited or removed summary.xlsx: the next scan writes it again, even with nothing changed.
+    xlsx.write_bytes(b"edited")
+    scan(root, out)
+    assert load_workbook(xlsx).sheetnames[0] == "文件清单"
+    xlsx.unlink()
+    scan(root, out)
+    assert xlsx.is_file()
+
+
+def test_copies_are_recognised_without_importing_annotate() -> None:
+    from perf_eval import annotate, model
+
+    assert model.COPY_INFIX == annotate.COPY_INFIX
+
+
+def test_summary_json_text_is_written_in_chunks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from perf_eval.report import json_report
+
+    monkeypatch.setattr(json_report, "_PIECES", 7)  # many chunks even for a small summary
+    data = {"tool": "perf-eval", "files": [{"path": f"单位{n}/表.xlsx", "deviations": [], "n": n} for n in range(50)]}
+    assert json_report.dumps(data) == json.dumps(data, ensure_ascii=False, indent=2)
+    assert len(list(json_report.chunks(data))) > 10

@@ -5,6 +5,9 @@ Sheets: 文件清单 (one row per file, with a link to its annotated copy),
 单位汇总 (one row per unit and year: clean or what to fix), and
 跳过与未配对 (files not checked, forms that found no partner, removed files).
 
+It is made of `summary_view.xlsx_view(data)` and nothing else: the scan
+hashes that view and skips writing the file when it has not changed.
+
 Every sheet has a frozen, filterable header. Text from the workbooks (unit
 names, labels, messages) is written as a string cell (data type "s", quote
 prefix for ``=+-@``): a unit named "=cmd|..." stays text, never a formula.
@@ -27,6 +30,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from perf_eval.atomic import atomic_write
 from perf_eval.model import FormKind, Severity
+from perf_eval.report.summary_view import STATUS_ZH, UNIT_STATUS_ZH, xlsx_view
 
 _MAX_TEXT = 32_767  # Excel's limit for one cell
 _FORMULA_LIKE = ("=", "+", "-", "@")
@@ -39,9 +43,6 @@ _STATUS_FILL = {
     "unreadable": PatternFill(fill_type="solid", fgColor="FFE4DFEC"),
     "clean": PatternFill(fill_type="solid", fgColor="FFC6EFCE"),
 }
-# A file's status as a reviewer sorts by it, and a unit's conclusion.
-STATUS_ZH = {"clean": "通过", "warnings": "仅有警告", "errors": "有错误", "unreadable": "无法读取"}
-UNIT_STATUS_ZH = {"clean": "通过", "warnings": "通过（有警告）", "errors": "需修改"}
 
 FILE_HEADERS = (
     ("路径", 48), ("单位", 28), ("年度", 8), ("表单", 36), ("状态", 10), ("错误数", 8), ("警告数", 8),
@@ -70,8 +71,9 @@ class _Styled:
 
 def write_summary_xlsx(target: Path, data: dict[str, Any]) -> None:
     """Write summary.xlsx atomically; raises `atomic.OutputError`."""
+    data = xlsx_view(data)  # nothing else: the scan skips the write when this view is unchanged
     workbook = Workbook(write_only=True)
-    scan = data.get("scan", {})
+    scan = data["scan"]
     unit_by_path = {path: unit["unit"] for unit in scan.get("units", []) for path in unit["files"]}
     notes = scan.get("notes", {})
     files = data["files"]

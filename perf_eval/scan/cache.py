@@ -5,14 +5,17 @@ Layout (all under ``OUTDIR/.perf-eval-scan/``; hidden, so never mistaken for out
     lock                        held (flock / msvcrt.locking) while a scan runs
     reads/ab/<key>.pickle       a content hash read: `ReadEntry` (the pickled ReadWorkbook)
     results/ab/<key>.pickle     a checked result (`FileResult`, path-free)
-    paths/ab/<key>.json         per path: lstat → content hash, and its annotated copy
-    index.json                  the last *completed* scan: path → content hash
+    paths/ab/<key>.json         per path: lstat → content hash, the `light` read (the forms
+                                that pairing needs), and its annotated copy
+    index.json                  the last *completed* scan: path → content hash, and a hash
+                                of what its summary.xlsx shows
 
 Every entry is one file written atomically (`perf_eval.atomic`), so a scan
 killed at any moment leaves only whole entries; the next scan uses them and
 does the rest. Keys are hashes of everything the value depends on:
 
 - a read: the content hash and the tool signature (version, source, readers);
+  a path's record names the read key its light read belongs to;
 - a result: that, the profile (name and the content of every profile file),
   and the cross-form pairs the file takes part in (see `run`).
 
@@ -27,7 +30,7 @@ import json
 import os
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,7 +41,7 @@ from perf_eval.model import FileResult
 from perf_eval.scan.tasks import ReadEntry
 
 CACHE_DIR = ".perf-eval-scan"
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2  # 1: the files only
 _READER_PACKAGES = ("python-calamine", "openpyxl", "xlrd", "pandas", "pandera")
 
 
@@ -138,6 +141,8 @@ class PathRecord:
     annotated: str | None = None  # relative to OUTDIR
     copy_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the copy as we wrote it
     notes: tuple[str, ...] = ()
+    read_key: str | None = None  # the cache entry `read` is the light form of
+    read: ReadEntry | None = None
 
     def to_json(self) -> str:
         data = {
@@ -148,6 +153,8 @@ class PathRecord:
             "annotated": self.annotated,
             "copy_stamp": list(self.copy_stamp) if self.copy_stamp else None,
             "notes": list(self.notes),
+            "read_key": self.read_key,
+            "read": self.read.to_json() if self.read is not None else None,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -156,6 +163,7 @@ class PathRecord:
         data = json.loads(text)
         fingerprint = tuple(int(n) for n in data["fingerprint"])
         stamp = data.get("copy_stamp")
+        read = data.get("read")
         return cls(
             rel=str(data["rel"]),
             fingerprint=(fingerprint[0], fingerprint[1], fingerprint[2], fingerprint[3]),
@@ -164,7 +172,18 @@ class PathRecord:
             annotated=data.get("annotated"),
             copy_stamp=(int(stamp[0]), int(stamp[1])) if stamp else None,
             notes=tuple(str(n) for n in data.get("notes", ())),
+            read_key=data.get("read_key"),
+            read=ReadEntry.from_json(read) if read is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The last completed scan: path → content hash, and what its summary.xlsx was made of."""
+
+    files: dict[str, str | None] = field(default_factory=dict)
+    xlsx_digest: str | None = None  # a hash of `summary_view.xlsx_view` (and the tool)
+    xlsx_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of summary.xlsx as written
 
 
 class Cache:
@@ -174,7 +193,7 @@ class Cache:
         self.root = out / CACHE_DIR
         self.tool = tool
         self.profile = profile
-        self.used: set[Path] = set()
+        self.used: set[str] = set()  # entries this scan used (as text: thousands of them)
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -196,6 +215,21 @@ class Cache:
     def put_read(self, sha256: str, entry: ReadEntry) -> None:
         self._store(self._entry("reads", self.read_key(sha256), ".pickle"), entry)
 
+    def keep_read(self, sha256: str) -> bool:
+        """Whether the read is stored, without loading it; it is kept (not pruned) if so."""
+        path = self._entry("reads", self.read_key(sha256), ".pickle")
+        self.used.add(str(path))
+        return path.is_file()
+
+    def drop_read(self, sha256: str) -> None:
+        """Delete a read that could not be loaded: the next scan reads the file again."""
+        path = self._entry("reads", self.read_key(sha256), ".pickle")
+        self.used.discard(str(path))
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
     def get_result(self, key: str) -> FileResult | None:
         value = self._load(self._entry("results", key, ".pickle"))
         return value if isinstance(value, FileResult) else None
@@ -204,7 +238,7 @@ class Cache:
         self._store(self._entry("results", key, ".pickle"), result)
 
     def _load(self, path: Path) -> object:
-        self.used.add(path)
+        self.used.add(str(path))
         try:
             data = path.read_bytes()
         except OSError:
@@ -215,7 +249,7 @@ class Cache:
             return None
 
     def _store(self, path: Path, value: object) -> None:
-        self.used.add(path)
+        self.used.add(str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -226,7 +260,7 @@ class Cache:
 
     def get_path(self, rel: str) -> PathRecord | None:
         path = self._path_entry(rel)
-        self.used.add(path)
+        self.used.add(str(path))
         try:
             record = PathRecord.from_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -235,14 +269,14 @@ class Cache:
 
     def put_path(self, record: PathRecord) -> None:
         path = self._path_entry(record.rel)
-        self.used.add(path)
+        self.used.add(str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, record.to_json())
 
     def forget_path(self, rel: str) -> PathRecord | None:
         """The record of a path that is gone; its entry is pruned with the unused ones."""
         record = self.get_path(rel)
-        self.used.discard(self._path_entry(rel))
+        self.used.discard(str(self._path_entry(rel)))
         return record
 
     # --- the last completed scan --------------------------------------------------------
@@ -251,17 +285,22 @@ class Cache:
     def index_path(self) -> Path:
         return self.root / "index.json"
 
-    def load_index(self) -> dict[str, str | None]:
+    def load_index(self) -> Completed:
         try:
             data = json.loads(self.index_path.read_text(encoding="utf-8"))
-            if data.get("format") != _INDEX_FORMAT:
-                return {}
-            return {str(k): (str(v) if v else None) for k, v in data["files"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return {}
+            if data.get("format") not in (1, _INDEX_FORMAT):
+                return Completed()
+            files = {str(k): (str(v) if v else None) for k, v in data["files"].items()}
+            xlsx = data.get("xlsx") or {}
+            stamp = xlsx.get("stamp")
+            return Completed(files, xlsx.get("digest"), (int(stamp[0]), int(stamp[1])) if stamp else None)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return Completed()
 
-    def save_index(self, files: dict[str, str | None]) -> None:
-        atomic_write_text(self.index_path, json.dumps({"format": _INDEX_FORMAT, "files": files}, ensure_ascii=False))
+    def save_index(self, completed: Completed) -> None:
+        xlsx = {"digest": completed.xlsx_digest, "stamp": list(completed.xlsx_stamp) if completed.xlsx_stamp else None}
+        data = {"format": _INDEX_FORMAT, "files": completed.files, "xlsx": xlsx}
+        atomic_write_text(self.index_path, json.dumps(data, ensure_ascii=False))
 
     # --- housekeeping -------------------------------------------------------------------
 
@@ -273,7 +312,7 @@ class Cache:
             if not folder.is_dir():
                 continue
             for entry in folder.rglob("*"):
-                if entry.is_file() and entry not in self.used:
+                if str(entry) not in self.used and entry.is_file():
                     try:
                         entry.unlink()
                         removed += 1
@@ -300,6 +339,7 @@ def remove_stale_temps(out: Path) -> int:
 __all__ = [
     "CACHE_DIR",
     "Cache",
+    "Completed",
     "LockHeld",
     "OutputError",
     "PathRecord",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from perf_eval.annotate import COPY_INFIX
 from perf_eval.atomic import TEMP_PREFIX, TEMP_SUFFIX
+from perf_eval.model import COPY_INFIX
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 

@@ -96,6 +96,13 @@ class WorkerPool:
                 if not self._thread.is_alive():
                     raise RuntimeError("the worker pool's dispatcher stopped") from None
 
+    def poll(self) -> Outcome | None:
+        """An outcome if one is ready, else None at once."""
+        try:
+            return self._outcomes.get_nowait()
+        except queue.Empty:
+            return None
+
     def close(self) -> None:
         """Finish the submitted tasks, then stop the workers."""
         with self._lock:

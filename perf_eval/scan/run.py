@@ -6,38 +6,49 @@ cross-form pairs it takes part in, so a changed 自评表 is re-paired with its
 unchanged 基础数据表 from the cache, without reading that file again.
 
 Pairing is global (a unit's forms may sit in any two files), so every run
-pairs the forms of all workbooks that hold a 基础数据表 or a 部门整体自评表
-(`checker.pair_forms`, the same function `check` uses). Only the connected
-groups of pairs that contain a file to re-check go through
-`checker.check_workbooks`; if pairing that subset alone would pair
-differently from pairing everything (an ambiguity hidden by the subset), all
-pairable workbooks are checked together instead. The result is always what
-one `check_workbooks` call over every file would give.
+pairs the forms of all workbooks that hold a 基础数据表 or a 部门整体自评表,
+with `pairing.pair_keys` (the rules `check` uses too) over small identity
+records: each read's forms (kind, unit, year, sheet) are kept, apart from the
+pickled workbook, in memory and in each path's cache record. No workbook is
+unpickled to pair; only those that must be checked again are, just before
+their rules run. Pairs fall into connected groups; a group with a file to
+re-check is checked whole, with the pairs decided over all files
+(`check_workbooks(..., pairs=...)`), so the result is always what one
+`check_workbooks` call over every file would give.
 
-Reads run in `pool` workers as they are needed; rules run in this process
-(they need pandas) in batches while the workers go on reading; annotated
-copies are written by the workers again.
+Rules run in this process (they need pandas, imported only when something is
+checked) in chunks of about `_CHUNK` workbooks, whole groups at a time,
+whenever no worker outcome is waiting: files without cross-form forms while
+the workers go on reading, the groups once every file is read (pairing needs
+them all). Each chunk's annotated copies are handed to the workers as soon as
+it is checked, and its workbooks are released: the memory this process needs
+does not grow with the number of files, beyond their results.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
 from perf_eval import __version__
-from perf_eval.atomic import OutputError, atomic_write_text
-from perf_eval.model import FileResult, FileStatus, FormKind, Report
+from perf_eval.atomic import OutputError, atomic_write
+from perf_eval.model import FileResult, FileStatus, Report
+from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys
 from perf_eval.reading import safety
+from perf_eval.report.summary_view import xlsx_view
 from perf_eval.scan import summary
 from perf_eval.scan.cache import (
     Cache,
+    Completed,
     PathRecord,
     ScanLock,
     profile_signature,
@@ -53,7 +64,8 @@ if TYPE_CHECKING:
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_XLSX = "summary.xlsx"
-_SOLO_BATCH = 48  # files checked per rules call while workers keep reading
+_CHUNK = 48  # workbooks per rules call (whole groups: a chunk may hold a few more)
+_RELOAD_FAILED = "缓存中的读取结果无法载入，未能校验；下次扫描时将重新读取此文件"
 
 # (phase, done, total); phase is "hash", "read" or "annotate". Totals may grow.
 Progress = Callable[[str, int, int], None]
@@ -140,8 +152,8 @@ class _Item:
     found: Found
     record: PathRecord | None
     sha: str | None = None
-    entry: ReadEntry | None = None
-    pairs: list[tuple[str, int, str | None, int]] = field(default_factory=list)
+    entry: ReadEntry | None = None  # always `light`: the workbook itself stays in the cache
+    pairs: list[tuple[Any, ...]] = field(default_factory=list)
     result_key: str | None = None
     result: FileResult | None = None
     checked: bool = False  # the result was computed in this run
@@ -149,6 +161,14 @@ class _Item:
     copy_stamp: tuple[int, int] | None = None
     copy_notes: tuple[str, ...] = ()
     partner_unit: str | None = None
+
+
+@dataclass
+class _Group:
+    """Files checked together: a connected group of pairs (or one file), and its pairs (into `items`)."""
+
+    items: list[_Item]
+    pairs: list[Pair] = field(default_factory=list)
 
 
 class _Scan:
@@ -161,11 +181,12 @@ class _Scan:
         self.cache = Cache(out, tool=tool_signature(), profile=profile_signature(options.profile))
         self.items: list[_Item] = []
         self.waiting: dict[str, list[_Item]] = {}  # content hash → items whose read is under way
-        self.fresh_reads: dict[str, ReadEntry] = {}
+        self.reads: dict[str, ReadEntry] = {}  # content hash → its light read, once known in this run
         self.fresh_results: dict[str, FileResult] = {}
         self.solo: list[_Item] = []
         self.pairable: list[_Item] = []
         self.paired = False
+        self.chunks: deque[list[_Group]] = deque()  # to check, whenever no worker outcome is waiting
         self.unpaired: list[dict[str, Any]] = []
         self.outstanding = 0
         self.reads_total = self.reads_done = 0
@@ -187,8 +208,13 @@ class _Scan:
         self.pool = WorkerPool(self.options.jobs, self.options.limits)
         try:
             self._read_all()
-            while self.outstanding:
-                self._handle(self.pool.get())
+            while self.outstanding or self.chunks:
+                # Outcomes first: they keep the workers fed; rules run while nothing else is waiting.
+                outcome = self.pool.poll() if self.chunks else self.pool.get()
+                if outcome is None:
+                    self._check_chunk(self.chunks.popleft())
+                else:
+                    self._handle(outcome)
         except BaseException:
             self.pool.terminate()
             raise
@@ -205,6 +231,28 @@ class _Scan:
         except safety.UnreadableWorkbook as exc:
             item.entry = ReadEntry.unreadable(exc.reason, exc.code)
 
+    def _known_read(self, item: _Item) -> ReadEntry | None:
+        """The light read of the item's content: from this run, its path's record, or the cache."""
+        assert item.sha is not None
+        entry = self.reads.get(item.sha)
+        if entry is not None or self.full:
+            return entry
+        record = item.record
+        if (
+            record is not None
+            and record.read is not None
+            and record.sha256 == item.sha
+            and record.read_key == self.cache.read_key(item.sha)
+            and self.cache.keep_read(item.sha)  # the workbook is still there, should it be checked again
+        ):
+            entry = record.read
+        else:
+            stored = self.cache.get_read(item.sha)
+            entry = stored.light() if stored is not None else None
+        if entry is not None:
+            self.reads[item.sha] = entry
+        return entry
+
     def _read_all(self) -> None:
         assert self.pool is not None
         ready: list[_Item] = []
@@ -212,7 +260,7 @@ class _Scan:
             if item.entry is not None or item.sha is None:
                 ready.append(item)
                 continue
-            entry = self.fresh_reads.get(item.sha) or (None if self.full else self.cache.get_read(item.sha))
+            entry = self._known_read(item)
             if entry is not None:
                 item.entry = entry
                 self.counters["reused"] += 1
@@ -239,7 +287,8 @@ class _Scan:
                 entry = ReadEntry.unreadable(failure.reason, failure.code)
             if not entry.transient:
                 self.cache.put_read(key, entry)
-                self.fresh_reads[key] = entry
+                self.reads[key] = entry.light()
+            entry = entry.light()  # the workbook is loaded from the cache again when it is checked
             self.counters["read"] += 1
             self.reads_done += 1
             self.progress("read", self.reads_done, self.reads_total)
@@ -255,12 +304,12 @@ class _Scan:
             self._annotated(self.items[key], value)
 
     def _after_read(self) -> None:
-        if len(self.solo) >= _SOLO_BATCH or (self.solo and self.reads_done == self.reads_total):
+        if len(self.solo) >= _CHUNK or (self.solo and self.reads_done == self.reads_total):
             batch, self.solo = self.solo, []
-            self._check(batch)
+            self.chunks.append([_Group([item]) for item in batch])
         if self.reads_done == self.reads_total and not self.paired:
             self.paired = True
-            self._check_pairable(sorted(self.pairable, key=lambda i: i.found.rel))
+            self._pair(sorted(self.pairable, key=lambda i: i.found.rel))
             self.pairable = []
 
     # --- results ---------------------------------------------------------------------------
@@ -268,7 +317,7 @@ class _Scan:
     def _route(self, item: _Item) -> None:
         entry = item.entry
         assert entry is not None
-        if entry.workbook is None:
+        if not entry.readable:
             assert entry.reason is not None
             item.result = FileResult(item.found.rel, item.sha, FileStatus.UNREADABLE, error=entry.reason)
             self._record(item)
@@ -290,29 +339,123 @@ class _Scan:
         self._annotate(item)
         return True
 
-    def _check(self, batch: Sequence[_Item]) -> None:
-        """Rules for `batch` in one call; a crash in the rules costs only the files it happens on."""
+    def _pair(self, items: list[_Item]) -> None:
+        """Pair the forms of every pairable workbook from their keys; queue the groups that hold a file to check."""
+        if not items:
+            return
+        keys = [WorkbookKey(item.found.path, item.entry.forms if item.entry else ()) for item in items]
+        pairs = pair_keys(keys)
+        group = list(range(len(items)))
+
+        def find(index: int) -> int:
+            while group[index] != index:
+                group[index] = group[group[index]]
+                index = group[index]
+            return index
+
+        paired: set[FormRef] = set()
+        rank: dict[FormRef, int] = {}
+        for (b, b_at), (e, e_at) in pairs:
+            # Where a 自评表 has two 基础数据表 (a tie), the last is checked against it: the order counts.
+            order = rank[(e, e_at)] = rank.get((e, e_at), -1) + 1
+            items[b].pairs.append(("basic", b_at, items[e].sha, e_at))
+            items[e].pairs.append(("eval", e_at, items[b].sha, b_at, order))
+            items[b].partner_unit = items[b].partner_unit or keys[e].forms[e_at].info.unit
+            group[find(b)] = find(e)
+            paired.update(((b, b_at), (e, e_at)))
+        for index, key in enumerate(keys):
+            for at, form in enumerate(key.forms):
+                if form.role is not None and (index, at) not in paired:
+                    self.unpaired.append({"path": items[index].found.rel, **form.info.to_dict()})
+        needed: set[int] = set()
+        for index, item in enumerate(items):
+            item.result_key = self.cache.result_key(item.sha or "", item.pairs)
+            if not self._cached_result(item):
+                needed.add(find(index))
+        if not needed:
+            return
+        groups: dict[int, _Group] = {}
+        position: dict[int, int] = {}
+        for index, item in enumerate(items):
+            root = find(index)
+            if root in needed:
+                members = groups.setdefault(root, _Group([])).items
+                position[index] = len(members)
+                members.append(item)
+        for (b, b_at), (e, e_at) in pairs:
+            if b in position:
+                groups[find(b)].pairs.append(((position[b], b_at), (position[e], e_at)))
+        chunk: list[_Group] = []
+        size = 0
+        for each in groups.values():
+            chunk.append(each)
+            size += len(each.items)
+            if size >= _CHUNK:
+                self.chunks.append(chunk)
+                chunk, size = [], 0
+        if chunk:
+            self.chunks.append(chunk)
+
+    def _check_chunk(self, groups: list[_Group]) -> None:
+        """Rules for a few groups in one call, then their annotated copies; a crash costs only its group."""
         from perf_eval.checker import check_workbooks
 
-        workbooks = [_workbook(item) for item in batch]
-        paths = [item.found.path for item in batch]
-        try:
-            results = [c.result for c in check_workbooks(paths, workbooks, profile=self.options.profile)]
-        except Exception:
-            if len(batch) == 1:
-                self._accept(batch[0], None)
-                return
-            for item in batch:
-                self._check([item])
+        items: list[_Item] = []
+        workbooks: list[ReadWorkbook] = []
+        pairs: list[Pair] = []
+        for each in groups:
+            loaded = [self._workbook(item) for item in each.items]
+            if any(workbook is None for workbook in loaded):
+                for item in each.items:
+                    if item.result is None:
+                        self._accept(item, None, reason=_RELOAD_FAILED)
+                continue
+            offset = len(items)
+            items.extend(each.items)
+            workbooks.extend(cast("list[ReadWorkbook]", loaded))
+            pairs.extend(((b + offset, b_at), (e + offset, e_at)) for (b, b_at), (e, e_at) in each.pairs)
+        if not items:
             return
-        for item, result in zip(batch, results, strict=True):
-            self._accept(item, result)
-
-    def _accept(self, item: _Item, result: FileResult | None) -> None:
-        if result is None:
-            item.result = FileResult(
-                item.found.rel, item.sha, FileStatus.UNREADABLE, error="校验时发生内部错误，请将此文件反馈给维护人员"
+        results: list[FileResult] | None
+        try:
+            checked = check_workbooks(
+                [i.found.path for i in items], workbooks, profile=self.options.profile, pairs=pairs
             )
+            results = [one.result for one in checked]
+            del checked
+        except Exception:
+            results = None
+        del workbooks, loaded  # released before the copies are written (or the groups are tried one by one)
+        if results is None:
+            if len(groups) > 1:
+                for each in groups:
+                    self._check_chunk([each])
+                return
+            for item in items:
+                if item.result is None:
+                    self._accept(item, None)
+            return
+        for item, result in zip(items, results, strict=True):
+            if item.result is None:  # the others of its group kept their cached result
+                self._accept(item, result)
+
+    def _workbook(self, item: _Item) -> ReadWorkbook | None:
+        """The item's workbook, from the cache, as read at the item's own path (a copy shares the read)."""
+        assert item.sha is not None
+        stored = self.cache.get_read(item.sha)
+        try:
+            workbook = pickle.loads(stored.workbook) if stored is not None and stored.workbook else None
+        except Exception:
+            workbook = None
+        if workbook is None:
+            self.cache.drop_read(item.sha)  # damaged or gone: the next scan reads the file again
+            return None
+        return replace(cast("ReadWorkbook", workbook), path=item.found.path)
+
+    def _accept(self, item: _Item, result: FileResult | None, *, reason: str | None = None) -> None:
+        if result is None:
+            reason = reason or "校验时发生内部错误，请将此文件反馈给维护人员"
+            item.result = FileResult(item.found.rel, item.sha, FileStatus.UNREADABLE, error=reason)
         elif result.sha256 != item.sha:  # changed between our hash and the rules' hash: retry next run
             item.result = FileResult(item.found.rel, item.sha, FileStatus.UNREADABLE, error=safety.REASONS["changed"])
         else:
@@ -326,63 +469,6 @@ class _Scan:
             self._annotate(item)
             return
         self._record(item)
-
-    def _check_pairable(self, items: list[_Item]) -> None:
-        """Pair the forms of every pairable workbook, then check the groups that hold a changed file."""
-        from perf_eval.checker import pair_forms
-
-        if not items:
-            return
-        workbooks = [_workbook(item) for item in items]
-        pairs = pair_forms(workbooks)
-        owner = {id(form): (index, at) for index, wb in enumerate(workbooks) for at, form in enumerate(wb.forms)}
-        group = list(range(len(items)))
-
-        def find(index: int) -> int:
-            while group[index] != index:
-                group[index] = group[group[index]]
-                index = group[index]
-            return index
-
-        paired: set[int] = set()
-        for basic, self_eval in pairs:
-            (b, b_at), (e, e_at) = owner[id(basic)], owner[id(self_eval)]
-            items[b].pairs.append(("basic", b_at, items[e].sha, e_at))
-            items[e].pairs.append(("eval", e_at, items[b].sha, b_at))
-            items[b].partner_unit = items[b].partner_unit or self_eval.info.unit
-            group[find(b)] = find(e)
-            paired.update((id(basic), id(self_eval)))
-        for index, workbook in enumerate(workbooks):
-            for form in workbook.forms:
-                if form.info.kind in (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL) and id(form) not in paired:
-                    self.unpaired.append({"path": items[index].found.rel, **form.info.to_dict()})
-        needed: set[int] = set()
-        for index, item in enumerate(items):
-            item.result_key = self.cache.result_key(item.sha or "", item.pairs)
-            if not self._cached_result(item):
-                needed.add(find(index))
-        if not needed:
-            return
-        subset = [i for i in range(len(items)) if find(i) in needed]
-        expected = {(id(b), id(e)) for b, e in pairs if owner[id(b)][0] in subset}
-        alone = {(id(b), id(e)) for b, e in pair_forms([workbooks[i] for i in subset])}
-        if alone != expected:
-            subset = list(range(len(items)))  # the subset would pair differently: check them all together
-        self._check_group([items[i] for i in subset], [workbooks[i] for i in subset])
-
-    def _check_group(self, items: list[_Item], workbooks: list[ReadWorkbook]) -> None:
-        from perf_eval.checker import check_workbooks
-
-        try:
-            checked = check_workbooks([i.found.path for i in items], workbooks, profile=self.options.profile)
-        except Exception:
-            for item in items:
-                if item.result is None:
-                    self._accept(item, None)
-            return
-        for item, result in zip(items, checked, strict=True):
-            if item.result is None:  # the others kept their cached result
-                self._accept(item, result.result)
 
     # --- annotated copies ----------------------------------------------------------------
 
@@ -426,6 +512,7 @@ class _Scan:
     def _record(self, item: _Item) -> None:
         if item.sha is None:
             return
+        cached_read = item.entry is not None and not item.entry.transient
         record = PathRecord(
             rel=item.found.rel,
             fingerprint=item.found.fingerprint,
@@ -434,6 +521,8 @@ class _Scan:
             annotated=item.annotated,
             copy_stamp=item.copy_stamp,
             notes=item.copy_notes,
+            read_key=self.cache.read_key(item.sha) if cached_read else None,
+            read=item.entry if cached_read else None,
         )
         if record != item.record:
             previous = item.record
@@ -443,12 +532,7 @@ class _Scan:
 
     # --- outputs ---------------------------------------------------------------------------
 
-    def _finish(
-        self, previous: dict[str, str | None], skipped: list[Skipped], started: datetime, clock: float
-    ) -> ScanOutcome:
-        from perf_eval.report.json_report import dumps
-        from perf_eval.report.summary_xlsx import write_summary_xlsx
-
+    def _finish(self, previous: Completed, skipped: list[Skipped], started: datetime, clock: float) -> ScanOutcome:
         files: list[FileResult] = []
         for item in self.items:
             assert item.result is not None
@@ -456,7 +540,7 @@ class _Scan:
             files.append(result)
         report = Report(files, __version__)
         current = {item.found.rel: item.sha for item in self.items}
-        removed = sorted(set(previous) - set(current))
+        removed = sorted(set(previous.files) - set(current))
         self._forget(removed)
         data = report.to_dict()
         data["scan"] = summary.scan_section(
@@ -466,7 +550,7 @@ class _Scan:
             full=self.full,
             report=report,
             partner_units={item.found.rel: item.partner_unit for item in self.items if item.partner_unit},
-            previous=previous,
+            previous=previous.files,
             removed=removed,
             skipped=skipped,
             unpaired=self.unpaired,
@@ -480,18 +564,31 @@ class _Scan:
         )
         problems: list[str] = []
         json_path, xlsx_path = self.out / SUMMARY_JSON, self.out / SUMMARY_XLSX
-        for write in (
-            lambda: atomic_write_text(json_path, dumps(data) + "\n"),
-            lambda: write_summary_xlsx(xlsx_path, data),
-        ):
+        # summary.json is always written: it is cheap, and its `scan.run` says when this scan ran.
+        # summary.xlsx (seconds for thousands of rows) only when what it shows differs from what the
+        # last completed scan wrote, or the file is not exactly as that scan left it.
+        view = _digest(self.cache.tool, xlsx_view(data))
+        same_xlsx = (
+            not self.full
+            and previous.xlsx_digest == view
+            and previous.xlsx_stamp is not None
+            and _stamp(xlsx_path) == previous.xlsx_stamp
+        )
+        try:
+            atomic_write(json_path, lambda temp: _write_json(temp, data))
+        except OutputError as exc:
+            problems.append(exc.reason)
+        if not same_xlsx:
+            from perf_eval.report.summary_xlsx import write_summary_xlsx
+
             try:
-                write()
+                write_summary_xlsx(xlsx_path, data)
             except OutputError as exc:
                 problems.append(exc.reason)
         if not problems:
             # Only a scan whose summaries are written counts as completed: the next one compares with it.
             try:
-                self.cache.save_index(current)
+                self.cache.save_index(Completed(current, view, _stamp(xlsx_path)))
                 self.cache.prune()
             except OutputError as exc:
                 problems.append(exc.reason)
@@ -541,10 +638,24 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_size, st.st_mtime_ns)
 
 
-def _workbook(item: _Item) -> ReadWorkbook:
-    """A fresh object per file: pairing tells forms apart by identity, and duplicates share a cache entry."""
-    assert item.entry is not None and item.entry.workbook is not None
-    return pickle.loads(item.entry.workbook)  # type: ignore[no-any-return]
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """summary.json, chunk by chunk: the text of thousands of files is never held in memory at once."""
+    from perf_eval.report.json_report import chunks
+
+    with open(path, "w", encoding="utf-8") as handle:
+        for chunk in chunks(data):
+            handle.write(chunk)
+        handle.write("\n")
+
+
+def _digest(tool: str, view: dict[str, Any]) -> str:
+    """A hash of what summary.xlsx shows (file by file, never one text of the whole)."""
+    hasher = hashlib.sha256(tool.encode())
+    for entry in view["files"]:
+        hasher.update(json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+        hasher.update(b"\n")
+    hasher.update(json.dumps(view["scan"], ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+    return hasher.hexdigest()
 
 
 def _localized(result: FileResult, rel: str) -> FileResult:

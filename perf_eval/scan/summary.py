@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from perf_eval.model import FileResult, FileStatus, Report, Severity
-from perf_eval.report.summary_xlsx import STATUS_ZH
+from perf_eval.report.summary_view import STATUS_ZH
 from perf_eval.scan.discover import Skipped
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from perf_eval.model import FileResult, FormKind
+from perf_eval.model import FileResult
+from perf_eval.pairing import FormKey, form_keys
 from perf_eval.reading import safety
 
 # Test hooks (used by tests/test_scan.py only): slow reads down (all, or one
@@ -25,26 +27,62 @@ TEST_ABORT_ENV = "PERF_EVAL_SCAN_TEST_ABORT"
 
 # Reasons that say nothing about the file's content: never cached, retried next run.
 TRANSIENT_CODES = frozenset({"changed", "missing", "permission", "io"})
-_PAIRABLE = (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL)
 
 
 @dataclass(frozen=True)
 class ReadEntry:
-    """One content hash, read: the pickled `ReadWorkbook`, or why it could not be read."""
+    """One content hash, read: the pickled `ReadWorkbook` and its forms, or why it could not be read.
 
-    workbook: bytes | None
-    pairable: bool = False  # holds a 基础数据表 or 部门整体自评表: cross-form rules may apply
+    The scan keeps only the `light` form in memory (and in each path's cache
+    record): pairing needs the forms' identities, not the workbook; the pickle
+    is loaded from the cache just before the rules run.
+    """
+
+    workbook: bytes | None  # None when unreadable, or in a `light` entry
+    forms: tuple[FormKey, ...] = ()
     drawings: tuple[str, ...] = ()
     reason: str | None = None
     code: str | None = None
 
     @property
+    def readable(self) -> bool:
+        return self.reason is None
+
+    @property
+    def pairable(self) -> bool:
+        """Holds a 基础数据表 or 部门整体自评表: cross-form rules may apply."""
+        return any(key.role is not None for key in self.forms)
+
+    @property
     def transient(self) -> bool:
-        return self.workbook is None and self.code in TRANSIENT_CODES
+        return not self.readable and self.code in TRANSIENT_CODES
 
     @classmethod
     def unreadable(cls, reason: str, code: str) -> ReadEntry:
         return cls(None, reason=reason, code=code)
+
+    def light(self) -> ReadEntry:
+        """The entry without the pickled workbook."""
+        return self if self.workbook is None else replace(self, workbook=None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `light` entry."""
+        return {
+            "forms": [key.to_json() for key in self.forms],
+            "drawings": list(self.drawings),
+            "reason": self.reason,
+            "code": self.code,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReadEntry:
+        return cls(
+            None,
+            forms=tuple(FormKey.from_json(key) for key in data["forms"]),
+            drawings=tuple(str(d) for d in data["drawings"]),
+            reason=None if data["reason"] is None else str(data["reason"]),
+            code=None if data["code"] is None else str(data["code"]),
+        )
 
 
 def read_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
@@ -61,7 +99,7 @@ def read_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
     _same_file(path, fingerprint)
     return ReadEntry(
         workbook=pickle.dumps(workbook, protocol=pickle.HIGHEST_PROTOCOL),
-        pairable=any(form.info.kind in _PAIRABLE for form in workbook.forms),
+        forms=form_keys(workbook.forms),
         drawings=tuple(workbook.drawings),
     )
 

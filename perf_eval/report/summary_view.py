@@ -1,0 +1,28 @@
+"""What summary.xlsx shows of summary.json, and the labels it shares with the terminal tables.
+
+Light to import (no openpyxl): the scan hashes `xlsx_view` to tell whether
+summary.xlsx would come out the same as last time, and then does not write it
+(or load openpyxl) at all. `write_summary_xlsx` reads nothing but this view,
+so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A file's status as a reviewer sorts by it, and a unit's conclusion.
+STATUS_ZH = {"clean": "通过", "warnings": "仅有警告", "errors": "有错误", "unreadable": "无法读取"}
+UNIT_STATUS_ZH = {"clean": "通过", "warnings": "通过（有警告）", "errors": "需修改"}
+
+# The keys of summary.json's ``scan`` object that summary.xlsx shows. Not ``run`` (timings),
+# ``changes``, ``statuses``, ``rules``, ``root``, ``out``, ``profile`` or ``full``.
+XLSX_SCAN_KEYS = ("units", "notes", "skipped", "unpaired", "removed")
+
+
+def xlsx_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of the summary.json data that summary.xlsx is made of."""
+    scan = data.get("scan", {})
+    return {"files": data["files"], "scan": {key: scan[key] for key in XLSX_SCAN_KEYS if key in scan}}
+
+
+__all__ = ["STATUS_ZH", "UNIT_STATUS_ZH", "XLSX_SCAN_KEYS", "xlsx_view"]
