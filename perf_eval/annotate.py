@@ -59,6 +59,7 @@ from openpyxl.xml.functions import fromstring, tostring
 from perf_eval import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.model import (
+    COPY_INFIX,
     RESULT_SHEET,
     RESULT_TITLE,
     CellRef,
@@ -73,7 +74,6 @@ COMMENT_AUTHOR = "perf-eval"
 COMMENT_MARK = "——perf-eval——"
 MARK_PROPERTY = "perf-eval"
 SOURCE_PROPERTY = "perf-eval-source"
-COPY_INFIX = ".校验"
 
 ERROR_FILL = PatternFill(fill_type="solid", fgColor="FFFFC7CE")
 WARNING_FILL = PatternFill(fill_type="solid", fgColor="FFFFEB9C")

@@ -210,9 +210,11 @@ def scan(
             f"perf-eval 内部错误，扫描未完成：{type(exc).__name__}: {exc}。请将此信息反馈给维护人员。"
         ) from None
     if output is OutputFormat.json:
-        from perf_eval.report.json_report import dumps
+        from perf_eval.report.json_report import chunks
 
-        sys.stdout.write(dumps(outcome.data) + "\n")
+        # Piece by piece: the summary of thousands of files need not exist twice in memory as text.
+        sys.stdout.writelines(chunks(outcome.data))
+        sys.stdout.write("\n")
     else:
         from perf_eval.scan.terminal import render_scan
 

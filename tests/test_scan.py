@@ -609,12 +609,6 @@ def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: P
     assert xlsx.is_file()
 
 
-def test_copies_are_recognised_without_importing_annotate() -> None:
-    from perf_eval import annotate, model
-
-    assert model.COPY_INFIX == annotate.COPY_INFIX
-
-
 def test_summary_json_text_is_written_in_chunks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from perf_eval.report import json_report
 

@@ -167,7 +167,8 @@ class WorkerPool:
             while self._todo:
                 task_id, _, _ = self._todo.popleft()
                 reason = "无法启动读取进程（perf-eval 安装可能不完整）"
-                self._outcomes.put(Outcome(task_id, failure=UnreadableWorkbook(reason, "crashed")))
+                # Says nothing about the file: "worker_start" is transient, retried by the next scan.
+                self._outcomes.put(Outcome(task_id, failure=UnreadableWorkbook(reason, "worker_start")))
             return
         for worker in self._workers:
             if self._todo and worker.ready and worker.task is None:

@@ -26,7 +26,7 @@ TEST_SLEEP_ENV = "PERF_EVAL_SCAN_TEST_SLEEP"
 TEST_ABORT_ENV = "PERF_EVAL_SCAN_TEST_ABORT"
 
 # Reasons that say nothing about the file's content: never cached, retried next run.
-TRANSIENT_CODES = frozenset({"changed", "missing", "permission", "io"})
+TRANSIENT_CODES = frozenset({"changed", "missing", "permission", "io", "worker_start"})
 
 
 @dataclass(frozen=True)
