@@ -140,3 +140,34 @@ def test_mutated_workbooks_end_in_a_result_or_a_clear_error(tmp_path: Path, muta
                 zout.writestr(name, data)
     result = check_files([target])[0].result
     assert result.status is not FileStatus.UNREADABLE or (result.error and "Traceback" not in result.error)
+
+
+def test_a_scan_of_hostile_files_mixed_with_good_ones_reports_every_good_one_correctly(tmp_path: Path) -> None:
+    share, out = tmp_path / "共享", tmp_path / "结果"
+    corpus.build(share / "可疑")
+    good = ["lusong-2023-seed.xlsx", "lusong-2023-corrected.xlsx", "project-2023-clean.xlsx"]
+    for name in good:
+        shutil.copy(SAMPLES / name, share / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "perf_eval", "scan", str(share), "--out", str(out), "--jobs", "2", "--format", "json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+    )
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    files = {f["path"]: f for f in data["files"]}
+    for name in good:
+        alone = check_files([SAMPLES / name])[0].result
+        assert files[name]["status"] == alone.status.value
+        assert [d["rule"] for d in files[name]["deviations"]] == [f.rule for f in alone.deviations]
+    skipped = {s["path"] for s in data["scan"]["skipped"]}
+    for name, (expected, _) in corpus.CASES.items():
+        path = f"可疑/{name}"
+        if name in ("fifo.xlsx", "symlink.xlsx"):
+            assert path in skipped  # never opened, never followed
+        elif expected == corpus.OK:
+            assert files[path]["status"] != "unreadable", (name, files[path]["error"])
+        else:
+            assert files[path]["status"] == "unreadable" and expected in files[path]["error"], name
