@@ -97,7 +97,10 @@ def check_workbooks(
         readable = [index for index, w in enumerate(read) if isinstance(w, ReadWorkbook)]
         keys = [_workbook_key(cast(ReadWorkbook, read[index])) for index in readable]
         pairs = [((readable[b], at_b), (readable[e], at_e)) for (b, at_b), (e, at_e) in pair_keys(keys)]
-    partner: dict[FormRef, FormRef] = {evaluation: basic for basic, evaluation in pairs}  # the last one counts
+    partners: dict[FormRef, list[FormRef]] = {}
+    for basic_ref, evaluation_ref in pairs:
+        # Two equally near 基础数据表 of one unit (pairing rule 4's tie): the 自评表 is checked against both.
+        partners.setdefault(evaluation_ref, []).append(basic_ref)
     batches: list[tuple[list[engine.Candidate], Profile]] = []
     owners: list[int] = []
     for index, workbook in enumerate(read):
@@ -107,8 +110,7 @@ def check_workbooks(
             form_profile = _profile_for(form, profile)
             batches.append((engine.form_candidates(form, form_profile), form_profile))
             owners.append(index)
-            basic_ref = partner.get((index, at))
-            if isinstance(form, SelfEval) and basic_ref is not None:
+            for basic_ref in partners.get((index, at), []) if isinstance(form, SelfEval) else []:
                 basic = cast(ReadWorkbook, read[basic_ref[0]]).forms[basic_ref[1]]
                 assert isinstance(basic, BasicData)
                 batches.append((engine.pair_candidates(basic, form, form_profile), form_profile))

@@ -354,12 +354,9 @@ class _Scan:
             return index
 
         paired: set[FormRef] = set()
-        rank: dict[FormRef, int] = {}
         for (b, b_at), (e, e_at) in pairs:
-            # Where a 自评表 has two 基础数据表 (a tie), the last is checked against it: the order counts.
-            order = rank[(e, e_at)] = rank.get((e, e_at), -1) + 1
             items[b].pairs.append(("basic", b_at, items[e].sha, e_at))
-            items[e].pairs.append(("eval", e_at, items[b].sha, b_at, order))
+            items[e].pairs.append(("eval", e_at, items[b].sha, b_at))
             items[b].partner_unit = items[b].partner_unit or keys[e].forms[e_at].info.unit
             group[find(b)] = find(e)
             paired.update(((b, b_at), (e, e_at)))
