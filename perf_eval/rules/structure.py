@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, BasicData, Entry, LineRole, SelfEval
-from perf_eval.model import Severity
+from perf_eval.model import CellRef, Severity
 from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Scope, rule
 from perf_eval.values import Kind, find_year, normalize
 
@@ -189,41 +190,29 @@ def uncached_formula(ctx: Context) -> Iterator[Candidate]:
             yield _flag("F04", entry, label)
 
 
+def _mismatch(
+    ref: CellRef | None, label: str, expected: object, actual: object, *, variant: str = "", **params: object
+) -> Candidate:
+    """An F05 finding: `actual` at `ref` disagrees with `expected` from the title or the other form."""
+    return Candidate(
+        "F05", ref, label, Op.FLAG, ok=False, quantity=Quantity.TEXT, variant=variant,
+        params={"label": label, **params}, expected_text=str(expected), actual_text=str(actual),
+    )  # fmt: skip
+
+
 def _year_candidates(ctx: Context) -> Iterator[Candidate]:
     for form in (ctx.basic, ctx.self_eval):
         if form is None or form.info.year is None:
             continue
         for year, ref in form.year_refs:
             if year != form.info.year:
-                yield Candidate(
-                    "F05",
-                    ref,
-                    "年度",
-                    Op.FLAG,
-                    ok=False,
-                    quantity=Quantity.TEXT,
-                    variant="year",
-                    params={"label": "年度", "other": form.info.year},
-                    expected_text=str(form.info.year),
-                    actual_text=str(year),
-                )
+                yield _mismatch(ref, "年度", form.info.year, year, variant="year", other=form.info.year)
     if ctx.basic is not None and ctx.basic.column_headers:
         prior = ctx.basic.column_headers["prior_final"]
-        final = ctx.basic.column_headers["final"]
-
-        prior_year, final_year = find_year(prior.text), find_year(final.text)
+        prior_year, final_year = find_year(prior.text), find_year(ctx.basic.column_headers["final"].text)
         if prior_year and final_year and prior_year != final_year - 1:
-            yield Candidate(
-                "F05",
-                prior.ref,
-                "上年决算数表头",
-                Op.FLAG,
-                ok=False,
-                quantity=Quantity.TEXT,
-                variant="year",
-                params={"label": "上年决算数表头", "other": final_year - 1},
-                expected_text=str(final_year - 1),
-                actual_text=str(prior_year),
+            yield _mismatch(
+                prior.ref, "上年决算数表头", final_year - 1, prior_year, variant="year", other=final_year - 1
             )
 
 
@@ -251,31 +240,14 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
         yield from _year_candidates(ctx)
         return
     if basic.info.unit and self_eval.info.unit and normalize(basic.info.unit) != normalize(self_eval.info.unit):
-        yield Candidate(
-            "F05",
-            self_eval.unit_ref,
-            "单位名称",
-            Op.FLAG,
-            ok=False,
-            quantity=Quantity.TEXT,
-            params={"other_form": "基础数据表"},
-            related=(str(basic.unit_ref),) if basic.unit_ref else (),
-            expected_text=basic.info.unit,
-            actual_text=self_eval.info.unit,
+        finding = _mismatch(
+            self_eval.unit_ref, "单位名称", basic.info.unit, self_eval.info.unit, other_form="基础数据表"
         )
+        yield replace(finding, related=(str(basic.unit_ref),) if basic.unit_ref else ())
     if basic.info.year and self_eval.info.year and basic.info.year != self_eval.info.year:
         ref = self_eval.year_refs[0][1] if self_eval.year_refs else self_eval.unit_ref
-        yield Candidate(
-            "F05",
-            ref,
-            "年度",
-            Op.FLAG,
-            ok=False,
-            quantity=Quantity.TEXT,
-            variant="cross_year",
-            params={"other_form": "基础数据表"},
-            expected_text=str(basic.info.year),
-            actual_text=str(self_eval.info.year),
+        yield _mismatch(
+            ref, "年度", basic.info.year, self_eval.info.year, variant="cross_year", other_form="基础数据表"
         )
 
 
