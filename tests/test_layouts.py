@@ -139,3 +139,13 @@ def test_of_two_basic_data_files_of_one_unit_each_self_evaluation_takes_the_near
     ]
     checked = check_workbooks([f.path for f in forms], forms)
     assert at(checked[1].result.deviations, "X01") == [] and at(checked[3].result.deviations, "X01") == []
+
+
+def test_a_blank_score_is_reported_once_not_as_wrong_totals() -> None:
+    rows = corrected_self_eval()
+    _row(rows, "财会监督专项行动")[7] = None  # 得分 left blank
+    _row(rows, "保障局属事业单位")[6] = None  # 分值 left blank
+    result = check_rows(corrected_basic(), rows)
+    assert sorted(at(result.deviations, "F02")) == ["附件3!G16", "附件3!H17"]
+    for rule in ("S04", "S05", "S08", "S15"):
+        assert at(result.deviations, rule) == [], rule

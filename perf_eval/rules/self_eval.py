@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
@@ -22,6 +22,12 @@ from perf_eval.targets import Assessment, assess, recomputed_score
 from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
+
+
+def _score_sum(entries: Sequence[Entry]) -> float | None:
+    """A sum of 分值 or 得分, only when every one is a number: a blank one is F02's finding, not a wrong total."""
+    values = numbers(*entries)
+    return None if values is None else round(sum(values), 6)
 
 
 def _form(ctx: Context) -> SelfEval | None:
@@ -195,7 +201,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     if form is None or not form.indicators:
         return
     entries = [form.funds.max_score, *(i.max_score for i in form.indicators)]
-    total = part_sum(entries)
+    total = _score_sum(entries)
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
@@ -235,7 +241,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     same_template = {c.name for c in form.categories} == set(profile_weights)
     for category in form.categories:
         rows = [i.max_score for i in form.indicators if i.level1_ref == category.ref]
-        total = part_sum(rows)
+        total = _score_sum(rows)
         if total is None:
             continue
         if category.declared is not None:
@@ -555,7 +561,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
             variant="max",
         )
     reported = numbers(form.total_score)
-    scores = part_sum([form.funds.score, *(i.score for i in form.indicators)])
+    scores = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -626,7 +632,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     result = score(form, ctx.profile)
-    reported = part_sum([form.funds.score, *(i.score for i in form.indicators)])
+    reported = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
     if reported is None or result.recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
