@@ -110,7 +110,9 @@ def check_workbooks(
             form_profile = _profile_for(form, profile)
             batches.append((engine.form_candidates(form, form_profile), form_profile))
             owners.append(index)
-            for basic_ref in partners.get((index, at), []) if isinstance(form, SelfEval) else []:
+            if not isinstance(form, SelfEval):
+                continue
+            for basic_ref in partners.get((index, at), []):
                 basic = cast(ReadWorkbook, read[basic_ref[0]]).forms[basic_ref[1]]
                 assert isinstance(basic, BasicData)
                 batches.append((engine.pair_candidates(basic, form, form_profile), form_profile))
