@@ -178,5 +178,4 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
         if key not in seen:
             seen.add(key)
             out.append(finding)
-    order = {"F": 0, "B": 1, "S": 2, "X": 3}
-    return sorted(out, key=lambda f: (order.get(f.rule[0], 9), f.rule, f.sort_key()))
+    return sorted(out, key=Finding.sort_key)
