@@ -64,3 +64,5 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("perf_eval-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"perf_eval/schemas/hunan-2023.toml", "perf_eval/schemas/mof-2020.toml", "perf_eval/cli.py"} <= names
+    # The web service's page and API description are package data too.
+    assert {"perf_eval/serve/static/index.html", "perf_eval/serve/static/openapi.json"} <= names

@@ -355,6 +355,14 @@ def test_browser_split_pair_and_hostile_file(page: Any, tmp_path: Path) -> None:
         "无法读取：工作簿设有密码保护（已加密），请去除密码后再提交",
     ]
     assert page.locator(".verdict").all_text_contents() == ["无法读取", "无法读取"]
+    # Dropped onto the page rather than picked.
+    dropped = page.evaluate_handle(
+        """(text) => { const d = new DataTransfer(); d.items.add(new File([text], "拖入的表.xlsx")); return d; }""",
+        "项目,预算数\n项目支出,200.16\n",
+    )
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+    page.locator("section.file h2", has_text="拖入的表.xlsx").wait_for(timeout=120_000)
+    assert page.locator(".reason").all_text_contents() == ["无法读取：这是 CSV/文本文件，不是 Excel 工作簿"]
 
 
 def test_browser_too_big_and_cell_text_stays_text(page: Any, tmp_path: Path) -> None:
