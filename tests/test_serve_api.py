@@ -296,8 +296,10 @@ def test_serving_beyond_this_machine_requires_a_token() -> None:
         validate(ServeConfig(host="0.0.0.0"))
     with pytest.raises(ConfigError, match="太短"):
         validate(ServeConfig(host="192.0.2.1", token="short"))
+    with pytest.raises(ConfigError, match="只能包含"):
+        validate(ServeConfig(host="192.0.2.1", token="has space;and=semicolon"))
     validate(ServeConfig(host="::1"))
-    validate(ServeConfig(host="192.0.2.1", token="long enough"))
+    validate(ServeConfig(host="192.0.2.1", token="long-enough_token.v2"))
 
 
 def test_results_expire_and_a_full_store_answers_503(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

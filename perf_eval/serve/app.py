@@ -45,6 +45,7 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 _SWEEP_SECONDS = 30.0
+_TOKEN = re.compile(r"[A-Za-z0-9._~+-]+")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ def validate(config: ServeConfig) -> None:
         )
     if config.token is not None and len(config.token) < 8:
         raise ConfigError("访问令牌太短：至少 8 个字符")
+    if config.token is not None and not _TOKEN.fullmatch(config.token):
+        # Kept in a cookie as it is: no character that a cookie would have to quote.
+        raise ConfigError("访问令牌只能包含英文字母、数字和 . _ ~ + - 这几个符号")
     if config.jobs < 1 or config.max_mb <= 0 or config.keep_minutes <= 0 or config.max_files < 1:
         raise ConfigError("--jobs、--max-mb、--keep-minutes 必须大于 0")
 
