@@ -166,6 +166,16 @@ def test_the_command_refuses_another_host_without_a_token() -> None:
     assert done.returncode == 2 and "访问令牌" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_the_command_says_when_the_port_is_taken(server: Server) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "perf_eval", "serve", "--port", str(server.port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "端口可能已被占用" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_413_before_the_body_is_all_received(server: Server) -> None:
     """A chunked body (no Content-Length) past the limit is refused while it is still being sent."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:

@@ -509,6 +509,21 @@ def create_app(config: ServeConfig) -> ASGIApp:
     return Guard(app, config)
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the service could not listen on host:port (in Chinese), or None; checked before the workers start."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if os.name != "nt":  # on Windows SO_REUSEADDR would let a second server share the port
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return f"无法在 {host}:{port} 上提供服务（{exc.strerror or exc}）：端口可能已被占用，请用 --port 换一个端口"
+    return None
+
+
 def run(config: ServeConfig) -> None:
     """Serve until interrupted (Ctrl+C); uvicorn stops the workers and deletes the results on the way out."""
     import uvicorn
