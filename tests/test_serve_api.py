@@ -288,6 +288,15 @@ def test_a_token_is_required_when_set(monkeypatch: pytest.MonkeyPatch, tmp_path:
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie
         assert client.get("/").status_code == 200  # the cookie now opens the page and the API
+        client.cookies.clear()
+        asked = "/results/AAAAAAAAAAAAAAAAAAAAAAAA"
+        assert 'name="next" value="/results/AAAAAAAAAAAAAAAAAAAAAAAA"' in client.get(asked).text
+        back = client.post("/login", data={"token": "s3cret-token", "next": asked}, follow_redirects=False)
+        assert back.headers["location"] == asked  # back to the result the link was for
+        elsewhere = client.post(
+            "/login", data={"token": "s3cret-token", "next": "//evil.example/"}, follow_redirects=False
+        )
+        assert elsewhere.headers["location"] == "/"
         assert _upload(client, ("a.xlsx", b"x")).status_code == 200
 
 

@@ -156,7 +156,7 @@ class Guard:
         if self.authorized(headers):
             return None
         if method == "GET" and not scope["path"].startswith(API):
-            return HTMLResponse(login_page(), status_code=401)
+            return HTMLResponse(login_page(back_to=scope["path"]), status_code=401)
         return error(
             401, "unauthorized", "需要访问令牌：请求头 Authorization: Bearer 令牌", {"WWW-Authenticate": "Bearer"}
         )
@@ -182,15 +182,21 @@ def token_matches(expected: str, offered: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), offered.encode())
 
 
-def login_page(message: str = "") -> str:
+_PAGE_PATH = re.compile(r"/(results/[A-Za-z0-9_-]{24})?")
+
+
+def login_page(message: str = "", back_to: str = "/") -> str:
+    """The token form; after it, the page asked for (`back_to`: only "/" or a result's page, never a URL)."""
     note = f'<p class="bad">{message}</p>' if message else ""
+    back_to = back_to if _PAGE_PATH.fullmatch(back_to) else "/"
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>perf-eval 绩效自评表校验</title>'
         "<style>body{font-family:system-ui,'Microsoft YaHei',sans-serif;max-width:28em;margin:4em auto}"
         "input{font-size:1em;padding:.4em;width:100%;box-sizing:border-box;margin:.5em 0}.bad{color:#b00020}</style>"
         "</head><body><h1>绩效自评表校验</h1><p>本服务需要访问令牌，请向管理员索取。</p>"
         f'{note}<form method="post" action="/login"><label>访问令牌<input type="password" name="token" '
-        'autocomplete="current-password" required></label><button type="submit">进入</button></form></body></html>'
+        f'autocomplete="current-password" required></label><input type="hidden" name="next" value="{back_to}">'
+        '<button type="submit">进入</button></form></body></html>'
     )
 
 
@@ -222,10 +228,13 @@ async def login(request: Request) -> Response:
         body += chunk
         if len(body) > 4096:
             return error(413, "too_large", "请求太大")
-    offered = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
+    form = parse_qs(body.decode("utf-8", "replace"))
+    offered, back_to = form.get("token", [""])[0], form.get("next", ["/"])[0]
+    if not _PAGE_PATH.fullmatch(back_to):
+        back_to = "/"  # never a redirect to elsewhere
     if not token_matches(_config(request).token or "", offered):
-        return HTMLResponse(login_page("访问令牌不正确"), status_code=401)
-    response = RedirectResponse("/", status_code=303)
+        return HTMLResponse(login_page("访问令牌不正确", back_to), status_code=401)
+    response = RedirectResponse(back_to, status_code=303)
     response.set_cookie(TOKEN_COOKIE, offered, httponly=True, samesite="strict", path="/")
     return response
 
