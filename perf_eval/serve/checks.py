@@ -65,6 +65,8 @@ class Checks:
         future: asyncio.Future[Outcome] = loop.create_future()
         task_id = next(self._ids)
         with self._lock:
+            if self._closed:  # the pool stopped after the first look: nothing would answer
+                raise Unavailable
             self._waiting[task_id] = (loop, future)
         self._pool.submit(task_id, func, *args)
         try:
@@ -84,16 +86,25 @@ class Checks:
         self._closed = True
         self._pool.terminate()
         self._collector.join(5)
+        self._fail_waiting()
+
+    def _fail_waiting(self) -> None:
         with self._lock:
             waiting, self._waiting = self._waiting, {}
         for loop, future in waiting.values():
-            loop.call_soon_threadsafe(_fail, future)
+            try:
+                loop.call_soon_threadsafe(_fail, future)
+            except RuntimeError:  # the loop is closed
+                pass
 
     def _collect(self) -> None:
         while True:
             try:
                 outcome = self._pool.get()
-            except RuntimeError:  # the pool's dispatcher has stopped
+            except RuntimeError:  # the pool's dispatcher has stopped: nothing will ever answer
+                with self._lock:
+                    self._closed = True
+                self._fail_waiting()
                 return
             with self._lock:
                 waiter = self._waiting.pop(outcome.task_id, None)  # type: ignore[call-overload]
