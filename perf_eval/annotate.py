@@ -56,7 +56,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring, tostring
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.model import (
     COPY_INFIX,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 
 if TYPE_CHECKING:
     from rich.progress import TaskID

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from perf_eval.arithmetic import numbers, ratio
 from perf_eval.forms import SelfEval
 from perf_eval.model import Score
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import numbers, ratio
 from perf_eval.targets import assess, recomputed_score
 
 

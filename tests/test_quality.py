@@ -59,25 +59,27 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
 
 
 # What a clone has and a briefing folder beside it does not: the project says things in its own words.
-_OUTSIDE = re.compile(r"\.\./shared|(?<![\w/])domain\.md|(?:/work)/")
+_OUTSIDE = re.compile(r"\.\./shared|(?<![\w/.])shared[/]|(?:/work)[/]")
+_MARKDOWN_NAME = re.compile(r"(?<![\w/.-])([\w-]+\.md)\b")
 
 
-def _tracked_text_files() -> list[Path]:
+def _tracked_files() -> list[Path]:
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    paths = [ROOT / name for name in listed.decode("utf-8").split("\0") if name]
-    return [p for p in paths if p.is_file() and p.suffix not in {".xlsx", ".xls", ".xlsm", ".docx", ".png", ".pdf"}]
+    return [ROOT / name for name in listed.decode("utf-8").split("\0") if name and (ROOT / name).is_file()]
 
 
 def test_no_tracked_file_points_outside_the_repository() -> None:
+    """No path into a folder beside the clone, and every Markdown page named is one the repository has."""
+    files = _tracked_files()
+    pages = {path.name for path in files if path.suffix == ".md"}
     offenders = []
-    for path in _tracked_text_files():
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            continue
-        offenders += [
-            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-            for number, line in enumerate(text.splitlines(), start=1)
-            if _OUTSIDE.search(line)
-        ]
+            continue  # workbooks, documents, images
+        for number, line in enumerate(text.splitlines(), start=1):
+            missing = [name for name in _MARKDOWN_NAME.findall(line) if name not in pages]
+            if _OUTSIDE.search(line) or missing:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from xml.parsers import expat
 
 from perf_eval.model import column_index, column_letter
-from perf_eval.reading.safety import (
+from perf_eval.reading.limits import (
     KiB,
     Limits,
     SheetFacts,
