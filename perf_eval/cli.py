@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -283,14 +283,11 @@ def show_rules(rule_id: str | None) -> int:
     return EXIT_OK
 
 
-_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
-
-
 def _readable(template: str) -> str:
-    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
-    import re
+    """A message template as a clerk can read it (the web service's rule explanations use the same)."""
+    from perf_eval.rules.catalogue import readable
 
-    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
+    return readable(template)
 
 
 @app.command()
@@ -362,7 +359,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
             try:
-                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+                stream.reconfigure(encoding="utf-8")
             except (OSError, ValueError):
                 pass
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

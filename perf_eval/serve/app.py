@@ -261,8 +261,7 @@ async def openapi(request: Request) -> Response:
 
 
 async def rule(request: Request) -> Response:
-    from perf_eval.cli import _readable
-    from perf_eval.rules.catalogue import get
+    from perf_eval.rules.catalogue import get, readable
 
     found = get(request.path_params["rule_id"])
     if found is None:
@@ -275,9 +274,9 @@ async def rule(request: Request) -> Response:
             "name": found.name,
             "severity": found.severity.value,
             "severity_zh": found.severity.label_zh,
-            "message": _readable(found.template),
+            "message": readable(found.template),
             "variants": [
-                {"severity_zh": (severity or found.severity).label_zh, "message": _readable(template)}
+                {"severity_zh": (severity or found.severity).label_zh, "message": readable(template)}
                 for severity, template in found.variants.values()
             ],
             "examples": examples,
@@ -511,7 +510,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route(f"{API}/results/{{result_id}}/findings.xlsx", findings),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {404: _not_found, 405: _not_found}
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.config = config
     app.state.page = (static / "index.html").read_text(encoding="utf-8")
     app.state.openapi = (static / "openapi.json").read_bytes()

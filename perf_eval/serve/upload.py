@@ -122,7 +122,7 @@ async def receive(
     state = _State(folder, max_files)
     parser = MultipartParser(
         boundary,
-        callbacks={  # type: ignore[arg-type]
+        callbacks={
             "on_part_begin": state.on_part_begin,
             "on_header_field": state.on_header_field,
             "on_header_value": state.on_header_value,
