@@ -305,7 +305,7 @@ async def check(request: Request) -> Response:
             return await _check_into(request, config, store, checks, result)
         finally:
             if result.report is None:
-                store.delete(result.id)
+                store.discard(result)
     finally:
         checks.release()
 
@@ -331,7 +331,7 @@ async def _check_into(request: Request, config: ServeConfig, store: Store, check
             str(result.folder),
             tuple(uploads),
             config.profile,
-            orphaned=lambda: store.delete(result.id),
+            orphaned=lambda: store.discard(result),
         )
     except Unavailable:
         return error(503, "unavailable", "检查进程无法启动或服务正在停止，请稍后再试", {"Retry-After": "10"})

@@ -74,11 +74,16 @@ class Store:
         return result
 
     def delete(self, result_id: str) -> bool:
-        result = self._results.pop(result_id, None) if _ID.match(result_id) else None
+        result = self._results.get(result_id) if _ID.match(result_id) else None
         if result is None:
             return False
-        shutil.rmtree(result.folder, ignore_errors=True)
+        self.discard(result)
         return True
+
+    def discard(self, result: Result) -> None:
+        """Forget the result and remove its folder (again, if a worker wrote into it after a first removal)."""
+        self._results.pop(result.id, None)
+        shutil.rmtree(result.folder, ignore_errors=True)
 
     def sweep(self) -> None:
         now = time.time()
