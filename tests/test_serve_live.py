@@ -302,10 +302,24 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     context.close()
 
 
+_WATCH_PROGRESS = """() => {
+    window.progressSeen = [];
+    const box = document.getElementById("progress");
+    new MutationObserver(() => {
+        if (box.style.display === "block") window.progressSeen.push(document.getElementById("progress-text").textContent);
+    }).observe(box, {attributes: true, childList: true, subtree: true, characterData: true});
+}"""
+
+
 def test_browser_upload_the_seed_see_b05_first_and_download_the_copy(page: Any, tmp_path: Path) -> None:
+    page.evaluate(_WATCH_PROGRESS)
     page.set_input_files("#files", str(SAMPLES / "lusong-2023-seed.xlsx"))
     section = page.locator("section.file")
     section.wait_for(timeout=120_000)
+    # The progress indicator was shown while uploading, and is gone with the result.
+    seen = page.evaluate("window.progressSeen")
+    assert seen and seen[0].startswith("正在上传"), seen
+    assert page.locator("#progress").is_hidden()
     assert page.locator(".verdict").text_content() == "需修改"
     assert " ".join(page.locator(".score").inner_text().split()) == "需修改自评得分 96 ｜ 复核得分 96 ｜ 等级 优"
     first = page.locator("tbody tr").first
