@@ -18,7 +18,7 @@ import pandera.pandas as pa
 from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import Finding
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules
+from perf_eval.rules.catalogue import RULE_LETTER_ORDER, Candidate, Context, Op, Quantity, Rule, Scope, all_rules
 
 _COLUMNS = ("rule", "op", "actual", "expected", "tol", "ok")
 
@@ -141,6 +141,7 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
         expected=expected_out,
         actual=actual_out,
         related=candidate.related,
+        place=candidate.place,
     )
 
 
@@ -178,5 +179,5 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
         if key not in seen:
             seen.add(key)
             out.append(finding)
-    order = {"F": 0, "B": 1, "S": 2, "X": 3}
+    order = RULE_LETTER_ORDER
     return sorted(out, key=lambda f: (order.get(f.rule[0], 9), f.rule, f.sort_key()))
