@@ -840,11 +840,13 @@ def _write_report_rows(sheet: Worksheet, report: FileResult) -> None:
             _put_text(sheet.cell(row, 3), f"报告{finding.place.text}")
 
 
-def _table_order(finding: Finding, sheet_order: dict[str, int]) -> tuple[int, int, int, str]:
+def _table_order(finding: Finding, sheet_order: dict[str, int]) -> tuple[int, int, int, int, str]:
+    """Errors, warnings, info; then the workbook's sheet order, row, column."""
     ref = _finding_ref(finding)
+    rank = _SEVERITY_RANK[finding.severity]
     if ref is None:
-        return (-1, 0, 0, finding.rule)
-    return (sheet_order.get(ref.sheet, len(sheet_order)), ref.row, ref.col, finding.rule)
+        return (rank, -1, 0, 0, finding.rule)
+    return (rank, sheet_order.get(ref.sheet, len(sheet_order)), ref.row, ref.col, finding.rule)
 
 
 def _write_finding(sheet: Worksheet, row: int, finding: Finding, *, linkable: bool) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 from perf_eval import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
-from perf_eval.model import FileResult, FileStatus, Finding, Report, Score, Severity
+from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, default_for, load
 from perf_eval.reading import safety
@@ -142,11 +142,10 @@ def check_workbooks(
             ]
         evals = [f for f in workbook.forms if isinstance(f, SelfEval)]
         file_score: Score | None = score(evals[0], _profile_for(evals[0], profile)) if evals else None
-        serious = any(f.severity in (Severity.ERROR, Severity.WARNING) for f in findings)
         result = FileResult(
             path=str(path),
             sha256=sha256_of(path),
-            status=FileStatus.DEVIATIONS if serious else FileStatus.CLEAN,
+            status=FileStatus.of(findings),
             forms=[f.info for f in workbook.forms],
             deviations=findings,
             score=file_score,

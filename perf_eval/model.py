@@ -7,6 +7,7 @@ shown at that cell; positions are never re-derived from offsets.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,11 @@ class Severity(StrEnum):
     @property
     def label_zh(self) -> str:
         return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Errors first, then warnings, then info: the order of every output."""
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
 class FormKind(StrEnum):
@@ -42,9 +48,31 @@ class FormKind(StrEnum):
 
 
 class FileStatus(StrEnum):
+    """A file's verdict: one vocabulary for the terminal, the JSON, 校验结果, the scan and the service."""
+
     CLEAN = "clean"
-    DEVIATIONS = "deviations"
+    WARNINGS = "warnings"
+    ERRORS = "errors"
     UNREADABLE = "unreadable"
+
+    @property
+    def label_zh(self) -> str:
+        return _STATUS_ZH[self.value]
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> FileStatus:
+        """The verdict on a readable file with these findings (info findings do not count)."""
+        severities = {f.severity for f in findings}
+        if Severity.ERROR in severities:
+            return cls.ERRORS
+        if Severity.WARNING in severities:
+            return cls.WARNINGS
+        return cls.CLEAN
+
+
+_STATUS_ZH = {"clean": "通过", "warnings": "通过（有警告）", "errors": "需修改", "unreadable": "无法读取"}
+# The order a reviewer reads statuses in: what needs work first.
+STATUS_ORDER = (FileStatus.ERRORS, FileStatus.UNREADABLE, FileStatus.WARNINGS, FileStatus.CLEAN)
 
 
 # The first sheet of an annotated copy: recognised by its name and its A1 title, never validated.
@@ -164,11 +192,12 @@ class Finding:
             return None
         return CellRef.parse(self.sheet, self.cell)
 
-    def sort_key(self) -> tuple[str, int, int, str]:
+    def sort_key(self) -> tuple[int, str, int, int, str]:
+        """Errors, warnings, info; then sheet, row, column: the one order of every output."""
         ref = self.ref
         if ref is None:
-            return ("", self.place.order if self.place else 0, 0, self.rule)
-        return (ref.sheet, ref.row, ref.col, self.rule)
+            return (self.severity.rank, "", self.place.order if self.place else 0, 0, self.rule)
+        return (self.severity.rank, ref.sheet, ref.row, ref.col, self.rule)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -237,6 +266,10 @@ class FileResult:
         return sum(1 for f in self.deviations if f.severity is Severity.WARNING)
 
     @property
+    def infos(self) -> int:
+        return sum(1 for f in self.deviations if f.severity is Severity.INFO)
+
+    @property
     def unit(self) -> str | None:
         return next((f.unit for f in self.forms if f.unit), None)
 
@@ -265,13 +298,16 @@ class Report:
     version: str
 
     def summary(self) -> dict[str, int]:
+        """Counts per status (clean + warnings_only + with_errors + unreadable == files), then findings."""
         return {
             "files": len(self.files),
             "clean": sum(1 for f in self.files if f.status is FileStatus.CLEAN),
-            "with_errors": sum(1 for f in self.files if f.errors),
+            "warnings_only": sum(1 for f in self.files if f.status is FileStatus.WARNINGS),
+            "with_errors": sum(1 for f in self.files if f.status is FileStatus.ERRORS),
+            "unreadable": sum(1 for f in self.files if f.status is FileStatus.UNREADABLE),
             "errors": sum(f.errors for f in self.files),
             "warnings": sum(f.warnings for f in self.files),
-            "unreadable": sum(1 for f in self.files if f.status is FileStatus.UNREADABLE),
+            "infos": sum(f.infos for f in self.files),
         }
 
     def to_dict(self) -> dict[str, Any]:

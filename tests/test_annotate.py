@@ -165,7 +165,7 @@ def result_for(path: Path, deviations: list[Finding] | None = None) -> FileResul
     return FileResult(
         path=str(path),
         sha256=None,
-        status=FileStatus.DEVIATIONS if deviations else FileStatus.CLEAN,
+        status=FileStatus.of(deviations),
         forms=[
             FormInfo(FormKind.BASIC_DATA, BASIC, FORMULA_LIKE_UNIT, 2023),
             FormInfo(FormKind.DEPT_SELF_EVAL, SELF_EVAL, FORMULA_LIKE_UNIT, 2023),
@@ -307,18 +307,18 @@ def test_result_sheet_is_first_active_and_the_only_selected(copy: AnnotatedCopy)
     assert result.freeze_panes is not None and result.auto_filter.ref
 
 
-def test_result_rows_sorted_by_sheet_row_column(copy: AnnotatedCopy) -> None:
+def test_result_rows_errors_first_then_sheet_row_column(copy: AnnotatedCopy) -> None:
     result = load(copy.path)[RESULT_SHEET]
-    positions = [row[2].value for row in table_rows(result)]
-    assert positions == [
-        "—",
-        f"{BASIC}!B4",
-        f"{BASIC}!B4",
-        f"{BASIC}!D6",
-        f"{BASIC}!C7",
-        f"{SELF_EVAL}!B2",
-        f"{SELF_EVAL}!C5",
-        f"{SELF_EVAL}!C8",
+    rows = [(row[0].value, row[2].value) for row in table_rows(result)]
+    assert rows == [
+        ("错误", "—"),
+        ("错误", f"{BASIC}!B4"),
+        ("错误", f"{SELF_EVAL}!B2"),
+        ("错误", f"{SELF_EVAL}!C5"),
+        ("警告", f"{BASIC}!B4"),
+        ("警告", f"{BASIC}!D6"),
+        ("警告", f"{BASIC}!C7"),
+        ("提示", f"{SELF_EVAL}!C8"),
     ]
 
 

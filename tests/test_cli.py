@@ -47,7 +47,7 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
     assert data["tool"] == {"name": "perf-eval", "version": __version__}
     (entry,) = data["files"]
     assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
-    assert entry["status"] == "deviations" and entry["error"] is None and entry["annotated"] is None
+    assert entry["status"] == "errors" and entry["error"] is None and entry["annotated"] is None
     assert entry["forms"] == [
         {"kind": "basic_data", "sheet": "附件2", "unit": None, "year": 2023},
         {"kind": "dept_self_eval", "sheet": "附件3", "unit": "株洲市芦淞区财政局", "year": 2023},
@@ -68,7 +68,16 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
     for deviation in entry["deviations"]:
         assert set(deviation) == {"rule", "severity", "sheet", "cell", "label", "message", "expected", "actual"}
     assert entry["score"] == {"reported": 96, "recomputed": 96, "grade": "优"}
-    assert data["summary"] == {"files": 1, "clean": 0, "with_errors": 1, "errors": 1, "warnings": 20, "unreadable": 0}
+    assert data["summary"] == {
+        "files": 1,
+        "clean": 0,
+        "warnings_only": 0,
+        "with_errors": 1,
+        "unreadable": 0,
+        "errors": 1,
+        "warnings": 20,
+        "infos": 0,
+    }
 
 
 def test_public_api_gives_the_same_json(seed: Path) -> None:

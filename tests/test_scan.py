@@ -418,7 +418,16 @@ def test_killed_scan_resumes_to_the_same_summary_and_holds_the_lock(tmp_path: Pa
 
     reference = scan(root, tmp_path / "一次完成")
     assert stable(data) == stable(reference.data)
-    assert data["summary"] == {"files": 10, "clean": 10, "with_errors": 0, "errors": 0, "warnings": 0, "unreadable": 0}
+    assert data["summary"] == {
+        "files": 10,
+        "clean": 10,
+        "warnings_only": 0,
+        "with_errors": 0,
+        "unreadable": 0,
+        "errors": 0,
+        "warnings": 0,
+        "infos": 0,
+    }
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
@@ -431,7 +440,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     _copy("broken/F01.xlsx", root / "b/不是表格.xlsx")
     errors = runner.invoke(app, ["scan", str(root), "--out", str(tmp_path / "o"), "--jobs", "1"])
     assert errors.exit_code == 1
-    assert "有错误" in errors.stdout and "F01" in errors.stdout
+    assert "需修改" in errors.stdout and "F01" in errors.stdout
     missing = runner.invoke(app, ["scan", str(tmp_path / "没有"), "--out", str(tmp_path / "o")])
     assert missing.exit_code == 2 and "要扫描的文件夹不存在" in missing.output
     inside = runner.invoke(app, ["scan", str(root), "--out", str(root / "结果")])

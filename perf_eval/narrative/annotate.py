@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from defusedxml import ElementTree
 
 from perf_eval.atomic import OutputError, atomic_write
-from perf_eval.model import COPY_INFIX, FileResult, Finding, Severity
+from perf_eval.model import COPY_INFIX, FileResult, Finding
 from perf_eval.narrative.document import ReportDocument, open_docx, walk
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def annotate_report(source: Path, document: ReportDocument, result: FileResult, 
         word = open_docx(document.docx)
         paragraphs = {block.order: paragraph for block, paragraph in walk(word)}
         first = paragraphs[min(paragraphs)] if paragraphs else word.add_paragraph()
-        rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-        for finding in sorted(result.deviations, key=lambda f: (f.sort_key(), rank[f.severity])):
+        for finding in result.deviations:
             place = finding.place
             paragraph = paragraphs.get(place.order, first) if place is not None else first
             runs = sentence_runs(paragraph, place.sentence if place is not None else "")

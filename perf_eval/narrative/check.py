@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perf_eval.forms import BasicData, LineRole, SelfEval
-from perf_eval.model import FileResult, FileStatus, Finding, FormInfo, FormKind, Severity
+from perf_eval.model import FileResult, FileStatus, Finding, FormInfo, FormKind
 from perf_eval.narrative.document import ReportDocument, UnreadableReport, is_report_path, read_report
 from perf_eval.narrative.rules import BASIC_FORM, ReportInput
 from perf_eval.narrative.statements import Statements, find_statements
@@ -151,9 +151,7 @@ def check_report(document: ReportDocument, partners: Sequence[FormSet], *, profi
                 path = partner.basic_path if kind == BASIC_FORM else partner.evaluation_path
                 finding = replace(finding, related_file=str(path) if path else None)
             findings.append(finding)
-    unique = list(dict.fromkeys(findings))
-    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return sorted(unique, key=lambda f: (rank[f.severity], f.sort_key()))
+    return sorted(dict.fromkeys(findings), key=Finding.sort_key)
 
 
 def _unpaired(document: ReportDocument, profile: Profile) -> Finding:
@@ -167,7 +165,6 @@ def _unpaired(document: ReportDocument, profile: Profile) -> Finding:
 def report_result(
     path: Path, document: ReportDocument, findings: list[Finding], sha256: str | None, partners: Sequence[FormSet] = ()
 ) -> FileResult:
-    serious = any(f.severity in (Severity.ERROR, Severity.WARNING) for f in findings)
     info = FormInfo(FormKind.REPORT, "", document.unit, document.year, document.title)
     notes = ["该报告由 LibreOffice 从 .doc/.wps 转换为 .docx 后读取"] if document.converted else []
     for partner in partners:
@@ -176,7 +173,7 @@ def report_result(
     return FileResult(
         path=str(path),
         sha256=sha256,
-        status=FileStatus.DEVIATIONS if serious else FileStatus.CLEAN,
+        status=FileStatus.of(findings),
         forms=[info],
         deviations=findings,
         notes=notes,

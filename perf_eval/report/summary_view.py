@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from perf_eval.model import STATUS_ORDER
+
 # A file's status as a reviewer sorts by it, and a unit's conclusion.
-STATUS_ZH = {"clean": "通过", "warnings": "仅有警告", "errors": "有错误", "unreadable": "无法读取"}
-UNIT_STATUS_ZH = {"clean": "通过", "warnings": "通过（有警告）", "errors": "需修改"}
+STATUS_ZH = {status.value: status.label_zh for status in STATUS_ORDER}
+UNIT_STATUS_ZH = {key: STATUS_ZH[key] for key in ("clean", "warnings", "errors")}
 
 # The keys of summary.json's ``scan`` object that summary.xlsx shows. Not ``run`` (timings),
 # ``changes``, ``statuses``, ``rules``, ``root``, ``out``, ``profile`` or ``full``.

@@ -142,8 +142,7 @@ def _file_row(entry: dict[str, Any], unit_by_path: dict[str, str | None], notes:
     deviations = entry["deviations"]
     errors = sum(1 for d in deviations if d["severity"] == Severity.ERROR.value)
     warnings = sum(1 for d in deviations if d["severity"] == Severity.WARNING.value)
-    status = "unreadable" if entry["status"] == "unreadable" else "errors" if errors else entry["status"]
-    status = "warnings" if status == "deviations" else status
+    status = entry["status"]
     score = entry.get("score") or {}
     forms = "、".join(f"{FormKind(f['kind']).label_zh}（{f['sheet']}）" for f in entry["forms"])
     annotated = entry.get("annotated")

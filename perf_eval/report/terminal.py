@@ -12,10 +12,11 @@ from rich.text import Text
 from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-_STATUS = {
-    FileStatus.CLEAN: ("通过", "green"),
-    FileStatus.DEVIATIONS: ("有问题", "red"),
-    FileStatus.UNREADABLE: ("无法读取", "magenta"),
+_STATUS_STYLE = {
+    FileStatus.CLEAN: "green",
+    FileStatus.WARNINGS: "yellow",
+    FileStatus.ERRORS: "bold red",
+    FileStatus.UNREADABLE: "magenta",
 }
 
 
@@ -48,7 +49,7 @@ def findings_table(findings: Sequence[Finding], *, whole: str = "（工作簿）
 
 
 def _file_header(result: FileResult) -> Text:
-    label, style = _STATUS[result.status]
+    label, style = result.status.label_zh, _STATUS_STYLE[result.status]
     text = Text()
     text.append("文件：", style="bold")
     text.append(result.path)
@@ -85,10 +86,8 @@ def render_file(console: Console, result: FileResult) -> None:
     for note in result.notes:
         console.print(Text(note, style="dim"))
     if result.deviations:
-        # Errors first: they must be fixed before submission; then by sheet and cell.
-        rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-        ordered = sorted(result.deviations, key=lambda f: (rank[f.severity], f.sort_key()))
         is_report = any(f.kind is FormKind.REPORT for f in result.forms)
+        ordered = sorted(result.deviations, key=Finding.sort_key)
         console.print(findings_table(ordered, whole="（报告）" if is_report else "（工作簿）"))
     line = _score_line(result)
     if line is not None:
@@ -105,8 +104,11 @@ def render_report(console: Console, report: Report) -> None:
         summary = report.summary()
         console.print(
             Text(
-                f"共 {summary['files']} 个文件：通过 {summary['clean']}，有错误 {summary['with_errors']}，"
-                f"无法读取 {summary['unreadable']}；错误 {summary['errors']} 项，警告 {summary['warnings']} 项",
+                f"共 {summary['files']} 个文件：{FileStatus.CLEAN.label_zh} {summary['clean']}，"
+                f"{FileStatus.WARNINGS.label_zh} {summary['warnings_only']}，"
+                f"{FileStatus.ERRORS.label_zh} {summary['with_errors']}，"
+                f"{FileStatus.UNREADABLE.label_zh} {summary['unreadable']}；"
+                f"错误 {summary['errors']} 项，警告 {summary['warnings']} 项，提示 {summary['infos']} 项",
                 style="bold",
             )
         )

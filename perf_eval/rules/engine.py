@@ -18,7 +18,7 @@ import pandera.pandas as pa
 from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import Finding
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import RULE_LETTER_ORDER, Candidate, Context, Op, Quantity, Rule, Scope, all_rules
+from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules
 
 _COLUMNS = ("rule", "op", "actual", "expected", "tol", "ok")
 
@@ -179,5 +179,4 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
         if key not in seen:
             seen.add(key)
             out.append(finding)
-    order = RULE_LETTER_ORDER
-    return sorted(out, key=lambda f: (order.get(f.rule[0], 9), f.rule, f.sort_key()))
+    return sorted(out, key=Finding.sort_key)

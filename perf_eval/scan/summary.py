@@ -25,13 +25,7 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 def file_status(result: FileResult) -> str:
     """clean | warnings | errors | unreadable: the status a reviewer sorts by."""
-    if result.status is FileStatus.UNREADABLE:
-        return "unreadable"
-    if result.errors:
-        return "errors"
-    if result.status is FileStatus.DEVIATIONS:
-        return "warnings"
-    return "clean"
+    return result.status.value
 
 
 def scan_section(
