@@ -6,8 +6,15 @@ openpyxl) load only when a workbook is actually checked.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# python-docx (the written reports) brings lxml, and openpyxl switches to lxml when it is installed:
+# other XML parsing (entities are dropped silently) and other serialization of what the annotated
+# copy records. Keep openpyxl on the standard library parser with defusedxml, as it was measured
+# and tested; a deployment may still set OPENPYXL_LXML itself.
+os.environ.setdefault("OPENPYXL_LXML", "False")
 
 __version__ = "0.1.0"
 

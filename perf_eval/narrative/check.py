@@ -75,6 +75,8 @@ def read_one(path: Path) -> ReportDocument | str:
         return read_report(path.resolve() if path.is_symlink() else path)
     except UnreadableReport as exc:
         return exc.reason
+    except Exception as exc:  # a batch must go on: an unforeseen failure is this file's result
+        return f"无法读取报告：{type(exc).__name__}: {exc}"[:300]
 
 
 def form_sets(workbooks: Sequence[ReadWorkbook]) -> list[FormSet]:

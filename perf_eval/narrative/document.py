@@ -152,16 +152,20 @@ def _cell_paragraphs(cell: Any) -> Iterator[Paragraph]:
 
 def read_report(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> ReportDocument:
     """The report's blocks, unit and year; raises `UnreadableReport`."""
+    names: set[str] = set()
     try:
         with safety.open_regular(path) as handle:
             data = handle.read()
+            if data.startswith(safety.CFB_MAGIC):
+                names = {name.lower() for name in safety.cfb_entry_names(handle)}
     except safety.UnreadableWorkbook as exc:
+        if exc.code == "cfb_corrupt":
+            raise UnreadableReport("旧版 Office 文件（OLE 复合文档）已损坏或不完整") from None
         raise UnreadableReport(exc.reason) from None
     except OSError as exc:
         raise UnreadableReport(f"无法打开文件：{exc.strerror or exc}") from None
     converted = False
     if data.startswith(safety.CFB_MAGIC):
-        names = _cfb_names(data)
         if "encryptedpackage" in names:
             raise UnreadableReport("文档设有密码保护（已加密），请去除密码后再提交")
         if "worddocument" not in names:
@@ -171,13 +175,6 @@ def read_report(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) ->
     elif not data.startswith(b"PK\x03\x04"):
         raise UnreadableReport("文件为空（0 字节）" if not data else _REASONS["not_word"])
     return parse_docx(path, data, limits=limits, converted=converted)
-
-
-def _cfb_names(data: bytes) -> set[str]:
-    try:
-        return {name.lower() for name in safety.cfb_entry_names(io.BytesIO(data))}  # type: ignore[arg-type]
-    except safety.UnreadableWorkbook:
-        raise UnreadableReport("旧版 Office 文件（OLE 复合文档）已损坏或不完整") from None
 
 
 def parse_docx(path: Path, data: bytes, *, limits: safety.Limits, converted: bool = False) -> ReportDocument:
@@ -267,7 +264,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 # --- unit and year from the cover and title ---------------------------------------------------
 
-_NAME_LINE = re.compile(r"(?:部门\(单位\)|部门|单位|填报单位|预算单位)名称?[:：](?P<unit>[^:：]{2,40})$")
+_NAME_LINE = re.compile(r"(?:部门\(单位\)|部门|单位|填报单位|预算单位)(?:名称)?[:：](?P<unit>[^:：]{2,40})$")
 _TITLE = re.compile(
     r"(?P<year>20[0-9]{2})年度?(?P<unit>.{2,40}?)(?:部门|单位)?(?:整体支出|整体|项目支出)?绩效(?:自评|自我评价|评价)"
 )
@@ -290,7 +287,8 @@ def identity(blocks: tuple[Block, ...]) -> tuple[str | None, int | None, str]:
     joined = [a + b for a, b in zip(cover, [*cover[1:], ""], strict=True)]
     for text in cover:
         match = _NAME_LINE.search(text)
-        if match and unit is None:
+        # "单位：万元" under a table title is a unit of measure, not the unit's name.
+        if match and unit is None and not re.fullmatch(r"(?:万元|元|亿元|人|个|%)", match.group("unit")):
             unit = match.group("unit").strip("。")
     for single, text in zip(cover, joined, strict=True):
         match = _TITLE_UNIT_FIRST.search(single) or _TITLE.search(single) or _TITLE.search(text)
