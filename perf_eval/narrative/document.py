@@ -266,11 +266,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 _NAME_LINE = re.compile(r"(?:部门\(单位\)|部门|单位|填报单位|预算单位)(?:名称)?[:：](?P<unit>[^:：]{2,40})$")
 _TITLE = re.compile(
-    r"(?P<year>20[0-9]{2})年度?(?P<unit>.{2,40}?)(?:部门|单位)?(?:整体支出|整体|项目支出)?绩效(?:自评|自我评价|评价)"
+    r"(?P<year>20[0-9]{2})年度?(?P<unit>[^,，。;；:：]{2,40}?)(?:部门|单位)?(?:整体支出|整体|项目支出)?绩效(?:自评|自我评价|评价)报告"
 )
 # "株洲市芦淞区财政局2023年度整体支出绩效自评报告": the unit before the year.
 _TITLE_UNIT_FIRST = re.compile(
-    r"^(?P<unit>[^0-9]{2,40}?)(?P<year>20[0-9]{2})年度?(?:部门|单位)?(?:整体支出|整体|项目支出)?绩效(?:自评|自我评价|评价)"
+    r"^(?P<unit>[^0-9,，。;；:：]{2,40}?)(?P<year>20[0-9]{2})年度?(?:部门|单位)?(?:整体支出|整体|项目支出)?绩效(?:自评|自我评价|评价)报告"
 )
 _YEAR = re.compile(r"(20[0-9]{2})年度?")
 _GENERIC_UNITS = {"部门(单位)", "部门", "单位", "本部门", "本单位", ""}
@@ -291,7 +291,12 @@ def identity(blocks: tuple[Block, ...]) -> tuple[str | None, int | None, str]:
         if match and unit is None and not re.fullmatch(r"(?:万元|元|亿元|人|个|%)", match.group("unit")):
             unit = match.group("unit").strip("。")
     for single, text in zip(cover, joined, strict=True):
-        match = _TITLE_UNIT_FIRST.search(single) or _TITLE.search(single) or _TITLE.search(text)
+        match = (
+            _TITLE_UNIT_FIRST.search(single)
+            or _TITLE.search(single)
+            or _TITLE_UNIT_FIRST.search(text)
+            or _TITLE.search(text)
+        )
         if match is None:
             continue
         if not title:

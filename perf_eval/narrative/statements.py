@@ -150,7 +150,7 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         (Field.EXECUTION_RATE, r"(?:预算|资金|全年|年度)?执行率"),
         (Field.INITIAL_BUDGET, r"年初(?:部门)?(?:批复)?预算(?:数|资金|总额|安排)?"),
         (Field.ANNUAL_BUDGET, r"(?:全年|调整后)(?:部门)?预算(?:数|资金|总额)?"),
-        (Field.ANNUAL_BUDGET, r"(?:财政拨款|本年|全年|年度|本年度)收入(?:合计|总额)?"),
+        (Field.ANNUAL_BUDGET, r"(?:财政拨款|本年|全年|年度|本年度|部门|单位|总)收入(?:合计|总额)?"),
         (Field.PROJECTS_BUDGET, r"(?:年初)?预算项目支出(?:金额)?"),
         (Field.PROJECTS, r"项目支出"),
         (Field.BASIC, r"基本支出"),
@@ -168,7 +168,8 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         (Field.SCORE, r"(?:自评|综合|绩效|评价|总|最终)?(?:得分|评分|分数)"),
     )
 )
-_EXECUTED_VETO = re.compile(r"(?:项目|基本|人员|公用|三公|接待|出国|用车)$")
+# A generic label after a more specific subject is that subject's ("“三公”经费：全年支出3.18万元").
+_SUBJECT_BEFORE = re.compile(r"项目|基本|人员|公用|三公|接待|出国|用车|公车|专项|经费")
 
 # Money of a project (the project's name removed from the label text first).
 _PROJECT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
@@ -422,7 +423,7 @@ def _unit_field(label: str) -> Field | None:
             _STAFF_VETO.search(label) or _PART_EDITIONS.search(label)
         ):
             return None
-        if field is Field.EXECUTED and _EXECUTED_VETO.search(before):
+        if field in _GENERIC and _SUBJECT_BEFORE.search(before):
             return None
         if field is Field.ANNUAL_BUDGET and re.search(r"非税|基金|专户|其他|结转", label):
             return None
@@ -430,6 +431,9 @@ def _unit_field(label: str) -> Field | None:
             return None
         return field
     return None
+
+
+_GENERIC = frozenset({Field.EXECUTED, Field.ANNUAL_BUDGET, Field.INITIAL_BUDGET, Field.EXECUTION_RATE})
 
 
 def _project_field(label: str, keys: dict[str, str], bare_is_spending: bool) -> Field | None:
