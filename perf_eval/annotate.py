@@ -196,7 +196,7 @@ def memoised_merge_borders() -> Iterator[None]:
     def style_of(cell: Any) -> StyleArray:
         if not cell._style:
             cell._style = StyleArray()
-        return cell._style  # type: ignore[no-any-return]
+        return cell._style
 
     def cell_at(merged: MergedCellRange, coord: tuple[int, int]) -> Any:
         cell = merged.ws._cells.get(coord)
@@ -225,11 +225,11 @@ def memoised_merge_borders() -> Iterator[None]:
         for coord in merged.cells:
             style_of(cell_at(merged, coord)).protectionId = protection
 
-    MergedCellRange.format = format  # type: ignore[method-assign]
+    MergedCellRange.format = format
     try:
         yield
     finally:
-        MergedCellRange.format = stock  # type: ignore[method-assign]
+        MergedCellRange.format = stock
 
 
 def _load_ooxml(data: bytes) -> _Loaded:
@@ -627,7 +627,7 @@ def _strip_comment(cell: Cell) -> bool:
 def _fill_xml(fill: Fill) -> str | None:
     if fill == PatternFill():
         return None
-    return tostring(fill.to_tree()).decode("utf-8")
+    return str(tostring(fill.to_tree()).decode("utf-8"))
 
 
 def _fill_from_xml(xml: str | None) -> Fill:

@@ -310,7 +310,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
             try:
-                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+                stream.reconfigure(encoding="utf-8")
             except (OSError, ValueError):
                 pass
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

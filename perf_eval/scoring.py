@@ -1,4 +1,4 @@
-"""Re-scoring a 自评表 (domain.md §5). Pure: forms in, a `Score` out."""
+"""Re-scoring a 自评表 (docs/domain.md §5). Pure: forms in, a `Score` out."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def _split(run: Run, at: int) -> Run:
     text = run.text
     twin = copy.deepcopy(run._r)
     run._r.addnext(twin)
-    second = RunType(twin, run._parent)  # type: ignore[arg-type]
+    second = RunType(twin, run._parent)
     run.text = text[:at]
     second.text = text[at:]
     return second

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perf_eval.narrative.blocks import Block
 from perf_eval.reading import safety
 from perf_eval.values import normalize
 
@@ -57,18 +58,6 @@ class UnreadableReport(Exception):
     @classmethod
     def of(cls, code: str, **params: Any) -> UnreadableReport:
         return cls(_REASONS[code].format(**params))
-
-
-@dataclass(frozen=True)
-class Block:
-    """One paragraph of text, as written, with its place (see the module docstring)."""
-
-    order: int
-    text: str
-    paragraph: int | None = None
-    table: int | None = None
-    row: int | None = None
-    column: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +186,7 @@ def _preflight(data: bytes, limits: safety.Limits) -> frozenset[str]:
         handle.flush()
         handle.seek(0)
         try:
-            return scan_package(handle, limits)  # type: ignore[arg-type]
+            return scan_package(handle, limits)
         except safety.UnreadableWorkbook as exc:
             raise UnreadableReport(exc.reason) from None
 

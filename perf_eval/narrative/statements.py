@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from perf_eval.model import Place
-from perf_eval.narrative.document import Block
+from perf_eval.narrative.blocks import Block
 from perf_eval.values import label_key, normalize
 
 

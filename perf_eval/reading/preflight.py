@@ -232,7 +232,7 @@ def _declared_entry_count(handle: BinaryIO, size: int) -> int | None:
         record = handle.read(56)
         if len(record) == 56 and record.startswith(b"PK\x06\x06"):
             (count,) = struct.unpack_from("<Q", record, 32)
-    return count
+    return int(count)
 
 
 # --- XML parts ------------------------------------------------------------------------
