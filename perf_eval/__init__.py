@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # python-docx (the written reports) brings lxml, and openpyxl switches to lxml when it is installed:
-# other XML parsing (entities are dropped silently) and other serialization of what the annotated
-# copy records. Keep openpyxl on the standard library parser with defusedxml, as it was measured
-# and tested; a deployment may still set OPENPYXL_LXML itself.
+# other XML parsing and other serialization, which the annotated copy's restoring of cached formula
+# results depends on. Keep openpyxl on the standard library parser (with defusedxml), as measured
+# and tested; this must run before openpyxl is imported (tests/conftest.py does the same).
 os.environ.setdefault("OPENPYXL_LXML", "False")
 
 __version__ = "0.1.0"

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as StdElementTree
 from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
@@ -627,7 +628,10 @@ def _strip_comment(cell: Cell) -> bool:
 def _fill_xml(fill: Fill) -> str | None:
     if fill == PatternFill():
         return None
-    return str(tostring(fill.to_tree()).decode("utf-8"))
+    # Re-serialized by the standard library: openpyxl writes through lxml when it is installed
+    # (python-docx brings it), and the record must read the same either way.
+    text = tostring(fill.to_tree()).decode("utf-8")
+    return StdElementTree.tostring(ElementTree.fromstring(text), encoding="unicode")
 
 
 def _fill_from_xml(xml: str | None) -> Fill:
