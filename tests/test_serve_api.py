@@ -165,6 +165,27 @@ def test_a_split_pair_is_checked_together(client: TestClient, tmp_path: Path) ->
     assert [f["download_name"] for f in body["links"]["files"]] == ["基础数据表.校验.xlsx", "自评表.校验.xlsx"]
 
 
+def test_a_written_report_is_checked_against_the_workbook_uploaded_with_it(client: TestClient) -> None:
+    report = SAMPLES / "reports" / "lusong-2023-report.docx"
+    uploaded = [("自评报告.docx", report.read_bytes()), (SEED_NAME, SEED.read_bytes())]
+    body = _upload(client, *uploaded).json()
+    expected = check_paths([report, SEED]).to_dict()
+    for finding in expected["files"][0]["deviations"]:
+        assert finding["related_file"] == str(SEED)
+        finding["related_file"] = SEED_NAME  # the workbook compared with, by its uploaded name
+    assert [_comparable(f) for f in body["files"]] == [_comparable(f) for f in expected["files"]]
+    assert body["files"][0]["deviations"], "the sample report disagrees with its forms"
+    names = [f["download_name"] for f in body["links"]["files"]]
+    assert names == ["自评报告.校验.docx", "芦淞区财政局 2023 自评表.校验.xlsx"]
+    copy = client.get(body["files"][0]["annotated"])
+    assert copy.headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert copy.content[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(body["files"][1]["annotated"]).content)).worksheets[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert any(t.startswith("绩效自评报告 自评报告.docx") for t in texts), "the 校验结果 names the uploaded report"
+    assert str(_root(client)) not in json.dumps(body, ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("table_csv.xlsx", "CSV/文本"), ("encrypted.xlsx", "密码保护"), ("bomb_lying_sizes.xlsx", "疑似压缩炸弹")],

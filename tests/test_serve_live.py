@@ -389,6 +389,17 @@ def test_browser_split_pair_and_hostile_file(page: Any, tmp_path: Path) -> None:
     assert page.locator(".reason").all_text_contents() == ["无法读取：这是 CSV/文本文件，不是 Excel 工作簿"]
 
 
+def test_browser_a_written_report_with_its_workbook(page: Any) -> None:
+    page.set_input_files(
+        "#files", [str(SAMPLES / "reports" / "lusong-2023-report.docx"), str(SAMPLES / "lusong-2023-seed.xlsx")]
+    )
+    page.locator("section.file").nth(1).wait_for(timeout=120_000)
+    first = page.locator("section.file").first
+    assert first.locator("h2").text_content() == "lusong-2023-report.docx"
+    assert first.locator("tbody tr td.pos").first.text_content() == "第8段"
+    assert first.locator("a.button", has_text="lusong-2023-report.校验.docx").count() == 1
+
+
 def test_browser_too_big_and_cell_text_stays_text(page: Any, tmp_path: Path) -> None:
     big = tmp_path / "大文件.xlsx"
     big.write_bytes(b"\0" * ((MAX_MB << 20) + 1))

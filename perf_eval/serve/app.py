@@ -44,6 +44,8 @@ TOKEN_ENV = "PERF_EVAL_TOKEN"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_MEDIA = {".xlsx": XLSX, ".xlsm": XLSM, ".docx": DOCX}
 _SWEEP_SECONDS = 30.0
 _TOKEN = re.compile(r"[A-Za-z0-9._~+-]+")
 
@@ -417,7 +419,7 @@ async def annotated(request: Request) -> Response:
         data = (found.folder / work.COPIES / copy.stored).read_bytes()
     except OSError:
         return error(404, "no_such_result", "检查结果不存在或已过期删除，请重新上传")
-    media = XLSM if copy.download.lower().endswith(".xlsm") else XLSX
+    media = _MEDIA.get(os.path.splitext(copy.download)[1].lower(), XLSX)
     return Response(data, media_type=media, headers={"Content-Disposition": attachment(copy.download)})
 
 

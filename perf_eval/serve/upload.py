@@ -19,9 +19,11 @@ from typing import BinaryIO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from perf_eval.narrative.document import REPORT_SUFFIXES
 from perf_eval.serve.work import Upload
 
-EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+# Workbooks, and written reports (附件1), which the checker recognises by their extension.
+EXTENSIONS = (".xlsx", ".xlsm", ".xls", *REPORT_SUFFIXES)
 _MAX_NAME = 120
 
 

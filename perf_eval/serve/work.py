@@ -54,40 +54,71 @@ def warm() -> None:
 
 
 def check_task(folder: str, uploads: tuple[Upload, ...], profile: str | None = None) -> Checked:
-    """Check the uploads together (a split 基础数据表 and 自评表 are paired) and write their annotated copies."""
-    from perf_eval import __version__
+    """Check the uploads together and write their annotated copies.
+
+    A split 基础数据表 and 自评表 are paired; a written report (附件1, .docx) is
+    checked against the forms uploaded with it, and each workbook's 校验结果
+    sheet lists that report's findings too.
+    """
+    from perf_eval._version import __version__
     from perf_eval.annotate import annotate, copy_name
     from perf_eval.atomic import OutputError
     from perf_eval.checker import check_files
     from perf_eval.model import Report
+    from perf_eval.narrative.annotate import annotate_all as annotate_reports
 
     root = Path(folder)
     checked = check_files([root / upload.stored for upload in uploads], profile=profile)
-    copies: list[Copy | None] = []
-    notes: list[tuple[str, ...]] = []
+    # Reports first: their copies are made from the stored files, before the paths become display names.
+    failed = {id(item) for item, _ in annotate_reports(checked, root / COPIES)}
+    made_copies: list[Path | None] = [
+        Path(item.result.annotated) if item.result.annotated else None for item in checked
+    ]
+    file_notes: list[list[str]] = [
+        [*item.result.notes, *(["批注副本未能生成，请稍后重新上传"] if id(item) in failed else [])] for item in checked
+    ]
     for item, upload in zip(checked, uploads, strict=True):
-        item.result.path = upload.display
-        copy: Copy | None = None
-        file_notes = list(item.result.notes)
-        if item.workbook is not None:
-            try:
-                made = annotate(
-                    root / upload.stored,
-                    item.result,
-                    out_dir=root / COPIES,
-                    drawings=item.workbook.drawings,
-                    source_name=upload.display,
-                )
-            except OutputError:
-                # Its reason names a server folder: say only what the user needs to know.
-                file_notes.append("批注副本未能生成，请稍后重新上传")
-            else:
-                copy = Copy(made.path.name, copy_name(Path(upload.display), made.path.suffix))
-                file_notes.extend(made.notes)
-        copies.append(copy)
-        notes.append(tuple(dict.fromkeys(file_notes)))
+        item.result.path = upload.display  # also how a workbook's 校验结果 names the reports checked with it
+        item.result.annotated = None
+    for at, (item, upload) in enumerate(zip(checked, uploads, strict=True)):
+        if item.workbook is None:
+            continue
+        try:
+            made = annotate(
+                root / upload.stored,
+                item.result,
+                out_dir=root / COPIES,
+                drawings=item.workbook.drawings,
+                source_name=upload.display,
+                reports=item.reports,
+            )
+        except OutputError:
+            # Its reason names a server folder: say only what the user needs to know.
+            file_notes[at].append("批注副本未能生成，请稍后重新上传")
+        else:
+            made_copies[at] = made.path
+            file_notes[at].extend(made.notes)
+    copies = tuple(
+        Copy(made.name, copy_name(Path(upload.display), made.suffix)) if made else None
+        for made, upload in zip(made_copies, uploads, strict=True)
+    )
     report = Report([item.result for item in checked], __version__).to_dict()
-    return Checked(report, tuple(copies), tuple(notes))
+    # A report's finding names the workbook it compared with (`related_file`): by its uploaded name.
+    shown = {str(root / upload.stored): upload.display for upload in uploads}
+    return Checked(_displayed(report, shown), copies, tuple(tuple(dict.fromkeys(n)) for n in file_notes))
+
+
+def _displayed(value: Any, shown: dict[str, str]) -> Any:
+    """`value` with every stored file's path replaced by the name it was uploaded under."""
+    if isinstance(value, str):
+        for path in sorted(shown, key=len, reverse=True):
+            value = value.replace(path, shown[path])
+        return value
+    if isinstance(value, dict):
+        return {key: _displayed(item, shown) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_displayed(item, shown) for item in value]
+    return value
 
 
 def findings_task(report: dict[str, Any], target: str) -> None:
