@@ -184,6 +184,12 @@ def test_a_written_report_is_checked_against_the_workbook_uploaded_with_it(clien
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
     assert any(t.startswith("绩效自评报告 自评报告.docx") for t in texts), "the 校验结果 names the uploaded report"
     assert str(_root(client)) not in json.dumps(body, ensure_ascii=False)
+    notes = body["links"]["files"][0]["notes"]
+    assert any(SEED_NAME in note for note in notes), notes  # 对照的表单: the workbook by its uploaded name
+    shown = {key: value for key, value in body.items() if key not in ("id", "links", "files")}
+    shown["files"] = [{k: v for k, v in f.items() if k != "annotated"} for f in body["files"]]  # links apart
+    shown["notes"] = [f["notes"] for f in body["links"]["files"]]
+    assert body["id"] not in json.dumps(shown, ensure_ascii=False), "a stored file's name leaked"
 
 
 @pytest.mark.parametrize(

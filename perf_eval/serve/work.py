@@ -103,9 +103,10 @@ def check_task(folder: str, uploads: tuple[Upload, ...], profile: str | None = N
         for made, upload in zip(made_copies, uploads, strict=True)
     )
     report = Report([item.result for item in checked], __version__).to_dict()
-    # A report's finding names the workbook it compared with (`related_file`): by its uploaded name.
+    # A report's finding and notes name the workbook it was compared with: by its uploaded name.
     shown = {str(root / upload.stored): upload.display for upload in uploads}
-    return Checked(_displayed(report, shown), copies, tuple(tuple(dict.fromkeys(n)) for n in file_notes))
+    notes = tuple(tuple(dict.fromkeys(_displayed(n, shown))) for n in file_notes)
+    return Checked(_displayed(report, shown), copies, notes)
 
 
 def _displayed(value: Any, shown: dict[str, str]) -> Any:
