@@ -7,6 +7,8 @@ are in flight) is tested against uvicorn on 127.0.0.1 in test_serve_live.py.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import sys
@@ -24,6 +26,7 @@ from starlette.testclient import TestClient
 from perf_eval import check as check_in_process
 from perf_eval.checker import check_paths
 from perf_eval.model import RESULT_SHEET, FileStatus
+from perf_eval.reading.safety import DEFAULT_LIMITS
 from perf_eval.serve.app import ConfigError, ServeConfig, attachment, create_app, validate
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
@@ -347,6 +350,20 @@ def test_results_expire_and_a_full_store_answers_503(monkeypatch: pytest.MonkeyP
         _error(client.get(first["links"]["self"]), 404, "no_such_result")
         assert not (_root(client) / first["id"]).exists()
         assert _upload(client, ("b.xlsx", SEED.read_bytes())).status_code == 200
+
+
+def test_a_check_past_its_time_limit_costs_only_itself(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The worker's wall-clock limit (here 0.05 s, so that every check overruns it) gives a per-file answer."""
+    limits = dataclasses.replace(DEFAULT_LIMITS, child_wall_seconds=0.05)
+    for client in _client(monkeypatch, tmp_path, limits=limits):
+        response = _upload(client, ("a.xlsx", SEED.read_bytes()), ("b.xlsx", SEED.read_bytes()))
+        assert response.status_code == 200
+        body = response.json()
+        assert [f["status"] for f in body["files"]] == ["unreadable", "unreadable"]
+        assert body["files"][0]["error"] == "读取超时（超过 0.05 秒）"
+        assert body["files"][0]["sha256"] == hashlib.sha256(SEED.read_bytes()).hexdigest()
+        assert body["links"]["files"][0]["annotated"] is None
+        assert client.get("/api/v1/health").json()["busy"] == 0
 
 
 def test_json_is_plain_utf8(client: TestClient) -> None:
