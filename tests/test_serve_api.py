@@ -284,6 +284,9 @@ def test_the_page_is_offline_and_never_renders_cell_text_as_html(client: TestCli
     assert "<script src" not in page and "<link" not in page
     assert "innerHTML" not in page.replace("never innerHTML", "") and "insertAdjacentHTML" not in page
     assert client.get("/results/AAAAAAAAAAAAAAAAAAAAAAAA").text == page
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'sha256-" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy  # only the page's own script runs, never injected markup
 
 
 def test_host_allow_list_refuses_other_names(client: TestClient) -> None:

@@ -304,9 +304,14 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, server: Server) -> Iterator[Any]:
     context = browser.new_context(accept_downloads=True, locale="zh-CN")
     opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
     opened.goto(f"http://127.0.0.1:{server.port}/")
     yield opened
     context.close()
+    # No script error, nothing the page's own Content-Security-Policy had to block.
+    assert [e for e in errors if "Failed to load resource" not in e] == []
 
 
 _WATCH_PROGRESS = """() => {
