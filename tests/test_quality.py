@@ -64,3 +64,6 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("perf_eval-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"perf_eval/schemas/hunan-2023.toml", "perf_eval/schemas/mof-2020.toml", "perf_eval/cli.py"} <= names
+    # The rule cases: `perf-eval rules ID` shows them as examples.
+    cases = {f"perf_eval/rules/cases/{p.name}" for p in (ROOT / "perf_eval" / "rules" / "cases").glob("*.toml")}
+    assert len(cases) >= 34 and cases <= names

@@ -178,11 +178,18 @@ def all_case_files() -> list[Path]:
 
 # Rendering, in the users' words -------------------------------------------------------------
 
+_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
+
+
+def readable(template: str) -> str:
+    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
+    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
+
 
 def shown(value: Value) -> str:
     if isinstance(value, str):
         if value == "":
-            return "清空"
+            return "空"
         if value.startswith("="):
             return f"公式 {value}（未保存计算结果）"
         return f"“{value}”"
@@ -192,17 +199,30 @@ def shown(value: Value) -> str:
 def _changes(case: Case) -> str:
     base = "、".join(case.base)
     profile = f"，配置 {case.profile}" if case.profile else ""
-    edits = [f"{sheet}「{label}」改为 {shown(value)}" for sheet, fields in case.set.items() for label, value in fields.items()]
+    edits = [
+        f"{sheet}「{label}」改为{'' if isinstance(value, str) and value else ' '}{shown(value)}"
+        for sheet, fields in case.set.items()
+        for label, value in fields.items()
+    ]
     if not edits:
         return f"样表 {base}{profile}，不作改动"
     return f"样表 {base}{profile}：" + "；".join(edits)
 
 
+def _finding(expected: Expected) -> str:
+    where = f"于 {expected.cell}" if expected.cell else "，针对整个工作簿"
+    return f"{expected.rule}（{_SEVERITY_ZH[expected.severity]}）{where}"
+
+
 def _outcome(case: Case) -> str:
-    own = [e for e in case.expect if e.rule == case.rule]
-    if not own:
-        return f"不报 {case.rule}"
-    return "；".join(f"{e.rule}（{_SEVERITY_ZH[e.severity]}）于 {e.cell or '整个工作簿'}" for e in own)
+    own = [_finding(e) for e in case.expect if e.rule == case.rule]
+    others = [_finding(e) for e in case.expect if e.rule != case.rule]
+    quiet = [r for r in case.quiet if r != case.rule]
+    parts = own or [f"不报 {case.rule}"]
+    parts += others
+    if quiet:
+        parts.append(f"不报 {'、'.join(quiet)}")
+    return "；".join(parts)
 
 
 def case_lines(case: Case) -> list[str]:

@@ -7,12 +7,12 @@ never the wording.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
 import pytest
-from workbook_edit import SAMPLES, edit
+from workbook_edit import SAMPLES
 
 from perf_eval.checker import check_paths
 from perf_eval.model import Finding
@@ -48,8 +48,8 @@ def unedited(base: tuple[str, ...], profile: str | None, rules: frozenset[str]) 
     return projection(findings([SAMPLES / b for b in base], profile), rules)
 
 
-def test_case(case: Case, tmp_path: Path) -> None:
-    found = findings(edit(case, tmp_path), case.profile)
+def test_case(case: Case, edited: Callable[[Case], list[Path]]) -> None:
+    found = findings(edited(case), case.profile)
     expected = sorted((e.rule, e.cell, e.severity) for e in case.expect)
     assert projection(found, case.rules_checked) == expected, case.desc
     # Every message of the checked rules is fully rendered (no "{placeholder}" left), whatever its words.

@@ -50,9 +50,9 @@ class _WholeCell(Entry):
 
 
 def _fields(form: Form) -> Iterator[tuple[str, Entry]]:
-    yield from form.number_fields()
-    for label, entry in form.footer.items():
-        yield label, entry
+    """(label, entry) of every field a case may set."""
+    yield from ((label, entry) for entry, label in form.number_fields())
+    yield from form.footer.items()
     if form.unit_ref is not None:
         yield "单位名称", Entry(form.unit_ref, form.info.unit or "")
     if isinstance(form, BasicData):
@@ -70,12 +70,6 @@ def _fields(form: Form) -> Iterator[tuple[str, Entry]]:
             yield "自评等级", form.grade
 
 
-def _pairs(form: Form) -> Iterator[tuple[str, Entry]]:
-    # number_fields()/text_fields() yield (entry, label); the extras above yield (label, entry).
-    for a, b in _fields(form):
-        yield (a, b) if isinstance(a, str) else (b, a)  # type: ignore[misc]
-
-
 @cache
 def labels(base: str) -> dict[str, dict[str, Field | None]]:
     """sheet -> label -> field, for every form the readers find in the sample; None marks an ambiguous label."""
@@ -84,7 +78,7 @@ def labels(base: str) -> dict[str, dict[str, Field | None]]:
     out: dict[str, dict[str, Field | None]] = {}
     for form in workbook.forms:
         sheet = out.setdefault(form.info.sheet, {})
-        for label, entry in _pairs(form):
+        for label, entry in _fields(form):
             if entry.ref is None:
                 continue
             field = Field(entry.ref, None if isinstance(entry, _WholeCell) else entry.text)
