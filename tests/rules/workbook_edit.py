@@ -17,6 +17,7 @@ When the reader found the value inside its label's own cell ("项目支出：238
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +27,7 @@ import openpyxl
 
 from perf_eval.forms import BASIC_COLUMNS, COLUMN_LABELS, BasicData, Entry, Form, SelfEval
 from perf_eval.model import CellRef
+from perf_eval.reading.grid import load_grids
 from perf_eval.reading.workbook import read_workbook
 from perf_eval.rules.examples import Case, Value
 from perf_eval.values import normalize
@@ -39,6 +41,8 @@ class Field:
     # The value as the reader saw it (normalized), to replace it alone when it shares a cell with its label;
     # None: the field is the whole cell (a title, an 一级指标 heading).
     text: str | None
+    # What the reader made of the cell.
+    entry: Entry = dataclasses.field(compare=False)
 
 
 class LabelError(KeyError):
@@ -70,45 +74,35 @@ def _fields(form: Form) -> Iterator[tuple[str, Entry]]:
             yield "自评等级", form.grade
 
 
-@cache
-def labels(base: str) -> dict[str, dict[str, Field | None]]:
-    """sheet -> label -> field, for every form the readers find in the sample; None marks an ambiguous label."""
-    path = SAMPLES / base
+def read_fields(path: Path) -> dict[str, dict[str, Field | None]]:
+    """sheet -> label -> field, for every form the readers find in the workbook; None marks an ambiguous label."""
     workbook = read_workbook(path)
+    grids = {grid.name: grid for grid in load_grids(path).sheets}
     out: dict[str, dict[str, Field | None]] = {}
     for form in workbook.forms:
         sheet = out.setdefault(form.info.sheet, {})
         for label, entry in _fields(form):
             if entry.ref is None:
                 continue
-            field = Field(entry.ref, None if isinstance(entry, _WholeCell) else entry.text)
+            field = Field(entry.ref, None if isinstance(entry, _WholeCell) else entry.text, entry)
             sheet[label] = None if label in sheet and sheet[label] != field else field
-        title = _title_ref(path, form)
-        if title is not None:
-            sheet["标题"] = Field(title, None)
+        grid = grids[form.info.sheet]
+        title = next((ref for _, ref in form.year_refs if grid.text(ref.row, ref.col) == form.info.title), None)
+        if form.info.title and title is not None:
+            sheet["标题"] = Field(title, None, Entry(title, form.info.title))
     return out
 
 
-def _title_ref(path: Path, form: Form) -> CellRef | None:
-    if not form.info.title:
-        return None
-    for _, ref in form.year_refs:
-        if ref.sheet == form.info.sheet and _cell_text(path, ref) == form.info.title:
-            return ref
-    return None
-
-
-def _cell_text(path: Path, ref: CellRef) -> str:
-    return normalize(_sheet_values(path)[ref.sheet].get((ref.row, ref.col)))
+@cache
+def labels(base: str) -> dict[str, dict[str, Field | None]]:
+    """The fields of a sample workbook (read once)."""
+    return read_fields(SAMPLES / base)
 
 
 @cache
-def _sheet_values(path: Path) -> dict[str, dict[tuple[int, int], object]]:
-    book = openpyxl.load_workbook(path)
-    return {
-        ws.title: {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
-        for ws in book.worksheets
-    }
+def _book(path: Path) -> openpyxl.Workbook:
+    """The sample, loaded once: loading is most of an edit's cost; `edit` restores every cell it sets."""
+    return openpyxl.load_workbook(path)
 
 
 def resolve(base: str, sheet: str, label: str) -> Field:
@@ -145,11 +139,16 @@ def edit(case: Case, out_dir: Path) -> list[Path]:
             targets[owners[0]].append((resolve(owners[0], sheet, label), value))
     paths = []
     for base, edits in targets.items():
-        book = openpyxl.load_workbook(SAMPLES / base)
-        for field, value in edits:
-            cell = book[field.ref.sheet].cell(field.ref.row, field.ref.col)
-            cell.value = _new_value(cell.value, field, value)
-        path = out_dir / Path(base).name
-        book.save(path)
+        book = _book(SAMPLES / base)
+        cells = [book[field.ref.sheet].cell(field.ref.row, field.ref.col) for field, _ in edits]
+        before = [cell.value for cell in cells]
+        try:
+            for cell, (field, value) in zip(cells, edits, strict=True):
+                cell.value = _new_value(cell.value, field, value)
+            path = out_dir / Path(base).name
+            book.save(path)
+        finally:
+            for cell, value in zip(cells, before, strict=True):
+                cell.value = value
         paths.append(path)
     return paths
