@@ -185,3 +185,13 @@ def test_declared_parameters_are_the_profile_keys_the_rule_reads(
             list(rule.build(ctx))
             read |= ctx.profile.read  # type: ignore[attr-defined]
     assert read == set(cases.parameters), rule.id
+
+
+def test_rules_id_reads_its_examples_without_loading_a_workbook_library() -> None:
+    code = (
+        "import sys; from perf_eval.cli import show_rules; show_rules('B05'); "
+        "print('pandas' in sys.modules, 'pandera' in sys.modules, 'openpyxl' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", check=True)
+    assert out.stdout.split()[-3:] == ["False", "False", "False"]
+    assert "324.12" in out.stdout
