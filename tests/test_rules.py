@@ -1,7 +1,7 @@
 """The seed report on inline forms (no files): its real deviation, and the corrected seed's known warnings.
 
 Each rule's own passing and failing cases are data, in perf_eval/rules/cases/<ID>.toml
-(run by tests/rules/test_cases.py). The forms here are the seed's (tests/inline.py).
+(run by tests/rules/test_rule_cases.py). The forms here are the seed's (tests/inline.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the label the readers give the field, e.g. "项目支出 / 2022年决算数"), a
 the findings that must result: the cell and severity of each. A case that
 expects no finding of its rule is a passing case.
 
-The same files drive the tests (`tests/rules/test_cases.py` edits a copy of
+The same files drive the tests (`tests/rules/test_rule_cases.py` edits a copy of
 the workbook and checks it), the examples of `perf-eval rules ID` and the
 generated reference `docs/rules.md`. They ship inside the package, so this
 module reads only the TOML (stdlib `tomllib`): no workbook, no pandas.
