@@ -25,7 +25,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 Value = str | int | float
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_CELL = re.compile(r"^[^!]+![A-Z]{1,3}[0-9]+$")
+_CELL = re.compile(r"^[^!]+(![A-Z]{1,3}[0-9]+)?$")
 _SEVERITIES = ("error", "warning", "info")
 _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 # Profile keys a rule may read (docs/rules.md lists them beside the rule).
@@ -34,6 +34,7 @@ PROFILE_KEYS = (
     "tolerance.score",
     "tolerance.rate",
     "thresholds.budget_deviation",
+    "thresholds.budget_deviation_floor",
     "thresholds.target_exceeded",
     "thresholds.total",
     "weights",
@@ -47,7 +48,8 @@ class CaseFileError(ValueError):
 
 @dataclass(frozen=True)
 class Expected:
-    """A finding a case must produce: `cell` is "Sheet!A1", or None for a workbook-level finding (F01)."""
+    """A finding a case must produce: `cell` is "Sheet!A1", "Sheet" for a finding about a whole sheet,
+    or None for a finding about the whole workbook (F01)."""
 
     rule: str
     cell: str | None
@@ -128,7 +130,7 @@ def _case(path: Path, rule: str, raw: dict[str, object]) -> Case:
         _keys(path, f"{name}: expect", item, {"rule", "cell", "severity"}, {"severity"})
         cell = item.get("cell")
         if cell is not None and not _CELL.match(cell):
-            raise _fail(path, f"{name}: cell {cell!r} is not Sheet!A1")
+            raise _fail(path, f"{name}: cell {cell!r} is not Sheet!A1 or Sheet")
         if item["severity"] not in _SEVERITIES:
             raise _fail(path, f"{name}: severity {item['severity']!r} is not one of {_SEVERITIES}")
         expected.append(Expected(item.get("rule", rule), cell, item["severity"]))

@@ -33,7 +33,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _cell(finding: Finding) -> str | None:
-    return f"{finding.sheet}!{finding.cell}" if finding.cell else None
+    """Where a finding is: "Sheet!A1", a whole sheet ("Sheet"), or the whole workbook (None)."""
+    if finding.cell:
+        return f"{finding.sheet}!{finding.cell}"
+    return finding.sheet
 
 
 def findings(paths: Sequence[Path], profile: str | None) -> list[Finding]:

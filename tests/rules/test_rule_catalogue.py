@@ -129,6 +129,7 @@ _KEYS = {
     "score_tolerance": "tolerance.score",
     "rate_tolerance": "tolerance.rate",
     "budget_deviation": "thresholds.budget_deviation",
+    "budget_deviation_floor": "thresholds.budget_deviation_floor",
     "target_exceeded": "thresholds.target_exceeded",
     "total": "thresholds.total",
     "weights": "weights",

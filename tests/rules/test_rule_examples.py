@@ -46,7 +46,7 @@ def test_a_well_formed_file_loads(tmp_path: Path) -> None:
         ("B03.toml", 'rule = "B04"\nparameters = []\n' + GOOD_CASE, "does not match the file name"),
         ("B03.toml", 'rule = "B03"\nparameters = ["tolerance.amout"]\n' + GOOD_CASE, "unknown profile keys"),
         ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE.replace("desc", "descr"), "unknown keys"),
-        ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE.replace("附件2!D6", "D6"), "is not Sheet!A1"),
+        ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE.replace("附件2!D6", "附件2!6D"), "is not Sheet!A1"),
         ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE.replace('"error"', '"fatal"'), "severity"),
         ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE * 2, "not unique"),
         ("B03.toml", 'rule = "B03"\nparameters = []\n' + GOOD_CASE.replace("= 1\n", "= true\n"), "a number or a text"),
