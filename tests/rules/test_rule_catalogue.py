@@ -88,7 +88,8 @@ def test_every_severity_a_rule_can_give_has_a_failing_case(rule: Rule) -> None:
     assert cases is not None
     severities = {rule.severity.value, *((s or rule.severity).value for s, _ in rule.variants.values())}
     shown = {e.severity for c in cases.failing for e in c.expect if e.rule == rule.id}
-    assert severities == shown, rule.id
+    # A profile may lower one case of a rule further ([severity] "S10.explained" = "info"): at least these.
+    assert severities <= shown, rule.id
 
 
 def test_every_case_file_belongs_to_a_rule() -> None:
