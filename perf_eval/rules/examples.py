@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -102,7 +103,7 @@ def _fail(path: Path, message: str) -> CaseFileError:
     return CaseFileError(f"{path.name}: {message}")
 
 
-def _keys(path: Path, where: str, data: dict[str, object], allowed: set[str], required: set[str]) -> None:
+def _keys(path: Path, where: str, data: dict[str, Any], allowed: set[str], required: set[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
         raise _fail(path, f"{where}: unknown keys {sorted(unknown)}")
@@ -111,7 +112,7 @@ def _keys(path: Path, where: str, data: dict[str, object], allowed: set[str], re
         raise _fail(path, f"{where}: missing keys {sorted(missing)}")
 
 
-def _case(path: Path, rule: str, raw: dict[str, object]) -> Case:
+def _case(path: Path, rule: str, raw: dict[str, Any]) -> Case:
     _keys(path, "case", raw, {"name", "desc", "base", "set", "expect", "quiet", "profile"}, {"name", "desc", "base"})
     name = str(raw["name"])
     if not _NAME.match(name):
@@ -126,7 +127,7 @@ def _case(path: Path, rule: str, raw: dict[str, object]) -> Case:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise _fail(path, f"{name}: {sheet} / {label}: a value is a number or a text")
     expected: list[Expected] = []
-    for item in raw.get("expect", []):  # type: ignore[attr-defined]
+    for item in raw.get("expect", []):
         _keys(path, f"{name}: expect", item, {"rule", "cell", "severity"}, {"severity"})
         cell = item.get("cell")
         if cell is not None and not _CELL.match(cell):
@@ -141,7 +142,7 @@ def _case(path: Path, rule: str, raw: dict[str, object]) -> Case:
         base=bases,
         set={sheet: dict(fields) for sheet, fields in edits.items()},
         expect=tuple(expected),
-        quiet=tuple(raw.get("quiet", [])),  # type: ignore[arg-type]
+        quiet=tuple(raw.get("quiet", [])),
         profile=str(raw["profile"]) if "profile" in raw else None,
     )
 
