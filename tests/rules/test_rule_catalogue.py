@@ -41,7 +41,7 @@ def by_rule(test: Callable[[Rule], None]) -> Callable[[Rule], None]:
 def test_ids_unique_well_formed_and_cover_the_domain_catalogue() -> None:
     ids = [r.id for r in RULES]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"[FBSX][0-9]{2}", i) for i in ids)
+    assert all(re.fullmatch(r"[FBSXN][0-9]{2}", i) for i in ids)
     assert DOMAIN_IDS <= set(ids)
 
 
