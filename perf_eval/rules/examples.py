@@ -1,10 +1,11 @@
 """Rule cases: every rule's passing and failing cases, written by label, one TOML file per rule.
 
-`perf_eval/rules/cases/<ID>.toml` holds a rule's cases. Each case names a
-sample workbook of `sample_workbooks/`, the cells it changes (by sheet and by
-the label the readers give the field, e.g. "项目支出 / 2022年决算数"), and
-the findings that must result: the cell and severity of each. A case that
-expects no finding of its rule is a passing case.
+`perf_eval/rules/cases/<ID>.toml` holds a rule's cases. Each case names
+sample files of `sample_workbooks/` (workbooks, and for the N rules a written
+report), the cells it changes in a workbook (by sheet and by the label the
+readers give the field, e.g. "项目支出 / 2022年决算数"), and the findings that
+must result: the cell (or the report's paragraph) and severity of each. A
+case that expects no finding of its rule is a passing case.
 
 The same files drive the tests (`tests/rules/test_rule_cases.py` edits a copy of
 the workbook and checks it), the examples of `perf-eval rules ID` and the
@@ -27,6 +28,8 @@ Value = str | int | float
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CELL = re.compile(r"^[^!]+(![A-Z]{1,3}[0-9]+)?$")
+# Where a statement of the written report is: "第8段" or "表1第3行第2列".
+_PLACE = re.compile(r"^(第[0-9]+段|表[0-9]+第[0-9]+行第[0-9]+列)$")
 _SEVERITIES = ("error", "warning", "info")
 _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 # Profile keys a rule may read (docs/rules.md lists them beside the rule).
@@ -49,12 +52,16 @@ class CaseFileError(ValueError):
 
 @dataclass(frozen=True)
 class Expected:
-    """A finding a case must produce: `cell` is "Sheet!A1", "Sheet" for a finding about a whole sheet,
-    or None for a finding about the whole workbook (F01)."""
+    """A finding a case must produce, and where.
+
+    `cell` is "Sheet!A1", or "Sheet" for a finding about a whole sheet; a finding about the written
+    report has its `place` in it ("第8段") instead; neither is set for a finding about a whole file (F01).
+    """
 
     rule: str
     cell: str | None
     severity: str
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,13 +135,15 @@ def _case(path: Path, rule: str, raw: dict[str, Any]) -> Case:
                 raise _fail(path, f"{name}: {sheet} / {label}: a value is a number or a text")
     expected: list[Expected] = []
     for item in raw.get("expect", []):
-        _keys(path, f"{name}: expect", item, {"rule", "cell", "severity"}, {"severity"})
-        cell = item.get("cell")
+        _keys(path, f"{name}: expect", item, {"rule", "cell", "place", "severity"}, {"severity"})
+        cell, place = item.get("cell"), item.get("place")
         if cell is not None and not _CELL.match(cell):
             raise _fail(path, f"{name}: cell {cell!r} is not Sheet!A1 or Sheet")
+        if place is not None and (cell is not None or not _PLACE.match(place)):
+            raise _fail(path, f"{name}: place {place!r} is not 第N段 or 表N第N行第N列 (and no cell beside it)")
         if item["severity"] not in _SEVERITIES:
             raise _fail(path, f"{name}: severity {item['severity']!r} is not one of {_SEVERITIES}")
-        expected.append(Expected(item.get("rule", rule), cell, item["severity"]))
+        expected.append(Expected(item.get("rule", rule), cell, item["severity"], place))
     return Case(
         rule=rule,
         name=name,
@@ -213,7 +222,10 @@ def _changes(case: Case) -> str:
 
 
 def _finding(expected: Expected) -> str:
-    where = f"于 {expected.cell}" if expected.cell else "，针对整个工作簿"
+    if expected.place:
+        where = f"于 报告{expected.place}"
+    else:
+        where = f"于 {expected.cell}" if expected.cell else "，针对整个文件"
     return f"{expected.rule}（{_SEVERITY_ZH[expected.severity]}）{where}"
 
 

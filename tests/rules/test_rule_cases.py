@@ -24,7 +24,7 @@ from perf_eval.values import Kind, normalize
 
 ALL_CASES = [case for path in examples.all_case_files() for case in examples.parse(path).cases]
 
-Found = list[tuple[str, str | None, str]]
+Found = list[tuple[str, str | None, str | None, str]]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -46,7 +46,14 @@ def findings(paths: Sequence[Path], profile: str | None) -> list[Finding]:
 
 
 def projection(found: Sequence[Finding], rules: frozenset[str]) -> Found:
-    return sorted((f.rule, _cell(f), f.severity.value) for f in found if f.rule in rules)
+    """(rule, cell, place in the report, severity) of the findings of these rules, sorted."""
+    return sorted(
+        (f.rule, _cell(f), f.place.text if f.place else None, f.severity.value) for f in found if f.rule in rules
+    )
+
+
+def expected(case: Case) -> Found:
+    return sorted((e.rule, e.cell, e.place, e.severity) for e in case.expect)
 
 
 @cache
@@ -56,8 +63,7 @@ def unedited(base: tuple[str, ...], profile: str | None, rules: frozenset[str]) 
 
 def test_case(case: Case, edited: Callable[[Case], list[Path]]) -> None:
     found = findings(edited(case), case.profile)
-    expected = sorted((e.rule, e.cell, e.severity) for e in case.expect)
-    assert projection(found, case.rules_checked) == expected, case.desc
+    assert projection(found, case.rules_checked) == expected(case), case.desc
     # Every message of the checked rules is fully rendered (no "{placeholder}" left), whatever its words.
     assert not [f.message for f in found if f.rule in case.rules_checked and "{" in f.message]
 
@@ -65,8 +71,7 @@ def test_case(case: Case, edited: Callable[[Case], list[Path]]) -> None:
 @pytest.mark.parametrize("failing", [c for c in ALL_CASES if not c.passing and c.set], ids=lambda c: c.id)
 def test_a_failing_case_fails_because_of_its_edit(failing: Case) -> None:
     """The unedited sample does not already give the expected findings: the edit is what the rule catches."""
-    expected = sorted((e.rule, e.cell, e.severity) for e in failing.expect)
-    assert unedited(failing.base, failing.profile, failing.rules_checked) != expected
+    assert unedited(failing.base, failing.profile, failing.rules_checked) != expected(failing)
 
 
 def _reads_back(field: Field | None, value: Value) -> bool:

@@ -15,11 +15,15 @@ from typer.testing import CliRunner
 from perf_eval import profiles
 from perf_eval.cli import app
 from perf_eval.forms import BasicData, SelfEval
+from perf_eval.model import FormKind
+from perf_eval.narrative.check import form_sets, partners_of, statements_for
+from perf_eval.narrative.document import is_report_path, read_report
 from perf_eval.profiles import Profile
 from perf_eval.reading.workbook import read_workbook
 from perf_eval.rules import examples
 from perf_eval.rules.catalogue import Context, Rule, Scope, all_rules
 from perf_eval.rules.examples import Case
+from perf_eval.rules.narrative import ReportInput
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = all_rules()
@@ -158,8 +162,25 @@ class RecordingProfile:
         return self._profile.grade(total)
 
 
+def _report_contexts(case: Case, paths: list[Path]) -> list[Context]:
+    """As the checker builds them: the report's statements with each set of its unit's forms."""
+    workbooks = [read_workbook(p) for p in paths if not is_report_path(p)]
+    profile = profiles.load(case.profile) if case.profile else profiles.default_for(FormKind.DEPT_SELF_EVAL)
+    out: list[Context] = []
+    for path in filter(is_report_path, paths):
+        document = read_report(path)
+        partners = partners_of(document, form_sets(workbooks))
+        statements = statements_for(document, partners)
+        for partner in partners:
+            recording: Profile = RecordingProfile(profile)  # type: ignore[assignment]
+            out.append(Context(recording, partner.basic, partner.evaluation, report=ReportInput(statements)))
+    return out
+
+
 def _contexts(rule: Rule, case: Case, paths: list[Path]) -> list[Context]:
-    forms = [form for path in paths for form in read_workbook(path).forms]
+    if Scope.REPORT in rule.scopes:
+        return _report_contexts(case, paths)
+    forms = [form for path in paths if not is_report_path(path) for form in read_workbook(path).forms]
     out: list[Context] = []
     for form in forms:
         profile = profiles.load(case.profile) if case.profile else profiles.default_for(form.info.kind)

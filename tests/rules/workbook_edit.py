@@ -18,6 +18,7 @@ When the reader found the value inside its label's own cell ("项目支出：238
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -93,10 +94,15 @@ def read_fields(path: Path) -> dict[str, dict[str, Field | None]]:
     return out
 
 
+def is_workbook(base: str) -> bool:
+    """A sample workbook, as opposed to a written report (.docx), which a case uses as it is."""
+    return Path(base).suffix.lower() in (".xlsx", ".xlsm", ".xls")
+
+
 @cache
 def labels(base: str) -> dict[str, dict[str, Field | None]]:
-    """The fields of a sample workbook (read once)."""
-    return read_fields(SAMPLES / base)
+    """The fields of a sample workbook (read once); a report has none."""
+    return read_fields(SAMPLES / base) if is_workbook(base) else {}
 
 
 @cache
@@ -139,6 +145,9 @@ def edit(case: Case, out_dir: Path) -> list[Path]:
             targets[owners[0]].append((resolve(owners[0], sheet, label), value))
     paths = []
     for base, edits in targets.items():
+        if not is_workbook(base):
+            paths.append(Path(shutil.copy(SAMPLES / base, out_dir / Path(base).name)))
+            continue
         book = _book(SAMPLES / base)
         cells = [book[field.ref.sheet].cell(field.ref.row, field.ref.col) for field, _ in edits]
         before = [cell.value for cell in cells]
