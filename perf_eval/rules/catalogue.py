@@ -1,9 +1,11 @@
 """The rule catalogue: stable IDs, severities, Chinese message templates.
 
 Each rule is a function that yields `Candidate`s -- one assertion about one
-cell -- and is registered with `@rule`. Its docstring is its documentation:
-the first line says what it checks, then one failing (不通过) and one passing
-(通过) example, in the users' words because `perf-eval rules ID` shows them. The engine (`rules.engine`) validates all candidates of a workbook
+cell -- and is registered with `@rule`. Its docstring's first line says what
+it checks. Its passing and failing examples are its cases
+(`perf_eval/rules/cases/<ID>.toml`, read by `rules.examples`): the tests run
+them and `perf-eval rules ID` and `docs/rules.md` show them.
+The engine (`rules.engine`) validates all candidates of a workbook
 with one pandera schema and renders the failures through the templates here.
 Nothing in this package opens files or prints.
 """
@@ -11,7 +13,6 @@ Nothing in this package opens files or prints.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -160,14 +161,6 @@ def get(rule_id: str) -> Rule | None:
     return {r.id: r for r in all_rules()}.get(rule_id.upper())
 
 
-_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
-
-
-def readable(template: str) -> str:
-    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
-    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
-
-
 __all__ = [
     "REGISTRY",
     "Builder",
@@ -183,6 +176,5 @@ __all__ = [
     "numbers",
     "part_sum",
     "ratio",
-    "readable",
     "rule",
 ]

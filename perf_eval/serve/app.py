@@ -282,12 +282,13 @@ async def openapi(request: Request) -> Response:
 
 
 async def rule(request: Request) -> Response:
-    from perf_eval.rules.catalogue import get, readable
+    from perf_eval.rules.catalogue import get
+    from perf_eval.rules.examples import example_lines, readable
 
     found = get(request.path_params["rule_id"])
     if found is None:
         return error(404, "no_such_rule", f"没有编号为 {request.path_params['rule_id']} 的规则")
-    examples = [line.strip() for line in found.doc.splitlines()[1:] if line.strip()]
+    examples = example_lines(found.id)  # as `perf-eval rules ID` shows them: from the rule's test cases
     return JSONResponse(
         {
             "id": found.id,
