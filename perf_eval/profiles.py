@@ -39,6 +39,15 @@ class Profile:
     weights: dict[str, float]
     grades: tuple[tuple[str, float], ...]
     severity: dict[str, Severity] = field(default_factory=dict)
+    # The layout family this profile judges (A, A′, B … J), recognised from the form's labels.
+    family: str | None = None
+    description: str = ""
+    # How the family's forms round a computed score (执行率得分, 指标得分 = 权重 × 系数): a written score equal
+    # to the exact value rounded this way to the decimals shown is a warning, not an error. "round" is
+    # half-up, "floor" truncates, "ceil" rounds up.
+    rounding: tuple[str, ...] = ("round",)
+    # Labels of the row that holds the form's total (总分; Sichuan's 合计 is the 总分).
+    total_labels: tuple[str, ...] = ("总分",)
 
     @property
     def execution_rate_weight(self) -> float | None:
@@ -81,6 +90,10 @@ def load(name: str) -> Profile:
             weights={k: float(v) for k, v in data["weights"].items()},
             grades=tuple(grades),
             severity={k: Severity(v) for k, v in data.get("severity", {}).items()},
+            family=data.get("family"),
+            description=str(data.get("description", "")),
+            rounding=tuple(data.get("rounding", ("round",))),
+            total_labels=tuple(data.get("total_labels", ("总分",))),
         )
     except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"配置文件 {path.name} 格式有误：{exc}") from exc

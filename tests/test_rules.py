@@ -156,6 +156,15 @@ FAILING = [
     Case("S12", _ind("财会监督专项行动", target="按计划完成", actual="完成"), ["附件3!E17"], Severity.WARNING),
     Case("S14", _grade("良"), ["附件3!B32"]),
     Case("S15", _ind("财会监督专项行动", actual="3个"), ["附件3!H32"], Severity.WARNING),
+    Case("S16", lambda b, s: [r.__setitem__(7, None) for r in s[13:31]], ["附件3!H32"], Severity.INFO),
+    Case("S16", _ind("1.财政资金使用效率", score=None), ["附件3!H32"], Severity.INFO),
+    # 9.6 written for 分值 10 × 95.51%: the exact 9.551 rounded half-up to one decimal.
+    Case(
+        "S02",
+        _both(_rate("95.51%"), lambda b, s: s[4].__setitem__(4, 916.83), _funds_score(9.6)),
+        ["附件3!H5"],
+        Severity.WARNING,
+    ),
     Case("X01", _expenditure_part("项目支出：200.00"), ["附件3!E8"]),
     Case("X02", _ind("年初预算项目支出金额", target="130万元"), ["附件3!E31"]),
 ]

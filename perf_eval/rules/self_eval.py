@@ -18,6 +18,7 @@ from perf_eval.rules.catalogue import (
     ratio,
     rule,
 )
+from perf_eval.scoring import ROUNDING_ZH, rounding_of
 from perf_eval.targets import Assessment, assess, recomputed_score
 from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
 
@@ -28,6 +29,32 @@ def _score_sum(entries: Sequence[Entry]) -> float | None:
     """A sum of 分值 or 得分, only when every one is a number: a blank one is F02's finding, not a wrong total."""
     values = numbers(*entries)
     return None if values is None else round(sum(values), 6)
+
+
+def _rounded(
+    rule_id: str,
+    entry: Entry,
+    label: str,
+    actual: float,
+    exact: float,
+    how: str,
+    quantity: Quantity,
+    params: dict[str, str] | None = None,
+) -> Candidate:
+    """A written value that is the exact one rounded by the profile's convention: the `rounded` warning."""
+    shown = f"{exact:.4%}" if quantity is Quantity.RATE else f"{round(exact, 4):g}"
+    return Candidate(
+        rule_id,
+        entry.ref,
+        label,
+        Op.FLAG,
+        ok=False,
+        actual=actual,
+        expected=round(exact, 6),
+        quantity=quantity,
+        variant="rounded",
+        params={**(params or {}), "exact": shown, "how": ROUNDING_ZH[how]},
+    )
 
 
 def _form(ctx: Context) -> SelfEval | None:
@@ -50,10 +77,19 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     Scope.SELF_EVAL,
     title="执行率不等于全年执行数/全年预算数",
     template="执行率应为 全年执行数 / 全年预算数 = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "执行率填写 {actual}，是精确值 {exact}（全年执行数 / 全年预算数）{how}到所填位数的结果",
+        )
+    },
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
-    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown.
+    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown (rounded half-up to it).
 
+    A rate that is the exact one cut off at the decimals shown (27.8 / 29 = 0.95862 written 0.958) is a
+    warning showing the exact value when the profile's rounding convention allows truncation ("floor");
+    any other difference is an error.
     不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
     通过：959.93 / 959.93，执行率“100%”。
     """
@@ -67,6 +103,11 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     rate = numbers(funds.rate)
     if expected is None or rate is None:
         return
+    tol = shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance)
+    how = rounding_of(funds.rate.number, expected, ctx.profile.rounding)
+    if abs(rate[0] - expected) > tol + 1e-9 and how not in (None, "round"):
+        yield _rounded("S01", funds.rate, "执行率", rate[0], expected, how, Quantity.RATE)
+        return
     yield Candidate(
         "S01",
         funds.rate.ref,
@@ -74,7 +115,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
         Op.EQ,
         actual=rate[0],
         expected=expected,
-        tol=shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance),
+        tol=tol,
         quantity=Quantity.RATE,
         related=tuple(cells((funds.total["executed"], funds.total["annual_budget"]))),
     )
@@ -87,10 +128,21 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="执行率得分不等于分值×执行率",
     template="执行率得分应为 分值 {max_score} × 执行率 {rate} = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "执行率得分填写 {actual}，是精确值 {exact}（分值 {max_score} × 执行率 {rate}）{how}到所填位数的结果",
+        )
+    },
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
 
+    The 分值 is the printed one (分值, 权重, or the "(20分)" of a 20-point execution header), else the
+    profile's. A score equal to the exact value within 0.01 passes. A score that is the exact value
+    rounded to the decimals the filer used, by a convention of the profile (`rounding`: half-up for
+    every family; truncation too for the national project form A, whose county copies floor it:
+    分值 9 × 95.86% = 8.63 written 8), is a warning that shows the exact value. Any other score is an error.
     不通过：分值 10，执行率 90%，得分 10。
     通过：分值 10，执行率 90%，得分 9。
     """
@@ -107,6 +159,11 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     if values is None or rate is None:
         return
     expected = values[0] * min(rate[0], 1.0)
+    params = {"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"}
+    how = rounding_of(funds.score.number, expected, ctx.profile.rounding)
+    if abs(values[1] - expected) > ctx.profile.score_tolerance + 1e-9 and how is not None:
+        yield _rounded("S02", funds.score, "执行率得分", values[1], expected, how, Quantity.SCORE, params)
+        return
     yield Candidate(
         "S02",
         funds.score.ref,
@@ -114,9 +171,9 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
         Op.EQ,
         actual=values[1],
         expected=expected,
-        tol=_score_tol(ctx, funds.score),
+        tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
-        params={"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"},
+        params=params,
         related=tuple(cells((funds.max_score, funds.rate))),
     )
 
@@ -645,4 +702,39 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         expected=result.recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
+    )
+
+
+@rule(
+    "S16",
+    "score.not_rescored",
+    Severity.INFO,
+    Scope.SELF_EVAL,
+    title="无法复核总分",
+    template="复核得分不可用：{reason}",
+)
+def not_rescored(ctx: Context) -> Iterator[Candidate]:
+    """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored: said once, shown as "—".
+
+    The recomputed score is then not available (JSON null, "—", no grade): never 0, never a grade
+    computed from nothing. Rules that need a row's weight (S06, S07, S09, S10) do not run on a row without one.
+    不通过：湖北式项目自评表只有“得分”一栏，没有分值（权重）栏；或所有指标的得分均为空。
+    通过：每项指标都有分值和得分。
+    """
+    from perf_eval.scoring import not_rescored as why
+
+    form = _form(ctx)
+    if form is None:
+        return
+    reason = why(form, ctx.profile)
+    if reason is None:
+        return
+    yield Candidate(
+        "S16",
+        reason.at.ref,
+        "复核得分",
+        Op.FLAG,
+        ok=False,
+        quantity=Quantity.TEXT,
+        params={"reason": reason.reason},
     )
