@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -16,7 +16,7 @@ from perf_eval import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
-from perf_eval.profiles import Profile, default_for, load
+from perf_eval.profiles import Profile, for_family, load
 from perf_eval.reading import safety
 from perf_eval.reading.locate import LOOKED_FOR
 from perf_eval.reading.workbook import ReadWorkbook, read_workbook
@@ -46,7 +46,8 @@ def sha256_of(path: Path) -> str | None:
 
 
 def _profile_for(form: Form, name: str | None) -> Profile:
-    return load(name) if name else default_for(form.info.kind)
+    """`--profile` when given, else the profile of the form's layout family (recognised from its labels)."""
+    return load(name) if name else for_family(form.info.family, form.info.kind)
 
 
 def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfEval]]:
@@ -139,7 +140,7 @@ def check_workbooks(
             path=str(path),
             sha256=sha256_of(path),
             status=FileStatus.of(findings),
-            forms=[f.info for f in workbook.forms],
+            forms=[replace(f.info, profile=_profile_for(f, profile).name) for f in workbook.forms],
             deviations=findings,
             score=file_score,
             notes=list(workbook.notes),

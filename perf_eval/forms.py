@@ -201,6 +201,8 @@ class SelfEval:
     year_refs: tuple[tuple[int, CellRef], ...] = ()
     # 三级指标 cells of template rows left in ("指标1", "……") with no values (F06).
     placeholders: tuple[Entry, ...] = ()
+    # 三级指标 cells still holding a template placeholder ("指标1") on a row that carries a weight or a score.
+    scored_placeholders: tuple[Entry, ...] = ()
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""

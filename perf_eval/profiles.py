@@ -105,3 +105,12 @@ def default_for(kind: FormKind) -> Profile:
         if kind in profile.default_for:
             return profile
     raise ProfileError(f"没有适用于{kind.label_zh}的默认配置")
+
+
+def for_family(family: str | None, kind: FormKind) -> Profile:
+    """The profile of a layout family (the one also default for this kind when several), else the kind's default."""
+    if family is not None:
+        matching = [p for p in (load(name) for name in available()) if p.family == family]
+        if matching:
+            return next((p for p in matching if kind in p.default_for), matching[0])
+    return default_for(kind)

@@ -58,8 +58,8 @@ def execution_weight(form: SelfEval, profile: Profile) -> float | None:
 def execution_score(form: SelfEval, profile: Profile) -> float | None:
     """分值 × min(执行率, 1); the stated score when no rate is given; None when the form has no execution score."""
     funds = form.funds
-    if not funds.total and funds.score.ref is None and funds.max_score.ref is None:
-        return None
+    if funds.score.ref is None and funds.max_score.ref is None:
+        return None  # the form has no execution score (C's variant, I: 执行率 is a grid row)
     weight = execution_weight(form, profile)
     if weight is None or weight == 0:
         return None
@@ -101,6 +101,8 @@ def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
         if needs_reported and not indicator.score.ok:
             return NotRescored(f"{indicator.label} 的得分为空，无法复核总分", at)
     funds = form.funds
+    if not funds.total and profile.execution_rate_weight:
+        return NotRescored("未找到年度资金总额，执行率得分无法复核", at)
     if (funds.score.ref is not None or funds.max_score.ref is not None) and execution_score(form, profile) is None:
         return NotRescored("执行率得分缺少分值或执行率，无法复核", at)
     return None

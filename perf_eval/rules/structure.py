@@ -258,9 +258,13 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="模板占位行未删除",
     template="模板占位行“{text}”未删除（没有指标值和分值）",
+    variants={"scored": (None, "三级指标仍是模板占位“{text}”，没有指标值和完成值，却有得分：得分无从核对")},
 )
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
-    """Template placeholder rows left in ("指标1", "指标2", "……" with no values).
+    """Template placeholder rows left in ("指标1", "指标2", "……" with no values), or a placeholder name scored.
+
+    A row whose 三级指标 is still "指标1" with no 指标值 or 完成值 but a score (G: 30 of 30) is reported too:
+    the score rests on nothing.
 
     不通过：三级指标为“指标1”，指标值、分值、得分均为空。
     通过：每一行都是实际的指标。
@@ -269,3 +273,5 @@ def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
         return
     for entry in ctx.self_eval.placeholders:
         yield _flag("F06", entry, entry.text or "……", text=entry.text or "……")
+    for entry in ctx.self_eval.scored_placeholders:
+        yield _flag("F06", entry, entry.text, variant="scored", text=entry.text)

@@ -1,0 +1,455 @@
+"""Layout families of other provinces' forms as sheets of cells (rows and merges).
+
+Two kinds of sheet:
+
+- `transcribed(name)`: a published form, from its transcription in tests/fixtures/forms/ (values as
+  printed, defects kept), laid out the way its family lays the form out.
+- `own(family)`: a consistent form of each family, built here (values of our own), and the
+  broken variants that change what the family changes.
+
+`build_samples.py` writes them to sample_workbooks/families/; tests read the same rows without files.
+Pure Python: no openpyxl here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "forms"
+
+Rows = list[list[Any]]
+Merge = tuple[int, int, int, int]  # r1, c1, r2, c2, 1-based like Excel
+
+
+@dataclass
+class SheetSpec:
+    """One sheet: rows of cells (None = empty) and merged ranges."""
+
+    name: str
+    rows: Rows = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
+
+    def add(self, *cells: Any) -> int:
+        """Append a row; returns its 1-based number."""
+        self.rows.append(list(cells))
+        return len(self.rows)
+
+    def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        if (r1, c1) != (r2, c2):
+            self.merges.append((r1, c1, r2, c2))
+
+    def shifted(self, rows: int, cols: int) -> SheetSpec:
+        """The same sheet moved down `rows` and right `cols` (a form that does not start at A1)."""
+        out = SheetSpec(self.name)
+        out.rows = [[] for _ in range(rows)] + [[None] * cols + list(r) for r in self.rows]
+        out.merges = [(r1 + rows, c1 + cols, r2 + rows, c2 + cols) for r1, c1, r2, c2 in self.merges]
+        return out
+
+    def find(self, text: str) -> tuple[int, int]:
+        """(row, col) of the first cell equal to `text` (1-based)."""
+        for r, row in enumerate(self.rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value == text:
+                    return r, c
+        raise KeyError(text)
+
+
+_NUMBER = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
+
+
+def value(text: str | None) -> Any:
+    """A printed value as a spreadsheet keeps it: plain numbers as numbers, everything else as text."""
+    if text is None or text == "":
+        return None
+    if _NUMBER.match(text):
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text else number
+    return text
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _runs(items: Sequence[str], first_row: int) -> list[tuple[int, int, str]]:
+    """Consecutive equal labels as (first row, last row, label): the vertically merged 一级/二级 cells."""
+    runs: list[tuple[int, int, str]] = []
+    for offset, label in enumerate(items):
+        row = first_row + offset
+        if runs and runs[-1][2] == label:
+            runs[-1] = (runs[-1][0], row, label)
+        else:
+            runs.append((row, row, label))
+    return runs
+
+
+def _merge_runs(sheet: SheetSpec, labels: Sequence[str], first_row: int, col: int) -> None:
+    """Write each run of equal labels once, merged down over its rows."""
+    for r1, r2, label in _runs(labels, first_row):
+        for r in range(r1, r2 + 1):
+            row = sheet.rows[r - 1]
+            while len(row) < col:
+                row.append(None)
+            row[col - 1] = label if r == r1 else None
+        sheet.merge(r1, col, r2, col)
+
+
+# ---------------------------------------------------------------------------
+# A: national project form (财预〔2020〕10号), county copy
+
+
+def national_project(data: dict[str, Any], name: str) -> SheetSpec:
+    sheet = SheetSpec(name)
+    width = 9
+    r = sheet.add(data["form_title_as_printed"])
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("项目名称", data["project"])
+    sheet.merge(r, 2, r, width)
+    r = sheet.add("主管部门", data["department"], None, None, "实施单位", data["department"])
+    sheet.merge(r, 2, r, 4)
+    sheet.merge(r, 6, r, width)
+    funds_cols = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    top = sheet.add("项目资金\n（万元）", None, *funds_cols)
+    for part in data["funds"]:
+        sheet.add(None, part["row"], *(value(part.get(c)) for c in funds_cols))
+    sheet.merge(top, 1, len(sheet.rows), 1)
+    goals = data["年度总体目标"]
+    r = sheet.add("年度总体目标", "预期目标", None, None, None, "实际完成情况")
+    sheet.add(None, goals["预期目标"], None, None, None, goals["实际完成情况"])
+    sheet.merge(r, 1, r + 1, 1)
+    sheet.merge(r, 2, r, 5)
+    sheet.merge(r + 1, 2, r + 1, 5)
+    sheet.merge(r, 6, r, width)
+    sheet.merge(r + 1, 6, r + 1, width)
+    header = sheet.add(
+        "绩效指标",
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "年度\n指标值",
+        "实际\n完成值",
+        "分值",
+        "得分",
+        "偏差原因分析及改进措施",
+    )
+    rows = [i for i in data["indicators"] if i.get("三级指标")]  # the row cut off by the page is not printed
+    first = header + 1
+    for ind in rows:
+        sheet.add(
+            None,
+            ind["一级指标"],
+            ind["二级指标"],
+            ind["三级指标"],
+            value(ind["年度指标值"]),
+            value(ind["实际完成值"]),
+            value(ind["分值"]),
+            value(ind["得分"]),
+            ind.get("偏差原因分析及改进措施") or None,
+        )
+    _merge_runs(sheet, [i["一级指标"] for i in rows], first, 2)
+    _merge_runs(sheet, [i["二级指标"] for i in rows], first, 3)
+    sheet.merge(header, 1, len(sheet.rows), 1)
+    return sheet
+
+
+# ---------------------------------------------------------------------------
+# B: Sichuan 部门预算项目支出绩效自评表
+
+_B_GRID = (
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标性质",
+    "指标值",
+    "度量单位",
+    "完成值",
+    "权重",
+    "得分",
+    "未完成原因分析",
+)
+
+
+def _sichuan_grid_header(sheet: SheetSpec) -> int:
+    return sheet.add("绩效指标（90分）", *_B_GRID)
+
+
+def _sichuan_closing(sheet: SheetSpec, total: dict[str, Any] | None, closing: dict[str, str]) -> None:
+    if total is not None:
+        r = sheet.add(
+            "合计", None, None, None, None, None, None, None, value(total.get("权重")), value(total.get("得分"))
+        )
+        sheet.merge(r, 1, r, 8)
+    for label in ("评价结论", "存在问题", "改进措施"):
+        if label in closing:
+            r = sheet.add(label, closing[label])
+            sheet.merge(r, 2, r, 11)
+
+
+def sichuan_head(table: dict[str, Any], year: int, name: str) -> SheetSpec:
+    sheet = SheetSpec(name)
+    r = sheet.add(
+        f"部门预算项目支出绩效自评表（{year}年度）",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "报表编号：510000_0013zp",
+    )
+    sheet.merge(r, 1, r, 10)
+    r = sheet.add("项目名称", table["project"])
+    sheet.merge(r, 2, r, 11)
+    sheet.add("主管部门", table["主管部门"], None, None, None, "实施单位", table["实施单位"])
+    r = sheet.add("项目基本情况", "1.项目年度目标完成情况", "项目年度目标", None, None, None, "年度目标完成情况")
+    sheet.add(None, None, table["项目年度目标"], None, None, None, table["年度目标完成情况"])
+    sheet.add(None, "2.项目实施内容及过程概述", table["项目实施内容及过程概述"])
+    sheet.merge(r, 1, r + 2, 1)
+    cols = ("年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分")
+    top = sheet.add("预算执行情况（10分）", "年度预算数（万元）", *cols, "原因")
+    reason = (
+        "1.预算执行率=预算执行数/调整后预算数，预算执行率未达到90%的需说明原因（100字以内）；"
+        "2.年中发生预算调整的（追加或调减），应单独说明理由；3.其他资金包括：社会投入资金、银行贷款。"
+    )
+    for index, part in enumerate(table["funds"]):
+        sheet.add(None, part["row"], *(value(part.get(c)) for c in cols), reason if index == 0 else None)
+    sheet.merge(top, 1, len(sheet.rows), 1)
+    sheet.merge(top + 1, 9, len(sheet.rows), 9)
+    header = _sichuan_grid_header(sheet)
+    for ind in table["indicators_partial"]:
+        sheet.add(None, *(value(ind.get(c)) for c in _B_GRID))
+    sheet.merge(header, 1, len(sheet.rows), 1)
+    return sheet
+
+
+def sichuan_tail(table: dict[str, Any], name: str) -> SheetSpec:
+    """The last rows of a form whose first page is not available: grid, 合计, closing rows."""
+    sheet = SheetSpec(name)
+    header = _sichuan_grid_header(sheet)
+    for ind in table["indicators"]:
+        sheet.add(None, *(value(ind.get(c)) for c in _B_GRID))
+    sheet.merge(header, 1, len(sheet.rows), 1)
+    _sichuan_closing(sheet, table["合计"], table)
+    r = sheet.add("项目负责人：查小兵", None, None, None, None, "财务负责人：唐勇")
+    sheet.merge(r, 1, r, 5)
+    return sheet
+
+
+_TARGET = re.compile(r"^(?P<name>.*?)(?P<op>≤|≥|=)(?P<value>.+)$")
+
+
+def sichuan_fragment(data: dict[str, Any], name: str) -> SheetSpec:
+    """The tail fragment: one number per row, read (as its transcription argues) as the 权重."""
+    sheet = SheetSpec(name)
+    header = _sichuan_grid_header(sheet)
+    for ind in data["indicators"]:
+        match = _TARGET.match(ind["三级指标+指标值"])
+        assert match is not None
+        sheet.add(
+            None, ind["一级指标"], ind["二级指标"], match["name"], match["op"], match["value"], None, None,
+            value(ind["权重_or_得分"]), None,
+        )  # fmt: skip
+    sheet.merge(header, 1, len(sheet.rows), 1)
+    _sichuan_closing(sheet, {"权重": data["合计"]}, data)
+    return sheet
+
+
+# ---------------------------------------------------------------------------
+# C: 衔接资金 绩效目标自评表 (分值 before the values, no 年初预算数)
+
+
+def xianjie(data: dict[str, Any], name: str) -> SheetSpec:
+    sheet = SheetSpec(name)
+    width = 9
+    r = sheet.add("绩效目标自评表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add(f"（{data['year']}年度）")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("项目名称", data["project"])
+    sheet.merge(r, 2, r, width)
+    sheet.add("主管部门", "县农业农村局", None, None, "实施单位", "张庄寨镇人民政府")
+    sheet.add("项目负责人及电话", data["header"]["项目负责人及电话"])
+    cols = ("全年预算数(A)", "全年执行数(B)", "分值", "执行率(B/A)", "得分")
+    top = sheet.add("资金情况\n（万元）", None, *(c.replace("(", "（").replace(")", "）") for c in cols))
+    for part in data["funds"]:
+        sheet.add(None, part["row"], *(value(part.get(c)) for c in cols))
+    sheet.merge(top, 1, len(sheet.rows), 1)
+    goals = data["年度总体目标"]
+    r = sheet.add("年度总体目标", "年初设定目标", None, None, None, "年度总体目标完成情况综述")
+    sheet.add(None, goals["年初设定目标"], None, None, None, goals["年度总体目标完成情况综述"])
+    sheet.merge(r, 1, r + 1, 1)
+    cols = ("分值", "年度指标值", "全年实际值", "得分", "未完成原因及拟采取的改进措施")
+    header = sheet.add("绩效指标", "一级\n指标", "二级指标", "三级指标", *cols)
+    rows = [i for i in data["indicators"] if i.get("三级指标") is not None]
+    for ind in rows:
+        sheet.add(None, ind["一级指标"], ind["二级指标"], ind["三级指标"], *(value(ind.get(c)) for c in cols))
+    _merge_runs(sheet, [i["一级指标"] for i in rows], header + 1, 2)
+    sheet.merge(header, 1, len(sheet.rows), 1)
+    return sheet
+
+
+# ---------------------------------------------------------------------------
+# D: 20-point execution form (Hubei): no 分值 column, scores merged over a 二级 group
+
+
+def twenty_point(data: dict[str, Any], name: str, *, title: str, merged_scores: bool) -> SheetSpec:
+    sheet = SheetSpec(name)
+    width = 7
+    r = sheet.add(title)
+    sheet.merge(r, 1, r, width)
+    header = data.get("header", {})
+    sheet.add(
+        f"项目单位（盖章）：{header.get('项目单位(盖章)', '')}",
+        None,
+        None,
+        "主要领导签字：",
+        None,
+        f"填报日期：{header.get('填报日期', '')}",
+    )
+    r = sheet.add("项目名称", data["project"])
+    sheet.merge(r, 2, r, width)
+    sheet.add("主管部门", data["department_head"], None, "项目实施单位", data["unit"])
+    for label in ("项目类别", "项目属性", "项目类型"):
+        if label in header:
+            r = sheet.add(label, header[label])
+            sheet.merge(r, 2, r, width)
+    exec_cols = ("预算数(A)", "执行数(B)", "执行率(B/A)", "得分(20分*执行率)")
+    sheet.add("预算执行情况（万元）\n（20分）", *(c.replace("(", "（").replace(")", "）") for c in exec_cols))
+    for part in data.get("funds") or data["budget_execution"]:
+        sheet.add(
+            part["row"],
+            *(value(part.get(c) or part.get(c.replace("(20分*执行率)", " (20分*执行率)"))) for c in exec_cols),
+        )
+    header_row = sheet.add(
+        data["grid_heading"], "一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"
+    )
+    rows = [i for i in data["indicators"] if i.get("年初目标值(A)") is not None or i.get("得分")]
+    first = header_row + 1
+    for ind in rows:
+        sheet.add(
+            None,
+            ind["一级指标"],
+            ind["二级指标"],
+            ind["三级指标"],
+            value(ind["年初目标值(A)"]),
+            value(ind["实际完成值(B)"]),
+            value(ind["得分"]),
+        )
+    _merge_runs(sheet, [i["一级指标"] for i in rows], first, 2)
+    _merge_runs(sheet, [i["二级指标"] for i in rows], first, 3)
+    if merged_scores:
+        # A score shown once for a 二级 group is merged down over the group's rows without a score of their own.
+        for offset, ind in enumerate(rows):
+            if ind["得分"]:
+                end = offset
+                while (
+                    end + 1 < len(rows) and not rows[end + 1]["得分"] and rows[end + 1]["二级指标"] == ind["二级指标"]
+                ):
+                    end += 1
+                sheet.merge(first + offset, 7, first + end, 7)
+    sheet.merge(header_row, 1, len(sheet.rows), 1)
+    if data.get("总分"):
+        r = sheet.add("总分", None, None, None, None, None, value(data["总分"]))
+        sheet.merge(r, 1, r, 6)
+    for label in ("偏差大或目标未完成原因分析", "改进措施及结果应用方案"):
+        if label in data:
+            r = sheet.add(label, data[label])
+            sheet.merge(r, 2, r, width)
+    return sheet
+
+
+# ---------------------------------------------------------------------------
+# G: section-scored 部门整体 评分表
+
+
+def section_scored(data: dict[str, Any], name: str) -> SheetSpec:
+    sheet = SheetSpec(name)
+    width = 9
+    r = sheet.add(data["form_title_as_printed"])
+    sheet.merge(r, 1, r, width)
+    one = data["section_1_当年预算执行情况"]
+    r = sheet.add(one["label_as_printed"].replace("(", "（").replace(")", "）"))
+    sheet.merge(r, 1, r, width)
+    header = sheet.add(
+        "一级指标",
+        "二级指标",
+        "预算数\n（万元）",
+        "执行数\n（万元）",
+        "预算执行率",
+        "分值",
+        "得分",
+        "指标解释",
+        "评分标准",
+    )
+    for row in one["rows"]:
+        sheet.add(
+            one["一级指标"], row["二级指标"], value(row["预算数"]), value(row["执行数"]), value(row["预算执行率"]),
+            value(row["分值"]), value(row["得分"]), row.get("指标解释"), row.get("评分标准"),
+        )  # fmt: skip
+    _merge_runs(sheet, [one["一级指标"]] * len(one["rows"]), header + 1, 1)
+    two = data["section_2_整体绩效目标实现情况"]
+    r = sheet.add(two["label_as_printed"].replace("(", "（").replace(")", "）"))
+    sheet.merge(r, 1, r, width)
+    header = sheet.add("一级指标", "二级指标", "三级指标", "指标值", "完成值", "分值", "得分", "指标解释", "评分标准")
+    for row in two["rows"]:
+        sheet.add(
+            two["一级指标"], row["二级指标"], row["三级指标"], value(row["指标值"]), value(row["完成值"]),
+            value(row["分值"]), value(row["得分"]), row.get("指标解释"), None,
+        )  # fmt: skip
+    return sheet
+
+
+def transcribed(name: str) -> list[SheetSpec]:
+    """The sheets of one transcribed published form (tests/fixtures/forms/<name>.json)."""
+    data = load(name)
+    if name.startswith("A-"):
+        return [national_project(data, "项目自评表")]
+    if name == "B-sichuan-daying-2023-projects":
+        return [
+            sichuan_tail(data["table_A_tail"], "上一项目（续）"),
+            sichuan_head(data["table_B"], data["year"], "安可替代补助资金"),
+        ]
+    if name == "B-sichuan-daying-tail-fragment":
+        return [sichuan_fragment(data, "自评表（续）")]
+    if name.startswith("C-"):
+        return [xianjie(data, "绩效目标自评表")]
+    if name == "D-hubei-huangshi-library-2022-project":
+        data = {
+            **data,
+            "department_head": "黄石市文化和旅游局",
+            "unit": "黄石市图书馆",
+            "grid_heading": "年度绩效目标1\n（80分）",
+        }
+        return [twenty_point(data, "附表2", title=data["form_title_as_printed"], merged_scores=True)]
+    if name == "D-hubei-style-2020-project":
+        data = {
+            **data,
+            "department_head": "区市场监督管理局",
+            "unit": "农业科",
+            "header": {"项目单位(盖章)": "农业工作科"},
+            "grid_heading": "年度绩效目标\n（80分）",
+        }
+        return [twenty_point(data, "Sheet1", title="2020年度长江禁捕项目自评表", merged_scores=False)]
+    if name.startswith("G-"):
+        return [section_scored(data, "评分表")]
+    raise KeyError(name)
+
+
+TRANSCRIBED = (
+    "A-anhui-yuan-2022-project",
+    "B-sichuan-daying-2023-projects",
+    "B-sichuan-daying-tail-fragment",
+    "C-anhui-xiaoxian-2023-xianjie",
+    "D-hubei-huangshi-library-2022-project",
+    "D-hubei-style-2020-project",
+    "G-dept-scoresheet-2022",
+)
