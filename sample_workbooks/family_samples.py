@@ -453,3 +453,227 @@ TRANSCRIBED = (
     "D-hubei-style-2020-project",
     "G-dept-scoresheet-2022",
 )
+
+
+# ---------------------------------------------------------------------------
+# Consistent forms of our own, one per family (values invented, every total adds up)
+
+
+def _grid(
+    sheet: SheetSpec, header: Sequence[str], rows: Sequence[Sequence[Any]], *, lead: str | None = "绩效指标"
+) -> int:
+    """A grid: header row then rows, 一级/二级 (the first two columns after `lead`) merged down over their runs."""
+    offset = 1 if lead is not None else 0
+    top = sheet.add(*([lead] if lead is not None else []), *header)
+    first = top + 1
+    for row in rows:
+        sheet.add(*([None] if lead is not None else []), *row)
+    for index in (0, 1):
+        _merge_runs(sheet, [str(r[index]) for r in rows], first, offset + index + 1)
+    if lead is not None:
+        sheet.merge(top, 1, len(sheet.rows), 1)
+    return top
+
+
+def own_b() -> SheetSpec:
+    """Sichuan 部门预算项目支出绩效自评表: 权重 for 分值, split targets, 合计 as 总分."""
+    sheet = sichuan_head(
+        {
+            "project": "51092324T000010263357-2023年全县安可替代补助资金项目",
+            "主管部门": "大英县司法局部门",
+            "实施单位": "大英县司法局",
+            "项目年度目标": "根据要求购买安可设备，并完成项目资金支付。",
+            "年度目标完成情况": "已完成",
+            "项目实施内容及过程概述": "2023年购买13台安可电脑，并于12月前完成资金支付。",
+            "funds": [
+                {"row": "总额", "年初预算": "0.00", "调整后预算数": "3.36", "预算执行数": "3.36", "预算执行率": "100.00%", "权重": "10", "得分": "10"},
+                {"row": "其中：财政资金", "年初预算": "0.00", "调整后预算数": "3.36", "预算执行数": "3.36", "预算执行率": "100.00%", "权重": "/", "得分": "/"},
+                {"row": "财政专户管理资金", "年初预算": "0.00", "调整后预算数": "0.00", "预算执行数": "0.00", "预算执行率": "0.00%", "权重": "/", "得分": "/"},
+                {"row": "单位资金", "年初预算": "0.00", "调整后预算数": "0.00", "预算执行数": "0.00", "预算执行率": "0.00%", "权重": "/", "得分": "/"},
+                {"row": "其他资金", "权重": "/", "得分": "/"},
+            ],
+            "indicators_partial": [
+                {"一级指标": "产出指标", "二级指标": "数量指标", "三级指标": "购置安可电脑台数", "指标性质": "≥", "指标值": "13", "度量单位": "台", "完成值": "13", "权重": "30", "得分": "30"},
+                {"一级指标": "产出指标", "二级指标": "质量指标", "三级指标": "设备验收合格率", "指标性质": "=", "指标值": "100", "度量单位": "%", "完成值": "100", "权重": "20", "得分": "20"},
+                {"一级指标": "产出指标", "二级指标": "时效指标", "三级指标": "资金支付完成率", "指标性质": "=", "指标值": "100", "度量单位": "%", "完成值": "100", "权重": "10", "得分": "10"},
+                {"一级指标": "效益指标", "二级指标": "社会效益指标", "三级指标": "办公信息安全水平", "指标性质": "定性", "指标值": "提高", "度量单位": None, "完成值": "提高", "权重": "20", "得分": "20"},
+                {"一级指标": "满意度指标", "二级指标": "服务对象满意度指标", "三级指标": "使用人员满意度", "指标性质": "≥", "指标值": "90", "度量单位": "%", "完成值": "95", "权重": "10", "得分": "10"},
+            ],
+        },
+        2023,
+        "安可替代",
+    )  # fmt: skip
+    _sichuan_closing(
+        sheet, {"权重": "100", "得分": "100"}, {"评价结论": "项目按计划完成。", "存在问题": "无", "改进措施": "无"}
+    )
+    return sheet
+
+
+def own_c() -> SheetSpec:
+    """衔接资金 绩效目标自评表: 分值 before the values, no 年初预算数, ★ and 其中 rows."""
+    data = load("C-anhui-xiaoxian-2023-xianjie")
+    rows = [i for i in data["indicators"] if i.get("三级指标") is not None and i["三级指标"] != "……"]
+    rows.append({"一级指标": "满意度指标（10分）", "二级指标": "服务对象满意度指标", "三级指标": "受益农户满意度", "分值": "10", "年度指标值": "≥90%", "全年实际值": "96%", "得分": "10"})  # fmt: skip
+    sheet = xianjie({**data, "indicators": rows}, "绩效目标自评表")
+    r = sheet.add("总分", None, None, None, 100, None, None, 100)
+    sheet.merge(r, 1, r, 4)
+    return sheet
+
+
+def own_d() -> SheetSpec:
+    """Hubei 20-point form: execution 20 × rate, no 分值 column, a score merged over two rows, 总分."""
+    data = {
+        "project": "全民阅读推广",
+        "department_head": "黄石市文化和旅游局",
+        "unit": "黄石市图书馆",
+        "header": {"项目单位(盖章)": "黄石市图书馆", "填报日期": "2023.6.28", "项目类别": "1、部门预算项目 ☑ 2、市直专项 □"},
+        "grid_heading": "年度绩效目标1\n（80分）",
+        "budget_execution": [{"row": "年度财政资金总额", "预算数(A)": "12", "执行数(B)": "12", "执行率(B/A)": "100%", "得分(20分*执行率)": "20"}],
+        "indicators": [
+            {"一级指标": "产出指标（40分）", "二级指标": "数量指标", "三级指标": "阅读推广活动场次", "年初目标值(A)": "≥20场", "实际完成值(B)": "24场", "得分": "10"},
+            {"一级指标": "产出指标（40分）", "二级指标": "数量指标", "三级指标": "新增借阅证", "年初目标值(A)": "≥500张", "实际完成值(B)": "620张", "得分": ""},
+            {"一级指标": "产出指标（40分）", "二级指标": "质量指标", "三级指标": "活动验收合格率", "年初目标值(A)": "100%", "实际完成值(B)": "100%", "得分": "10"},
+            {"一级指标": "产出指标（40分）", "二级指标": "时效指标", "三级指标": "活动完成时间", "年初目标值(A)": "12月底前", "实际完成值(B)": "12月", "得分": "10"},
+            {"一级指标": "产出指标（40分）", "二级指标": "成本指标", "三级指标": "项目成本", "年初目标值(A)": "≤12万元", "实际完成值(B)": "12万元", "得分": "10"},
+            {"一级指标": "效益指标（30分）", "二级指标": "社会效益", "三级指标": "市民阅读参与度", "年初目标值(A)": "提高", "实际完成值(B)": "提高", "得分": "30"},
+            {"一级指标": "满意度指标（10分）", "二级指标": "读者", "三级指标": "读者满意度", "年初目标值(A)": "≥90%", "实际完成值(B)": "95%", "得分": "10"},
+        ],
+        "总分": "100",
+        "偏差大或目标未完成原因分析": "无",
+        "改进措施及结果应用方案": "继续推广全民阅读。",
+    }  # fmt: skip
+    return twenty_point(data, "附表2", title="2022年度全民阅读推广项目自评表", merged_scores=True)
+
+
+def own_g() -> SheetSpec:
+    """Section-scored 评分表: 一、当年预算执行情况（20分） then 二、整体绩效目标实现情况（80分）, 总分."""
+    sheet = SheetSpec("评分表")
+    width = 9
+    r = sheet.add("2022年部门整体绩效评价指标体系评分表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("单位名称：某县统计局")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("一、当年预算执行情况（20分）")
+    sheet.merge(r, 1, r, width)
+    top = sheet.add(
+        "一级指标",
+        "二级指标",
+        "预算数\n（万元）",
+        "执行数\n（万元）",
+        "预算执行率",
+        "分值",
+        "得分",
+        "指标解释",
+        "评分标准",
+    )
+    for row in (
+        ("资金总体", 535.5, 508.73, "95.00%", 20, 19),
+        ("基本支出", 435.5, 418.73, None, None, None),
+        ("项目支出", 100, 90, None, None, None),
+        ("其他", None, None, None, None, None),
+    ):
+        sheet.add(
+            "当年预算执行情况（20）", *row, "部门全年执行数与全年预算数的比率" if row[0] == "资金总体" else None, None
+        )
+    _merge_runs(sheet, ["当年预算执行情况（20）"] * 4, top + 1, 1)
+    r = sheet.add("二、整体绩效目标实现情况（80分）")
+    sheet.merge(r, 1, r, width)
+    header = ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "分值", "得分", "指标解释", "评分标准")
+    rows = (
+        ("产出（40分）", "数量", "统计调查任务完成数", "≥12项", "12项", 20, 20, "实际完成工作数/计划工作数", None),
+        ("产出（40分）", "质量", "数据质量抽查合格率", "≥98%", "99%", 20, 20, "质量达标工作数/实际完成工作数", None),
+        ("效益（30分）", "社会效益", "统计数据发布及时率", "100%", "100%", 30, 30, None, None),
+        ("满意度（10分）", "服务对象满意度", "数据使用单位满意度", "≥90%", "93%", 10, 10, None, None),
+    )
+    _grid(sheet, header, rows, lead=None)
+    r = sheet.add("总分", None, None, None, None, 100, 99)
+    sheet.merge(r, 1, r, 5)
+    return sheet
+
+
+OWN = {"B": own_b, "C": own_c, "D": own_d, "G": own_g}
+
+
+def _set(sheet: SheetSpec, row_text: str, header: str, new: Any) -> SheetSpec:
+    """A copy with the cell of the row containing `row_text`, in the column headed `header`, set to `new`."""
+    out = SheetSpec(sheet.name, [list(r) for r in sheet.rows], list(sheet.merges))
+    row = next(i for i, r in enumerate(out.rows) if row_text in r)
+    col = next(
+        c
+        for r in reversed(out.rows[:row])
+        for c, v in enumerate(r)
+        if isinstance(v, str) and v.replace("\n", "") == header
+    )
+    while len(out.rows[row]) <= col:
+        out.rows[row].append(None)
+    out.rows[row][col] = new
+    return out
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A consistent form with one change the family makes matter; the rule must fire at (row text, header)."""
+
+    name: str
+    family: str
+    rule: str
+    row_text: str
+    header: str
+    change: str
+    severity: str = "error"
+    # Where the finding is reported when that is not the changed cell (row text, column header).
+    at: tuple[str, str] | None = None
+
+    def sheet(self) -> SheetSpec:
+        value_ = BROKEN_VALUES[self.name]
+        return _set(OWN[self.family](), self.row_text, self.header, value_)
+
+
+BROKEN_VALUES: dict[str, Any] = {
+    "B-weight": 35,
+    "C-weight-before-values": 15,
+    "D-20-point": 19,
+    "D-20-point-rounded": 18,
+    "G-section": 20,
+}
+BROKEN = (
+    # 权重 is the weight: a score above it is S06 (the 合计 still adds up to 100).
+    Broken("B-weight", "B", "S06", "购置安可电脑台数", "得分", "得分 35 for 权重 30"),
+    # 分值 stands before the values: read as the weight, a row of 15 under 产出（50分） breaks S05.
+    Broken(
+        "C-weight-before-values",
+        "C",
+        "S05",
+        "★补助鱼塘面积",
+        "分值",
+        "分值 15 instead of 10",
+        at=("★补助各类瓜果蔬菜种植面积", "一级指标"),
+    ),
+    # 20-point execution: 20 × 11/12 = 18.33; 19 matches no rounding (error), 18 is the exact value rounded (warning).
+    Broken("D-20-point", "D", "S02", "年度财政资金总额", "得分（20分*执行率）", "执行数 11, 得分 19"),
+    Broken(
+        "D-20-point-rounded", "D", "S02", "年度财政资金总额", "得分（20分*执行率）", "执行数 11, 得分 18", "warning"
+    ),
+    # Section one's weight is in its heading: 得分 20 at 95% is S02.
+    Broken("G-section", "G", "S02", "资金总体", "得分", "得分 20 at 95.00%"),
+)
+
+
+def locate(sheet: SheetSpec, row_text: str, header: str) -> tuple[int, int]:
+    """(row, col) of the cell in the row holding `row_text`, in the column headed `header` above it."""
+    row = next(i for i, r in enumerate(sheet.rows, start=1) if row_text in r)
+    col = next(
+        c
+        for r in reversed(sheet.rows[: row - 1])
+        for c, v in enumerate(r, start=1)
+        if isinstance(v, str) and v.replace("\n", "") == header
+    )
+    return row, col
+
+
+def broken_sheet(case: Broken) -> SheetSpec:
+    sheet = case.sheet()
+    if case.family == "D":
+        sheet = _set(sheet, "年度财政资金总额", "执行数（B）", 11)
+        sheet = _set(sheet, "年度财政资金总额", "执行率（B/A）", "91.67%")
+    return sheet

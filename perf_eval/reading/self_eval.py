@@ -397,7 +397,12 @@ def read_self_eval(region: Region) -> SelfEval:
     header_rows = _header_rows(region, header[0]) if header else ()
     columns = _grid_columns(region, header_rows) if header else {}
     stop_row = header[0] if header else total_row
-    goal = region.find(lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")))
+    # The goals block ends the funds block when it follows it (Sichuan puts its goals above the funds).
+    funds_header = _funds_header(region, stop_row)
+    goal = region.find(
+        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")),
+        start=funds_header[0] + 1 if funds_header else None,
+    )
     if goal is not None:
         stop_row = min(stop_row, goal[0])
     funds = _funds(region, stop_row)
