@@ -170,6 +170,11 @@ class Indicator:
     max_score: Entry
     score: Entry
     reason: Entry
+    # Chongqing (F): 得分系数, 指标得分 = 指标权重 × 得分系数. Budget-system export (J): 单项指标得分 and
+    # 权重占比, `score` being the 折算得分 on the 指标分值 scale.
+    coefficient: Entry = MISSING
+    item_score: Entry = MISSING
+    share: Entry = MISSING
 
     @property
     def label(self) -> str:

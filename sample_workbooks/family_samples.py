@@ -635,6 +635,10 @@ BROKEN_VALUES: dict[str, Any] = {
     "D-20-point": 19,
     "D-20-point-rounded": 18,
     "G-section": 20,
+    "F-coefficient": 20,
+    "H-weight-headed-score": 12,
+    "I-reference-weight": 6,
+    "J-converted-twice": 9,
 }
 BROKEN = (
     # 权重 is the weight: a score above it is S06 (the 合计 still adds up to 100).
@@ -656,6 +660,14 @@ BROKEN = (
     ),
     # Section one's weight is in its heading: 得分 20 at 95% is S02.
     Broken("G-section", "G", "S02", "资金总体", "得分", "得分 20 at 95.00%"),
+    # 指标得分 = 指标权重 × 得分系数: 20 × 95% = 19, written 20.
+    Broken("F-coefficient", "F", "S17", "统计数据发布及时率", "指标得分（分）", "指标得分 20 at 得分系数 95%"),
+    # The weight column is headed 得分 and the score 自评得分: 12 of a weight of 10 is S06.
+    Broken("H-weight-headed-score", "H", "S06", "绩效目标合理性", "自评得分", "自评得分 12 for 得分 (weight) 10"),
+    # 参考分值 is the weight: 6 of 5 is S06.
+    Broken("I-reference-weight", "I", "S06", "立项依据充分性", "得分", "得分 6 for 参考分值 5"),
+    # 单项指标得分 30 is already out of the 指标分值 30; a 折算得分 of 30 × 30% = 9 counts the weight twice.
+    Broken("J-converted-twice", "J", "S17", "养护道路长度", "单项指标折算得分", "单项指标得分 30, 折算得分 9"),
 )
 
 
@@ -673,7 +685,166 @@ def locate(sheet: SheetSpec, row_text: str, header: str) -> tuple[int, int]:
 
 def broken_sheet(case: Broken) -> SheetSpec:
     sheet = case.sheet()
+    if case.name == "J-converted-twice":
+        sheet = _set(sheet, "养护道路长度", "单项指标得分", 30)
     if case.family == "D":
         sheet = _set(sheet, "年度财政资金总额", "执行数（B）", 11)
         sheet = _set(sheet, "年度财政资金总额", "执行率（B/A）", "91.67%")
     return sheet
+
+
+def own_i() -> SheetSpec:
+    """City 项目决策/管理/产出/效益 form: 参考分值 is the weight, 预算执行率 a grid row under 项目管理."""
+    sheet = SheetSpec("项目自评")
+    width = 8
+    r = sheet.add("2023年度银川市老旧小区道路改造项目绩效自评表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("项目名称", "老旧小区道路改造项目")
+    sheet.merge(r, 2, r, width)
+    sheet.add("主管部门", "银川市住房和城乡建设局", None, None, "实施单位", "银川市市政管理处")
+    top = sheet.add("资金情况\n（万元）", None, "全年预算数", "全年执行数", "执行率")
+    sheet.add(None, "年度资金总额", 200, 190, "95.00%")
+    sheet.merge(top, 1, top + 1, 1)
+    header = ("一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "偏差原因分析")
+    rows = (
+        ("项目决策（10分）", "决策依据", "立项依据充分性", 5, "充分", "充分", 5, None),
+        ("项目决策（10分）", "绩效目标", "绩效目标明确性", 5, "明确", "明确", 5, None),
+        ("项目管理（25分）", "资金管理", "预算执行率", 10, "100%", "95%", 9.5, "部分工程款待决算审计后支付。"),
+        ("项目管理（25分）", "资金使用", "资金使用合规性", 10, "合规", "合规", 10, None),
+        ("项目管理（25分）", "组织实施", "管理制度健全性", 5, "健全", "健全", 5, None),
+        ("项目产出（30分）", "数量指标", "改造道路长度", 15, "≥10公里", "10.5公里", 15, None),
+        ("项目产出（30分）", "质量指标", "工程验收合格率", 15, "100%", "100%", 15, None),
+        ("项目效益（35分）", "社会效益", "居民出行条件", 25, "改善", "改善", 25, None),
+        ("项目效益（35分）", "满意度", "居民满意度", 10, "≥90%", "94%", 10, None),
+    )
+    _grid(sheet, header, rows, lead=None)
+    r = sheet.add("总分", None, None, 100, None, None, 99.5)
+    sheet.merge(r, 1, r, 3)
+    return sheet
+
+
+def own_f() -> SheetSpec:
+    """Chongqing 部门整体绩效自评表: 指标名称 grid, 得分系数 × 指标权重, 调整指标值, 自评总分 in the header."""
+    sheet = SheetSpec("自评表")
+    width = 10
+    r = sheet.add("重庆市某区统计局2023年度部门整体绩效自评表")
+    sheet.merge(r, 1, r, width)
+    sheet.add("部门名称", "重庆市某区统计局", None, None, None, None, "自评总分（分）", 98.5)
+    sheet.add("主管部门", "重庆市某区人民政府", None, None, None, None, "部门联系人", "张三")
+    sheet.add("年初预算数", "全年（调整）预算数", "全年执行数", "执行率（%）", "执行率权重", "执行率得分（分）")
+    sheet.add(500, 520, 494, 95, 10, 9.5)
+    header = (
+        "指标名称", "计量单位", "指标性质（定量/定性）", "年初指标值", "调整指标值", "全年完成值",
+        "得分系数（%）", "指标权重（分）", "指标得分（分）", "是否核心指标",
+    )  # fmt: skip
+    sheet.add(*header)
+    for row in (
+        ("统计调查项目完成数", "项", "定量", "≥12", None, 12, 100, 30, 30, "是"),
+        ("数据质量抽查合格率", "%", "定量", "≥98", "≥99", 99, 100, 20, 20, "是"),
+        ("统计数据发布及时率", "%", "定量", "100", None, 95, 95, 20, 19, "否"),
+        ("统计服务对象满意度", "%", "定量", "≥90", None, 93, 100, 10, 10, "否"),
+        ("统计法治宣传", "/", "定性", "有效开展", None, "有效开展", 100, 10, 10, "否"),
+    ):
+        sheet.add(*row)
+    return sheet
+
+
+def own_j() -> SheetSpec:
+    """Budget-system export: numbered sections, "label：amount" cells, 指标分值 | 符号/值/单位 | 折算得分."""
+    sheet = SheetSpec("预算项目绩效自评表")
+    width = 12
+    r = sheet.add("2023年度预算项目绩效自评表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("一、基本情况")
+    sheet.merge(r, 1, r, width)
+    sheet.add(
+        "项目名称",
+        "农村道路养护补助",
+        None,
+        None,
+        "主管部门",
+        "某县交通运输局",
+        None,
+        None,
+        "实施单位",
+        "某县公路管理站",
+    )
+    r = sheet.add("二、预算执行情况（万元）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(
+        "预算安排情况（调整后）：120.00",
+        None,
+        None,
+        "资金到位情况：120.00",
+        None,
+        None,
+        "资金执行情况：114.00",
+        None,
+        None,
+        "预算执行进度（%）：95.00",
+    )
+    r = sheet.add("三、目标完成情况")
+    sheet.merge(r, 1, r, width)
+    sheet.add("年度目标", "完成农村道路养护30公里", None, None, None, None, "完成情况", "完成养护31公里")
+    r = sheet.add("四、年度绩效指标完成情况")
+    sheet.merge(r, 1, r, width)
+    top = sheet.add(
+        "一级指标", "二级指标", "三级指标", "指标分值", "预期指标值", None, None, "单项指标实际完成值",
+        "单项指标完成情况", "自评得分",
+    )  # fmt: skip
+    sheet.add(
+        None,
+        None,
+        None,
+        None,
+        "符号",
+        "值",
+        "单位（文字描述）",
+        None,
+        None,
+        "单项指标得分",
+        "权重占比（%）",
+        "单项指标折算得分",
+    )
+    for c in (1, 2, 3, 4, 8, 9):
+        sheet.merge(top, c, top + 1, c)
+    sheet.merge(top, 5, top, 7)
+    sheet.merge(top, 10, top, 12)
+    for row in (
+        ("产出指标", "数量指标", "养护道路长度", 30, "≥", 30, "公里", 31, "完成", 100, 30, 30),
+        ("产出指标", "质量指标", "养护路段优良率", 20, "≥", 85, "%", 88, "完成", 100, 20, 20),
+        ("产出指标", "时效指标", "资金执行进度", 10, "≥", 90, "%", 95, "完成", 100, 10, 10),
+        ("效益指标", "社会效益指标", "群众出行条件", 30, "定性", "改善", None, "改善", "完成", 100, 30, 30),
+        ("满意度指标", "服务对象满意度指标", "沿线群众满意度", 10, "≥", 90, "%", 92, "完成", 100, 10, 10),
+    ):
+        sheet.add(*row)
+    r = sheet.add("总分", None, None, 100, None, None, None, None, None, None, None, 100)
+    sheet.merge(r, 1, r, 3)
+    return sheet
+
+
+def own_h() -> SheetSpec:
+    """Old Hunan scoring sheet: 投入/过程/产出/效果, the weight column headed 得分, the score 自评得分."""
+    sheet = SheetSpec("评分表")
+    width = 7
+    r = sheet.add("2018年度部门整体支出绩效自评表")
+    sheet.merge(r, 1, r, width)
+    sheet.add("单位名称：某县农业局")
+    header = ("一级指标", "二级指标", "三级指标", "得分", "指标说明", "评分标准", "自评得分")
+    rows = (
+        ("投入（20分）", "目标设定", "绩效目标合理性", 10, "目标是否符合部门职能", "符合得满分", 10),
+        ("投入（20分）", "预算配置", "在职人员控制率", 10, "≤100%", "≤100%得满分", 10),
+        ("过程（20分）", "预算执行", "预算执行率", 10, "执行数/预算数", "按比例得分", 9),
+        ("过程（20分）", "预算管理", "管理制度健全性", 10, "制度是否健全", "健全得满分", 10),
+        ("产出（40分）", "职责履行", "实际完成率", 20, "完成数/计划数", "按比例得分", 20),
+        ("产出（40分）", "职责履行", "质量达标率", 20, "达标数/完成数", "按比例得分", 20),
+        ("效果（20分）", "履职效益", "社会效益", 10, "是否达到预期", "达到得满分", 10),
+        ("效果（20分）", "满意度", "服务对象满意度", 10, "≥90%", "按比例得分", 10),
+    )
+    _grid(sheet, header, rows, lead=None)
+    r = sheet.add("总分", None, None, 100, None, None, 99)
+    sheet.merge(r, 1, r, 3)
+    return sheet
+
+
+OWN.update({"F": own_f, "H": own_h, "I": own_i, "J": own_j})

@@ -13,8 +13,9 @@ from perf_eval.values import Kind, Number, label_key, normalize, parse_number
 
 TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.BASIC_DATA: ("基础数据表",),
-    FormKind.DEPT_SELF_EVAL: ("整体支出绩效自评表",),
-    FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表",),
+    FormKind.DEPT_SELF_EVAL: ("整体支出绩效自评表", "整体绩效自评表", "绩效评价指标体系评分表"),
+    # 部门预算项目支出绩效自评表 (B), 绩效目标自评表 (C), 项目自评表 (D), 预算项目绩效自评表 (J).
+    FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表", "绩效目标自评表", "项目自评表", "项目绩效自评表"),
 }
 # What F01 says was looked for.
 LOOKED_FOR = (
@@ -92,7 +93,7 @@ def _has(grid: Grid, first: int, last: int, *keys: str) -> bool:
 
 
 def _header_kind(grid: Grid, first: int, last: int) -> FormKind | None:
-    if _has(grid, first, last, "一级指标", "三级指标"):
+    if _has(grid, first, last, "一级指标", "三级指标") or _has(grid, first, last, "指标名称", "指标权重"):
         return FormKind.PROJECT_SELF_EVAL if _has(grid, first, last, "项目名称") else FormKind.DEPT_SELF_EVAL
     if _has(grid, first, last, "编制数") and (
         _has(grid, first, last, "三公经费") or _has(grid, first, last, "经费控制情况")

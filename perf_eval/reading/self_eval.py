@@ -158,6 +158,12 @@ def _funds_rows(region: Region, columns: dict[str, int], stop_row: int) -> list[
             None,
         )
         if label_cell is None:
+            if not any(region.grid.text(r, c) for c in amount_cols):
+                continue
+            label_cell = (r, first_amount)  # no label column (Chongqing): the amounts' own row
+            if rows:
+                break
+            rows.append((r, label_cell, ""))
             continue
         text = region.grid.text(*label_cell)
         key = label_key(text)
@@ -169,8 +175,45 @@ def _funds_rows(region: Region, columns: dict[str, int], stop_row: int) -> list[
     return rows
 
 
+_INLINE_FUNDS = (
+    ("预算安排情况", "annual_budget"),
+    ("全年预算数", "annual_budget"),
+    ("资金执行情况", "executed"),
+    ("全年执行数", "executed"),
+    ("预算执行进度", "rate"),
+    ("预算执行率", "rate"),
+)
+
+
+def _inline_funds(region: Region, stop_row: int) -> Funds | None:
+    """A budget-system export's "预算安排情况（调整后）：120.00" cells: label and amount in one cell (J)."""
+    found: dict[str, Entry] = {}
+    for row, col, text in region.cells():
+        if row >= stop_row:
+            break
+        body = text.replace("：", ":")
+        label, colon, amount = body.rpartition(":")
+        if not colon or not amount:
+            continue
+        key = label_key(label)
+        for prefix, name in _INLINE_FUNDS:
+            if key.startswith(prefix) and name not in found:
+                number = parse_rate(amount) if name == "rate" else parse_number(amount)
+                found[name] = Entry(region.grid.ref(row, col), amount, number)
+    if "annual_budget" not in found or "executed" not in found:
+        return None
+    return Funds(
+        total_label_ref=found["annual_budget"].ref,
+        total={name: found[name] for name in ("annual_budget", "executed")},
+        rate=found.get("rate", MISSING),
+    )
+
+
 def _funds(region: Region, stop_row: int) -> Funds:
     header = _funds_header(region, stop_row)
+    inline = _inline_funds(region, stop_row) if header is None else None
+    if inline is not None:
+        return inline
     if header is None:
         total_cell = region.find(lambda k: k.startswith("年度资金总额") or k == "资金总额")
         return Funds(region.grid.ref(*total_cell) if total_cell else None, {})
@@ -326,6 +369,10 @@ def _indicators(
         actual = region.entry(row, columns["actual"]) if "actual" in columns else MISSING
         max_score = _own(region, row, columns, "max_score")
         score = _own(region, row, columns, "score")
+        item_score = MISSING
+        if "converted" in columns:
+            # J: the 折算得分 is the row's score on its 指标分值; the 单项指标得分 is kept beside it.
+            item_score, score = score, _own(region, row, columns, "converted")
         reason = region.entry(row, columns["reason"]) if "reason" in columns else MISSING
         if level3.ref and region.grid.anchor(row, columns["level3"])[0] != row:
             continue  # a merged 三级 cell spanning rows: read once, at its first row
@@ -342,7 +389,19 @@ def _indicators(
                 scored.append(level3)  # "指标1" scored 30/30 with no value: nothing the score can rest on
         indicators.append(
             Indicator(
-                level1, level1_ref, level2, level3, target, parse_target(target_text), actual, max_score, score, reason
+                level1,
+                level1_ref,
+                level2,
+                level3,
+                target,
+                parse_target(target_text),
+                actual,
+                max_score,
+                score,
+                reason,
+                coefficient=_own(region, row, columns, "coefficient", parse=parse_rate),
+                item_score=item_score,
+                share=_own(region, row, columns, "share", parse=parse_rate),
             )
         )
     return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
@@ -388,12 +447,15 @@ def read_self_eval(region: Region) -> SelfEval:
                 year_refs.append((year, region.grid.ref(row, col)))
         if row > (region.title_row or 0) + 3:
             break
-    header = region.find(lambda k: k.startswith("三级指标"))
+    header = region.find(lambda k: k.startswith("三级指标")) or region.find(lambda k: k == "指标名称")
     total = region.find(lambda k: k == "总分" or k.startswith("总分(") or k == "合计分值")
     if total is None and header is not None:
         # Sichuan's 合计 row (权重 100 and the total 得分) is the 总分.
         total = region.find(lambda k: k == "合计" or k.startswith("合计("), start=header[0])
-    total_row = total[0] if total else region.last + 1
+    own_total = region.find(lambda k: k.startswith("自评总分"))
+    if total is None and own_total is not None:
+        total = own_total  # Chongqing: 自评总分（分） in the header, the score beside it
+    total_row = total[0] if total and total != own_total else region.last + 1
     header_rows = _header_rows(region, header[0]) if header else ()
     columns = _grid_columns(region, header_rows) if header else {}
     stop_row = header[0] if header else total_row
@@ -410,7 +472,10 @@ def read_self_eval(region: Region) -> SelfEval:
         _indicators(region, header_rows, columns, total_row) if header else ((), (), ((), ()))
     )
     total_max = total_score = MISSING
-    if total is not None:
+    if total is not None and total == own_total:
+        total_score = inline_or_right(region, *total)
+        total_score = Entry(total_score.ref, total_score.text, parse_number(total_score.text))
+    elif total is not None:
         row = total[0]
         if "max_score" in columns and "score" in columns:
             total_max = region.entry(row, columns["max_score"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
@@ -55,6 +56,20 @@ def _rounded(
         variant="rounded",
         params={**(params or {}), "exact": shown, "how": ROUNDING_ZH[how]},
     )
+
+
+def _execution(entry: Entry, ctx: Context) -> list[Entry] | None:
+    """The execution 分值/得分 in a sum, when the form has one (I and H score execution as a grid row).
+
+    None when the profile has an execution weight but the form shows no execution score (a page cut off
+    before the funds block): the sum cannot be checked, and F02 already says the block is missing.
+    """
+    if entry.ref is not None:
+        return [entry]
+    form = ctx.self_eval
+    if ctx.profile.execution_rate_weight and form is not None and not form.funds.total:
+        return None
+    return []
 
 
 def _form(ctx: Context) -> SelfEval | None:
@@ -257,8 +272,10 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     form = _form(ctx)
     if form is None or not form.indicators:
         return
-    entries = [form.funds.max_score, *(i.max_score for i in form.indicators)]
-    total = _score_sum(entries)
+    execution = _execution(form.funds.max_score, ctx)
+    if execution is None:
+        return
+    total = _score_sum([*execution, *(i.max_score for i in form.indicators)])
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
@@ -384,8 +401,8 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
         return
     for indicator in form.indicators:
         values = numbers(indicator.max_score, indicator.score)
-        if values is None:
-            continue
+        if values is None or indicator.reason.ref is None:
+            continue  # no weight, or a form without a reason column (F, H)
         deducted = values[1] < values[0] - ctx.profile.score_tolerance
         reason = indicator.reason
         # A reason cell holding the number 0 is the template's "0", not a reason.
@@ -494,6 +511,8 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     for indicator in form.indicators:
+        if indicator.actual.ref is None:
+            continue  # a scoring sheet without an 实际完成值 column (H)
         text = indicator.actual.text
         ok = bool(text)
         if ok and indicator.parsed_target.quantitative:
@@ -618,7 +637,10 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
             variant="max",
         )
     reported = numbers(form.total_score)
-    scores = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
+    execution = _execution(form.funds.score, ctx)
+    if execution is None:
+        return
+    scores = _score_sum([*execution, *(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -689,7 +711,10 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     result = score(form, ctx.profile)
-    reported = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
+    execution = _execution(form.funds.score, ctx)
+    if execution is None:
+        return
+    reported = _score_sum([*execution, *(i.score for i in form.indicators)])
     if reported is None or result.recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
@@ -738,3 +763,71 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
         quantity=Quantity.TEXT,
         params={"reason": reason.reason},
     )
+
+
+@rule(
+    "S17",
+    "score.converted",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="指标得分与得分系数或折算不符",
+    template="{label} 的得分应为 {how} = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "{label} 的得分填写 {actual}，是精确值 {exact}（{how}）{rounding}到所填位数的结果",
+        ),
+        "twice": (
+            None,
+            "{label} 的单项指标得分 {item} 已是按指标分值 {max_score} 计的得分，折算得分又乘以权重占比 {share}，"
+            "按权重计了两次（应为 {expected}）",
+        ),
+    },
+)
+def converted_score(ctx: Context) -> Iterator[Candidate]:
+    """A score computed on the form does not follow its formula: 指标得分 = 指标权重 × 得分系数 (Chongqing, F);
+    折算得分 = 单项指标得分 × 权重占比 when 单项指标得分 is on a 100 scale (budget-system export, J).
+
+    A 单项指标得分 not above its 指标分值 is already a score out of that 分值 (the 100-point scale would make it a
+    near-failing mark): multiplying it by 权重占比 counts the weight twice, and the 折算得分 should be the 单项
+    指标得分 itself. A score equal to the exact value rounded half-up to the decimals shown is a warning.
+    不通过：指标权重 20，得分系数 95%，指标得分 20；指标分值 30，单项指标得分 30，权重占比 30%，折算得分 9。
+    通过：指标权重 20，得分系数 95%，指标得分 19；单项指标得分 100，权重占比 30%，折算得分 30。
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    for indicator in form.indicators:
+        values = numbers(indicator.max_score, indicator.score)
+        if values is None:
+            continue
+        weight, written = values
+        coefficient, item, share = (
+            numbers(indicator.coefficient),
+            numbers(indicator.item_score),
+            numbers(indicator.share),
+        )
+        if coefficient is not None:
+            exact, how = weight * coefficient[0], f"指标权重 {weight:g} × 得分系数 {coefficient[0]:.2%}"
+        elif item is not None and share is not None:
+            if item[0] <= weight + ctx.profile.score_tolerance and item[0] < 100 - 1e-9:
+                doubled = item[0] * share[0]
+                if abs(written - doubled) <= ctx.profile.score_tolerance and abs(written - item[0]) > 1e-9:
+                    yield Candidate(
+                        "S17", indicator.score.ref, indicator.label, Op.FLAG, ok=False, actual=written,
+                        expected=item[0], quantity=Quantity.SCORE, variant="twice",
+                        params={"item": f"{item[0]:g}", "max_score": f"{weight:g}", "share": f"{share[0]:.0%}"},
+                    )  # fmt: skip
+                continue
+            exact, how = item[0] * share[0], f"单项指标得分 {item[0]:g} × 权重占比 {share[0]:.0%}"
+        else:
+            continue
+        how_rounded = rounding_of(indicator.score.number, exact, ctx.profile.rounding)
+        if abs(written - exact) > ctx.profile.score_tolerance + 1e-9 and how_rounded is not None:
+            candidate = _rounded("S17", indicator.score, indicator.label, written, exact, how_rounded, Quantity.SCORE)
+            yield replace(candidate, params={**candidate.params, "how": how, "rounding": ROUNDING_ZH[how_rounded]})
+            continue
+        yield Candidate(
+            "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
+            tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
+        )  # fmt: skip

@@ -63,7 +63,8 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
             yield "财政供养人员情况（编制数、实际在职人数、控制率）", anchor
     if evaluation is not None:
         anchor = Entry(evaluation.funds.total_label_ref)
-        if not evaluation.funds.total:
+        if not evaluation.funds.total and ctx.profile.execution_rate_weight:
+            # Families that score execution as a grid row (H, I) need no funds block.
             yield "年度资金总额（年初预算数、全年预算数、全年执行数）", anchor
         if not evaluation.indicators:
             yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", anchor
