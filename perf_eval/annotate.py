@@ -751,7 +751,8 @@ def _add_result_sheet(workbook: Workbook, result: FileResult, source_name: str, 
         ["文件", source_name],
         # The unit's name is long: alone on its row it may run on into the empty cells beside it.
         ["单位", result.unit or "（未识别）"],
-        ["年度", result.year],
+        # Which layout family and profile judged each form.
+        ["年度", result.year, "表单", "、".join(f.label_zh for f in result.forms) or None],
         ["自评得分（单位填报）", reported, "复核得分", shown, "等级", _grade_text(result)],
         ["错误", result.errors, "警告", result.warnings, "提示", _count(result, Severity.INFO)],
     ]  # fmt: skip

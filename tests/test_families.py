@@ -222,3 +222,26 @@ def test_consistent_form_shuffled_moved_and_spread_has_no_finding(
     assert [f.family for f in result.forms] == [family]
     assert [(f.rule, f.cell, f.message) for f in result.deviations] == []
     assert result.score is not None and result.score.recomputed == result.score.reported
+
+
+def test_outputs_say_which_family_and_profile_judged_the_form(tmp_path: Path) -> None:
+    import openpyxl
+    from rich.console import Console
+
+    from perf_eval.annotate import annotate
+    from perf_eval.model import RESULT_SHEET, Report
+    from perf_eval.report.terminal import render_file
+
+    path = FAMILY_SAMPLES / "D-consistent.xlsx"
+    result = check_files([path])[0].result
+    label = "项目支出绩效自评表（附表2，版式 D，配置 hubei-20pt）"
+    assert [f.label_zh for f in result.forms] == [label]
+    assert Report([result], "t").to_dict()["files"][0]["forms"][0]["family"] == "D"
+    copy = annotate(path, result, out_dir=tmp_path)
+    sheet = openpyxl.load_workbook(copy.path)[RESULT_SHEET]
+    assert label in [c for row in sheet.iter_rows(max_row=8, values_only=True) for c in row]
+
+    console = Console(record=True, width=200)
+    render_file(console, result)
+    text = console.export_text()
+    assert label in text and "复核 —" in text

@@ -58,6 +58,11 @@ def _rounded(
     )
 
 
+def _shown_target(indicator: Indicator) -> str:
+    """The target as the form states it: a split target's 指标性质, 指标值 and 度量单位 together ("≥45处")."""
+    return indicator.parsed_target.text or indicator.target.text
+
+
 def _execution(entry: Entry, ctx: Context) -> list[Entry] | None:
     """The execution 分值/得分 in a sum, when the form has one (I and H score execution as a grid row).
 
@@ -102,9 +107,8 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown (rounded half-up to it).
 
-    A rate that is the exact one cut off at the decimals shown (27.8 / 29 = 0.95862 written 0.958) is a
-    warning showing the exact value when the profile's rounding convention allows truncation ("floor");
-    any other difference is an error.
+    说明：执行率按所填位数四舍五入即可；截去尾数（27.8 / 29 = 0.95862 填 0.958）在允许截尾的版式（全国项目表 A/A′）
+    为警告并给出精确值，其他版式及其他差异为错误。
     不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
     通过：959.93 / 959.93，执行率“100%”。
     """
@@ -153,11 +157,9 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
 
-    The 分值 is the printed one (分值, 权重, or the "(20分)" of a 20-point execution header), else the
-    profile's. A score equal to the exact value within 0.01 passes. A score that is the exact value
-    rounded to the decimals the filer used, by a convention of the profile (`rounding`: half-up for
-    every family; truncation too for the national project form A, whose county copies floor it:
-    分值 9 × 95.86% = 8.63 written 8), is a warning that shows the exact value. Any other score is an error.
+    说明：分值取表中所填（分值、权重，或表头“（20分）”“得分（20分*执行率）”），否则取配置。与精确值相差 0.01 以内通过；
+    等于精确值按所填位数取整的结果（各版式四舍五入，全国项目表 A/A′ 也接受截尾：分值 9 × 95.86% = 8.63 填 8）为警告并给出精确值；
+    其他为错误。
     不通过：分值 10，执行率 90%，得分 10。
     通过：分值 10，执行率 90%，得分 9。
     """
@@ -458,7 +460,7 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
         )
 
 
@@ -488,7 +490,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=max_score,
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
         )
 
 
@@ -525,9 +527,9 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
             ok=ok,
             quantity=Quantity.TEXT,
             variant="" if text else "blank",
-            params={"text": text, "target": indicator.target.text or "（空）"},
+            params={"text": text, "target": _shown_target(indicator) or "（空）"},
             actual_text=text or None,
-            expected_text=indicator.target.text or None,
+            expected_text=_shown_target(indicator) or None,
         )
 
 
@@ -596,12 +598,12 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
             ok=assessment.achieved < factor - 1e-9,
             quantity=Quantity.TEXT,
             params={
-                "target": indicator.target.text,
+                "target": _shown_target(indicator),
                 "actual_value": assessment.shown,
                 "achieved": f"{assessment.achieved:.0%}",
             },
             actual_text=indicator.actual.text,
-            expected_text=indicator.target.text,
+            expected_text=_shown_target(indicator),
         )
 
 
@@ -741,8 +743,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
 def not_rescored(ctx: Context) -> Iterator[Candidate]:
     """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored: said once, shown as "—".
 
-    The recomputed score is then not available (JSON null, "—", no grade): never 0, never a grade
-    computed from nothing. Rules that need a row's weight (S06, S07, S09, S10) do not run on a row without one.
+    说明：此时复核得分显示为“—”（JSON 为 null），不给等级，绝不按 0 分计；需要分值的规则（S06、S07、S09、S10）不对没有分值的行运行。
     不通过：湖北式项目自评表只有“得分”一栏，没有分值（权重）栏；或所有指标的得分均为空。
     通过：每项指标都有分值和得分。
     """
@@ -788,9 +789,8 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
     """A score computed on the form does not follow its formula: 指标得分 = 指标权重 × 得分系数 (Chongqing, F);
     折算得分 = 单项指标得分 × 权重占比 when 单项指标得分 is on a 100 scale (budget-system export, J).
 
-    A 单项指标得分 not above its 指标分值 is already a score out of that 分值 (the 100-point scale would make it a
-    near-failing mark): multiplying it by 权重占比 counts the weight twice, and the 折算得分 should be the 单项
-    指标得分 itself. A score equal to the exact value rounded half-up to the decimals shown is a warning.
+    说明：单项指标得分不超过指标分值时，它已是按该分值计的得分，再乘权重占比就把权重算了两次，折算得分应等于单项指标得分；
+    等于精确值四舍五入到所填位数的结果为警告。
     不通过：指标权重 20，得分系数 95%，指标得分 20；指标分值 30，单项指标得分 30，权重占比 30%，折算得分 9。
     通过：指标权重 20，得分系数 95%，指标得分 19；单项指标得分 100，权重占比 30%，折算得分 30。
     """

@@ -264,8 +264,7 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
     """Template placeholder rows left in ("指标1", "指标2", "……" with no values), or a placeholder name scored.
 
-    A row whose 三级指标 is still "指标1" with no 指标值 or 完成值 but a score (G: 30 of 30) is reported too:
-    the score rests on nothing.
+    说明：三级指标仍为“指标1”、没有指标值和完成值却有得分（如 30 分得 30 分）的行也报告：得分无从核对。
 
     不通过：三级指标为“指标1”，指标值、分值、得分均为空。
     通过：每一行都是实际的指标。
