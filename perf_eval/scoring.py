@@ -1,4 +1,4 @@
-"""Re-scoring a 自评表 (domain.md §5). Pure: forms in, a `Score` out.
+"""Re-scoring a 自评表 (docs/domain.md §5). Pure: forms in, a `Score` out.
 
 A form is re-scored only from what it gives: where it has no weights (分值/权重) or no scores,
 the recomputed score is not available (None) and `not_rescored` says why -- never 0, never a
@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from perf_eval.arithmetic import numbers, ratio
 from perf_eval.forms import Entry, SelfEval
 from perf_eval.model import Score
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import numbers, ratio
 from perf_eval.targets import assess, recomputed_score
 from perf_eval.values import Number
 
