@@ -245,3 +245,40 @@ def test_outputs_say_which_family_and_profile_judged_the_form(tmp_path: Path) ->
     render_file(console, result)
     text = console.export_text()
     assert label in text and "复核 —" in text
+
+
+def _twenty_point_dept(rows: list[list[object]]) -> fs.SheetSpec:
+    sheet = fs.SheetSpec("部门整体")
+    for row in (
+        ["2022年度部门整体支出绩效自评表"],
+        ["单位名称：某区农业农村局", None, None, "主要领导签字：", None, "填报日期：2023年5月20日"],
+        ["预算执行情况（万元）（20分）", "预算数（A）", "执行数（B）", "执行率（B/A）", "得分（20分*执行率）"],
+        ["基本支出总额", "320万", "318万", None, None],
+        ["项目支出总额", "180万", "171万", None, None],
+        ["部门整体支出总额", "500万", "489万", "97.80%", "19.56"],
+        ["年度绩效目标（80分）", "一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"],
+        *rows,
+    ):
+        sheet.add(*row)
+    return sheet
+
+
+def test_twenty_point_overall_form_totals_amounts_with_wan_and_parent_child_scores() -> None:
+    """基本支出总额 + 项目支出总额 = 部门整体支出总额 ("万" after the amounts); parent "一、" and child "1、"
+    rows both scored: the children add up to their parent, so the 总分 counts the parent only."""
+    rows: list[list[object]] = [
+        [None, "产出指标（40分）", "数量指标", "一、高标准农田建设", None, None, 40],
+        [None, None, None, "1、新建面积", "≥2万亩", "2.1万亩", 30],
+        [None, None, None, "2、培训人次", "≥1500人次", "1620人次", 10],
+        [None, "效益指标（30分）", "社会效益", "带动农户增收", "增加", "增加", 30],
+        [None, "满意度指标（10分）", "服务对象满意度", "农户满意度", "≥90%", "92%", 10],
+        ["总分", None, None, None, None, None, 99.56],
+    ]
+    result = _check([_twenty_point_dept(rows)])
+    assert [(f.kind.value, f.family) for f in result.forms] == [("dept_self_eval", "D")]
+    assert [f.rule for f in result.deviations] == ["S16"]
+    # A wrong part is found column by column; a total that counts parent and children is S08.
+    rows[1][6] = 31
+    rows[-1][6] = 100.56
+    broken = _check([_twenty_point_dept(rows)])
+    assert ("S08", "部门整体!G13") in {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from perf_eval.forms import (
     FUNDS_COLUMNS,
@@ -404,7 +405,50 @@ def _indicators(
                 share=_own(region, row, columns, "share", parse=parse_rate),
             )
         )
+    if "max_score" not in columns:
+        indicators = _parents_or_children(region, columns, indicators)
     return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+
+
+_PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+_CHILD = re.compile(r"^[(（]?[0-9]+[)）、.．](?![0-9])")
+
+
+def _parents_or_children(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+    """Without a weight column (D), parent rows "一、…" and their child rows "1、…" may both carry 得分.
+
+    Where the children's scores add up to their parent's, the children are the parent's breakdown: their
+    scores are not counted again (the rows stay, so that their targets are still checked).
+    """
+    if "level3" not in columns:
+        return indicators
+    out = list(indicators)
+    parent: int | None = None
+    children: list[int] = []
+
+    def settle() -> None:
+        if parent is None or not children:
+            return
+        total = sum(out[i].score.value or 0.0 for i in children if out[i].score.ok)
+        if out[parent].score.ok and abs(total - (out[parent].score.value or 0.0)) <= 0.01:
+            for i in children:
+                out[i] = replace(out[i], score=MISSING)
+            # The parent is the group's score; its values are its children's.
+            out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+
+    for index, indicator in enumerate(out):
+        ref = indicator.level3.ref
+        raw = region.grid.text(ref.row, ref.col) if ref is not None else ""
+        if _PARENT.match(raw):
+            settle()
+            parent, children = index, []
+        elif _CHILD.match(raw) and parent is not None:
+            children.append(index)
+        else:
+            settle()
+            parent, children = None, []
+    settle()
+    return out
 
 
 _GRADE_LABELS = ("自评等级", "评价等级", "绩效等级", "自评结果", "等级", "评价结果")

@@ -554,8 +554,8 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
         kind = next(
             (k for k in ("数量指标", "成本指标") if k[:2] in indicator.level2 or k[:2] in indicator.level1), None
         )
-        if kind is None:
-            continue
+        if kind is None or indicator.target.ref is None:
+            continue  # no target column, or a parent row whose values are its children's
         yield Candidate(
             "S12",
             indicator.target.ref or indicator.level3.ref,
