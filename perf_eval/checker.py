@@ -54,7 +54,12 @@ def sha256_of(path: Path) -> str | None:
 
 def _profile_for(form: Form, name: str | None) -> Profile:
     """`--profile` when given, else the profile of the form's layout family (recognised from its labels)."""
-    return load(name) if name else for_family(form.info.family, form.info.kind)
+    if name:
+        return load(name)
+    scores_execution = not isinstance(form, SelfEval) or (
+        form.funds.score.ref is not None or form.funds.max_score.ref is not None
+    )
+    return for_family(form.info.family, form.info.kind, scores_execution=scores_execution)
 
 
 def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfEval]]:

@@ -48,6 +48,8 @@ class Profile:
     rounding: tuple[str, ...] = ("round",)
     # Labels of the row that holds the form's total (总分; Sichuan's 合计 is the 总分).
     total_labels: tuple[str, ...] = ("总分",)
+    # False for a family variant whose funds block carries no execution score (its weights differ).
+    scores_execution: bool = True
 
     @property
     def execution_rate_weight(self) -> float | None:
@@ -94,6 +96,7 @@ def load(name: str) -> Profile:
             description=str(data.get("description", "")),
             rounding=tuple(data.get("rounding", ("round",))),
             total_labels=tuple(data.get("total_labels", ("总分",))),
+            scores_execution=bool(data.get("scores_execution", True)),
         )
     except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"配置文件 {path.name} 格式有误：{exc}") from exc
@@ -107,10 +110,15 @@ def default_for(kind: FormKind) -> Profile:
     raise ProfileError(f"没有适用于{kind.label_zh}的默认配置")
 
 
-def for_family(family: str | None, kind: FormKind) -> Profile:
-    """The profile of a layout family (the one also default for this kind when several), else the kind's default."""
+def for_family(family: str | None, kind: FormKind, *, scores_execution: bool = True) -> Profile:
+    """The profile of a layout family, else the kind's default.
+
+    Among a family's profiles, the one whose forms score execution as this form does (C has a variant
+    without an execution score), then the one also default for this kind.
+    """
     if family is not None:
         matching = [p for p in (load(name) for name in available()) if p.family == family]
         if matching:
-            return next((p for p in matching if kind in p.default_for), matching[0])
+            matching.sort(key=lambda p: (p.scores_execution != scores_execution, kind not in p.default_for))
+            return matching[0]
     return default_for(kind)

@@ -1813,7 +1813,7 @@ def build_families(output: Path) -> list[Path]:
     for name in family_samples.TRANSCRIBED:
         write_spec(family_samples.transcribed(name), folder / f"{name}.xlsx")
         written.append(folder / f"{name}.xlsx")
-    for family, make in family_samples.OWN.items():
+    for family, make in {**family_samples.OWN, **family_samples.VARIANTS}.items():
         path = folder / f"{family}-consistent.xlsx"
         write_spec([make()], path)
         written.append(path)

@@ -848,3 +848,43 @@ def own_h() -> SheetSpec:
 
 
 OWN.update({"F": own_f, "H": own_h, "I": own_i, "J": own_j})
+
+
+def own_c_without_execution() -> SheetSpec:
+    """The 衔接资金 variant without an execution score: 产出 40 / 效益 40 / 满意度 20, 项目总得分 in the title line."""
+    sheet = SheetSpec("绩效目标自评表")
+    width = 9
+    r = sheet.add("绩效目标自评表（2023年度）", None, None, None, None, None, "项目总得分：98")
+    sheet.merge(r, 1, r, 6)
+    r = sheet.add("项目名称", "某村光伏发电帮扶项目")
+    sheet.merge(r, 2, r, width)
+    sheet.add("主管部门", "某县乡村振兴局", None, None, "实施单位", "某镇人民政府")
+    top = sheet.add("资金情况\n（万元）", None, "全年预算数（A）", "全年执行数（B）", "执行率（B/A）")
+    sheet.add(None, "年度资金总额：", 50, 50, "100%")
+    sheet.add(None, "其中：本年财政拨款", 50, 50, "100%")
+    sheet.merge(top, 1, top + 2, 1)
+    r = sheet.add("年度总体目标", "年初设定目标", None, None, None, "年度总体目标完成情况综述")
+    sheet.add(None, "建成村级光伏电站1座", None, None, None, "已建成并网发电")
+    sheet.merge(r, 1, r + 1, 1)
+    header = (
+        "一级\n指标",
+        "二级指标",
+        "三级指标",
+        "分值",
+        "年度指标值",
+        "全年实际值",
+        "得分",
+        "未完成原因及拟采取的改进措施",
+    )
+    rows = (
+        ("产出指标（40分）", "数量指标", "★建成光伏电站装机容量", 20, "≥100千瓦", "100千瓦", 20, None),
+        ("产出指标（40分）", "质量指标", "验收合格率", 20, "100%", "100%", 20, None),
+        ("效益指标（40分）", "经济效益指标", "村集体年增收", 40, "≥8万元", "7.6万元", 38, "光照少于往年。"),
+        ("满意度指标（20分）", "服务对象满意度指标", "脱贫户满意度", 20, "≥90%", "95%", 20, None),
+    )
+    _grid(sheet, header, rows)
+    return sheet
+
+
+# Consistent forms of a family's variant, written as families/<name>-consistent.xlsx beside OWN's.
+VARIANTS = {"C-without-execution": own_c_without_execution}

@@ -282,3 +282,13 @@ def test_twenty_point_overall_form_totals_amounts_with_wan_and_parent_child_scor
     rows[-1][6] = 100.56
     broken = _check([_twenty_point_dept(rows)])
     assert ("S08", "部门整体!G13") in {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}
+
+
+def test_xianjie_variant_without_execution_score_takes_its_own_profile() -> None:
+    """No 分值/得分 in the funds block: the 40/40/20 profile, no execution score, 项目总得分 as the total."""
+    result = _check([fs.own_c_without_execution()])
+    assert [(f.family, f.profile) for f in result.forms] == [("C", "xianjie-2023-no-execution")]
+    assert [f.rule for f in result.deviations] == []
+    assert result.score is not None and (result.score.reported, result.score.recomputed) == (98, 98)
+    with_execution = _check([fs.own_c()])
+    assert [f.profile for f in with_execution.forms] == ["xianjie-2023"]

@@ -32,7 +32,12 @@ sys.path.insert(0, str(SAMPLES))
 import family_samples  # noqa: E402
 
 # sample_workbooks/families/: published forms transcribed, a consistent form per family, broken variants.
-FAMILY_FILES = len(family_samples.TRANSCRIBED) + len(family_samples.OWN) + len(family_samples.BROKEN)
+FAMILY_FILES = (
+    len(family_samples.TRANSCRIBED)
+    + len(family_samples.OWN)
+    + len(family_samples.VARIANTS)
+    + len(family_samples.BROKEN)
+)
 
 
 def build(output: Path) -> None:

@@ -496,7 +496,8 @@ def read_self_eval(region: Region) -> SelfEval:
     if total is None and header is not None:
         # Sichuan's 合计 row (权重 100 and the total 得分) is the 总分.
         total = region.find(lambda k: k == "合计" or k.startswith("合计("), start=header[0])
-    own_total = region.find(lambda k: k.startswith("自评总分"))
+    # Chongqing's 自评总分（分） in the header; a 衔接资金 variant's 项目总得分 in its title line.
+    own_total = region.find(lambda k: k.startswith(("自评总分", "项目总得分")))
     if total is None and own_total is not None:
         total = own_total  # Chongqing: 自评总分（分） in the header, the score beside it
     total_row = total[0] if total and total != own_total else region.last + 1
