@@ -292,3 +292,12 @@ def test_xianjie_variant_without_execution_score_takes_its_own_profile() -> None
     assert result.score is not None and (result.score.reported, result.score.recomputed) == (98, 98)
     with_execution = _check([fs.own_c()])
     assert [f.profile for f in with_execution.forms] == ["xianjie-2023"]
+
+
+def test_chongqing_reads_adjusted_target_coefficient_and_no_unit_for_a_qualitative_row() -> None:
+    sheet = fs.own_f()
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    by_name = {i.level3.text: i for i in form.indicators}  # type: ignore[union-attr]
+    assert by_name["数据质量抽查合格率"].parsed_target.text == "≥99%"  # 调整指标值 wins over 年初指标值
+    assert by_name["统计法治宣传"].parsed_target.text == "有效开展"  # "/" in 计量单位 is no unit
+    assert by_name["统计数据发布及时率"].coefficient.value == 0.95

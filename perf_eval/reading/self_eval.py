@@ -20,7 +20,7 @@ from perf_eval.forms import (
 from perf_eval.model import CellRef, FormInfo, FormKind
 from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
-from perf_eval.values import find_year, label_key, parse_number, parse_rate, parse_target, parse_weight
+from perf_eval.values import NOT_APPLICABLE, find_year, label_key, parse_number, parse_rate, parse_target, parse_weight
 
 _PLACEHOLDER = re.compile(r"^(指标[0-9一二三四五六七八九十]+|…+|\.{3,}|……)$")
 _GROUP_HEADERS = ("按收入性质分", "按支出性质分")
@@ -320,6 +320,8 @@ def _target(region: Region, row: int, columns: dict[str, int]) -> tuple[Entry, s
     if adjusted.text:
         entry = adjusted  # Chongqing: the adjusted target replaces the initial one when given
     unit = region.grid.text(row, columns["unit"]) if "unit" in columns else ""
+    if unit in NOT_APPLICABLE or region.grid.text(row, columns.get("nature", 0)).startswith("定性"):
+        unit = ""  # "/" in the unit column of a qualitative indicator is no unit
     if "nature" not in columns:
         return entry, f"{entry.text}{unit}" if entry.text and unit and unit not in entry.text else entry.text
     nature = region.grid.text(row, columns["nature"])
