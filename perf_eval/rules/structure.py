@@ -69,7 +69,9 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
         if not evaluation.indicators:
             yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", anchor
         if evaluation.total_score.ref is None:
-            yield "总分行", anchor
+            # Named as the family's profile names its total row (Sichuan: 合计).
+            labels = ctx.profile.total_labels
+            yield "总分行" if labels == ("总分",) else f"总分行（{'、'.join(labels)}）", anchor
 
 
 @rule(
