@@ -43,17 +43,24 @@ class Region:
 
     def find(self, match: Callable[[str], bool], *, start: int | None = None) -> tuple[int, int] | None:
         """First cell (row by row) whose label key matches."""
-        for row, col, text in self.cells():
-            if (start is None or row >= start) and match(label_key(text)):
+        for row, col, _ in self.cells():
+            if (start is None or row >= start) and match(self.grid.key(row, col)):
                 return row, col
         return None
 
     def find_all(self, match: Callable[[str], bool]) -> list[tuple[int, int]]:
-        return [(row, col) for row, col, text in self.cells() if match(label_key(text))]
+        return [(row, col) for row, col, _ in self.cells() if match(self.grid.key(row, col))]
 
     def row_cells(self, row: int) -> list[tuple[int, str]]:
         """(col, label key) of the cells anchored on this row."""
-        return [(col, label_key(text)) for r, col, text in self.cells() if r == row]
+        if not self.first <= row <= self.last:
+            return []
+        return [(col, self.grid.key(row, col)) for col, _ in self.grid.row_texts(row)]
+
+    def first_text(self, row: int) -> str:
+        """The text of the row's first non-empty cell."""
+        cells = self.grid.row_texts(row) if self.first <= row <= self.last else []
+        return cells[0][1] if cells else ""
 
     def entry(self, row: int, col: int, parse: Callable[[object], Number] = parse_number) -> Entry:
         """The value shown at (row, col), parsed; an uncached formula is marked, not read as blank."""

@@ -352,7 +352,7 @@ def _indicators(
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
     for row in range(header_end + 1, total_row):
-        first = next((text for r, _, text in region.cells() if r == row), "")
+        first = region.first_text(row)
         if label_key(first).startswith(_GRID_END):
             break
         if _SECTION.match(first) and len(region.row_cells(row)) == 1:
