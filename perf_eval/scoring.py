@@ -108,20 +108,27 @@ def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
     return None
 
 
+def recomputed_total(form: SelfEval, profile: Profile) -> float | None:
+    """Our total: 执行率得分 plus every indicator's score recomputed from its target and actual.
+
+    None when the form cannot be re-scored (`not_rescored` says why): never 0.
+    """
+    if not form.indicators or not_rescored(form, profile) is not None:
+        return None
+    total = execution_score(form, profile) or 0.0
+    for indicator in form.indicators:
+        max_score = numbers(indicator.max_score)
+        if max_score is None:
+            continue
+        reported = numbers(indicator.score)
+        total += recomputed_score(indicator, assess(indicator), max_score[0], reported[0] if reported else 0.0)
+    return round(total, 2)
+
+
 def score(form: SelfEval, profile: Profile) -> Score:
     """The unit's own total, ours (None when the form cannot be re-scored), the grade of ours, the stated grade."""
     reported_total = numbers(form.total_score)
-    recomputed: float | None = None
-    if form.indicators and not_rescored(form, profile) is None:
-        total = execution_score(form, profile) or 0.0
-        for indicator in form.indicators:
-            max_score = numbers(indicator.max_score)
-            if max_score is None:
-                continue
-            reported = numbers(indicator.score)
-            value = recomputed_score(indicator, assess(indicator), max_score[0], reported[0] if reported else 0.0)
-            total += value
-        recomputed = round(total, 2)
+    recomputed = recomputed_total(form, profile)
     stated = next((name for name, _ in profile.grades if name in form.grade.text), None) if form.grade.text else None
     return Score(
         reported=round(reported_total[0], 2) if reported_total else None,

@@ -105,13 +105,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     },
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
-    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown (rounded half-up to it).
-
-    说明：执行率按所填位数四舍五入即可；截去尾数（27.8 / 29 = 0.95862 填 0.958）在允许截尾的版式（全国项目表 A/A′）
-    为警告并给出精确值，其他版式及其他差异为错误。
-    不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
-    通过：959.93 / 959.93，执行率“100%”。
-    """
+    """执行率 ≠ 全年执行数 / 全年预算数 at the precision shown (cut off at it: a warning where the profile allows)."""
     form = _form(ctx)
     if form is None:
         return
@@ -155,14 +149,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     },
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
-    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
-
-    说明：分值取表中所填（分值、权重，或表头“（20分）”“得分（20分*执行率）”），否则取配置。与精确值相差 0.01 以内通过；
-    等于精确值按所填位数取整的结果（各版式四舍五入，全国项目表 A/A′ 也接受截尾：分值 9 × 95.86% = 8.63 填 8）为警告并给出精确值；
-    其他为错误。
-    不通过：分值 10，执行率 90%，得分 10。
-    通过：分值 10，执行率 90%，得分 9。
-    """
+    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 = 全年执行数 / 全年预算数 (rounded to the decimals shown: a warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -204,12 +191,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     template="{label} 各项之和 {actual} 不等于年度资金总额 {expected}",
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
-    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
-
-    不通过：按支出性质分 基本支出 721.5 + 项目支出 200，年度资金总额 959.93。
-    通过：721.5 + 238.43 = 959.93。写成“名称：金额”的一组与全年预算数或全年执行数相符即可；
-    按行填写的“其中”各行逐列核对。
-    """
+    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
     form = _form(ctx)
     if form is None:
         return
@@ -266,11 +248,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
-    """All 分值 (执行率 included) do not sum to 100.
-
-    不通过：执行率 10 + 各指标 85 = 95。
-    通过：10 + 40 + 30 + 10 + 10 = 100。
-    """
+    """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -303,11 +281,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     variants={"profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同")},
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
-    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning).
-
-    不通过：“产出指标(40分)”下各行分值 3×10 + 5 = 35；湖南表标注“产出指标(50分)”（警告）。
-    通过：“产出指标(40分)”下各行分值 3×10 + 10 = 40。
-    """
+    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -358,11 +332,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
-    """得分 > 分值 or 得分 < 0 (执行率得分 included).
-
-    不通过：分值 3，得分 4。
-    通过：分值 3，得分 3。
-    """
+    """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
     form = _form(ctx)
     if form is None:
         return
@@ -393,11 +363,7 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
     template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施",
 )
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
-    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/").
-
-    不通过：分值 8，得分 7，偏差原因填“0”。
-    通过：分值 8，得分 7，偏差原因“需进一步优化财政资金配置，严控各项支出。”。
-    """
+    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/")."""
     form = _form(ctx)
     if form is None:
         return
@@ -443,11 +409,7 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
-    """Target missed but full marks.
-
-    不通过：年度指标值“≥6个”，实际完成值“5个”，分值 3，得分 3。
-    通过：同上但得分 2.5（3 × 5/6）并说明原因。
-    """
+    """Target missed but full marks."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         missed = assessment.met is False
         full = score >= max_score - ctx.profile.score_tolerance
@@ -473,11 +435,7 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     template="{label} 已达到指标值（{target}，实际 {actual_value}）却扣分（得分 {actual}，分值 {expected}）",
 )
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
-    """Target met but marks deducted.
-
-    不通过：“1.是否提高；2.是否优化”实际“1.提高；2.优化”，分值 8，得分 7。
-    通过：同上但得分 8。
-    """
+    """Target met but marks deducted."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         met = assessment.met is True
         deducted = score < max_score - ctx.profile.score_tolerance
@@ -504,11 +462,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     variants={"blank": (None, "{label} 的实际完成值为空")},
 )
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
-    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number).
-
-    不通过：年度指标值“≥80%”，实际完成值也填“≥80%”。
-    通过：实际完成值“92%”。
-    """
+    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number)."""
     form = _form(ctx)
     if form is None:
         return
@@ -542,11 +496,7 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     template="{label} 属于{kind}，但指标值“{text}”没有可量化的数值",
 )
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
-    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值").
-
-    不通过：数量指标“完成培训”，年度指标值“按计划完成”。
-    通过：数量指标，年度指标值“≥3次”。
-    """
+    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值")."""
     form = _form(ctx)
     if form is None:
         return
@@ -577,11 +527,7 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
     template="{label} 实际完成 {actual_value}，达到指标值 {target} 的 {achieved}，指标值可能设置过于保守",
 )
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
-    """Target far exceeded (actual ≥ the profile's factor, default 150%, of a "≥" target): it was set too low.
-
-    不通过：指标值“≥3次”，实际 5次（167%）。
-    通过：指标值“≥6个”，实际 7个（117%）。
-    """
+    """Target far exceeded (actual ≥ thresholds.target_exceeded × a "≥" target): it was set too low."""
     form = _form(ctx)
     if form is None:
         return
@@ -617,11 +563,7 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
-    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ 100.
-
-    不通过：总分填 97，各项得分合计 96。
-    通过：总分 100 / 96，各项得分合计 96。
-    """
+    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -666,11 +608,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     template="自评等级“{actual}”与总分 {total} 对应的等级“{expected}”不符",
 )
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
-    """The stated grade (优/良/中/差) disagrees with the total (优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60).
-
-    不通过：总分 96，自评等级“良”。
-    通过：总分 96，自评等级“优”或“优秀”。
-    """
+    """The stated grade (优/良/中/差) disagrees with the grade the profile's [grades] bounds give the total."""
     form = _form(ctx)
     if form is None or not form.grade.text:
         return
@@ -701,23 +639,22 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
-    """The unit's scores add up to another total than the recomputed one (§5: met quantitative targets score full, missed ones
-    proportionally, 执行率得分 = 分值 × min(执行率, 1)); reported, never silently replaced.
+    """The unit's scores add up to another total than the one recomputed by the scoring rules.
 
-    不通过：指标值“≥6个”，实际 3个，得满分 3；复核为 1.5，总分应低 1.5。
-    通过：芦淞区财政局自评 96，复核 96。
+    Met quantitative targets score full marks, missed ones proportionally, and 执行率得分 is
+    分值 × min(执行率, 1). The difference is reported, never silently replaced.
     """
-    from perf_eval.scoring import score
+    from perf_eval.scoring import recomputed_total
 
     form = _form(ctx)
     if form is None:
         return
-    result = score(form, ctx.profile)
+    recomputed = recomputed_total(form, ctx.profile)
     execution = _execution(form.funds.score, ctx)
     if execution is None:
         return
     reported = _score_sum([*execution, *(i.score for i in form.indicators)])
-    if reported is None or result.recomputed is None:
+    if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     yield Candidate(
@@ -726,7 +663,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         "总分 / 得分",
         Op.EQ,
         actual=round(reported, 6),
-        expected=result.recomputed,
+        expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
     )
@@ -741,11 +678,10 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     template="复核得分不可用：{reason}",
 )
 def not_rescored(ctx: Context) -> Iterator[Candidate]:
-    """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored: said once, shown as "—".
+    """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored.
 
-    说明：此时复核得分显示为“—”（JSON 为 null），不给等级，绝不按 0 分计；需要分值的规则（S06、S07、S09、S10）不对没有分值的行运行。
-    不通过：湖北式项目自评表只有“得分”一栏，没有分值（权重）栏；或所有指标的得分均为空。
-    通过：每项指标都有分值和得分。
+    Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
+    and never a grade computed from nothing. Rules that need a row's weight do not run on a row without one.
     """
     from perf_eval.scoring import not_rescored as why
 
@@ -786,13 +722,12 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
     },
 )
 def converted_score(ctx: Context) -> Iterator[Candidate]:
-    """A score computed on the form does not follow its formula: 指标得分 = 指标权重 × 得分系数 (Chongqing, F);
-    折算得分 = 单项指标得分 × 权重占比 when 单项指标得分 is on a 100 scale (budget-system export, J).
+    """A score computed on the form does not follow its formula (得分系数, 权重占比).
 
-    说明：单项指标得分不超过指标分值时，它已是按该分值计的得分，再乘权重占比就把权重算了两次，折算得分应等于单项指标得分；
-    等于精确值四舍五入到所填位数的结果为警告。
-    不通过：指标权重 20，得分系数 95%，指标得分 20；指标分值 30，单项指标得分 30，权重占比 30%，折算得分 9。
-    通过：指标权重 20，得分系数 95%，指标得分 19；单项指标得分 100，权重占比 30%，折算得分 30。
+    Chongqing: 指标得分 = 指标权重 × 得分系数. Budget-system export: 折算得分 = 单项指标得分 × 权重占比 when
+    单项指标得分 is on a 100 scale; a 单项指标得分 not above its 指标分值 is already out of that 分值, and
+    weighting it again counts the weight twice. A score equal to the exact value rounded half-up to the
+    decimals shown is a warning.
     """
     form = _form(ctx)
     if form is None:
