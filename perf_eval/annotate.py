@@ -759,12 +759,15 @@ def _add_result_sheet(workbook: Workbook, result: FileResult, source_name: str, 
     sheet["A1"] = RESULT_TITLE
     sheet["A1"].font = Font(bold=True, size=14)
     reported, recomputed = (result.score.reported, result.score.recomputed) if result.score else (None, None)
+    # Not available (S16 says why): "—", never an empty cell read as 0.
+    shown: float | str | None = "—" if result.score is not None and recomputed is None else recomputed
     header: list[list[object]] = [
         ["文件", source_name],
         # The unit's name is long: alone on its row it may run on into the empty cells beside it.
         ["单位", result.unit or "（未识别）"],
-        ["年度", result.year],
-        ["自评得分（单位填报）", reported, "复核得分", recomputed, "等级", _grade_text(result)],
+        # Which layout family and profile judged each form.
+        ["年度", result.year, "表单", "、".join(f.label_zh for f in result.forms) or None],
+        ["自评得分（单位填报）", reported, "复核得分", shown, "等级", _grade_text(result)],
         ["错误", result.errors, "警告", result.warnings, "提示", _count(result, Severity.INFO)],
     ]  # fmt: skip
     if notes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -16,7 +16,7 @@ from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
-from perf_eval.profiles import Profile, default_for, load
+from perf_eval.profiles import Profile, for_family, load
 from perf_eval.reading import safety
 from perf_eval.reading.locate import LOOKED_FOR
 from perf_eval.reading.workbook import ReadWorkbook, read_workbook
@@ -53,7 +53,13 @@ def sha256_of(path: Path) -> str | None:
 
 
 def _profile_for(form: Form, name: str | None) -> Profile:
-    return load(name) if name else default_for(form.info.kind)
+    """`--profile` when given, else the profile of the form's layout family (recognised from its labels)."""
+    if name:
+        return load(name)
+    scores_execution = not isinstance(form, SelfEval) or (
+        form.funds.score.ref is not None or form.funds.max_score.ref is not None
+    )
+    return for_family(form.info.family, form.info.kind, scores_execution=scores_execution)
 
 
 def pair_forms(workbooks: Sequence[ReadWorkbook]) -> list[tuple[BasicData, SelfEval]]:
@@ -146,7 +152,7 @@ def check_workbooks(
             path=str(path),
             sha256=sha256_of(path),
             status=FileStatus.of(findings),
-            forms=[f.info for f in workbook.forms],
+            forms=[replace(f.info, profile=_profile_for(f, profile).name) for f in workbook.forms],
             deviations=findings,
             score=file_score,
             notes=list(workbook.notes),

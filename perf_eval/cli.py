@@ -276,6 +276,7 @@ def show_rules(rule_id: str | None) -> int:
     console = _console()
     if rule_id is None:
         console.print(rules_table((r.id, r.severity.label_zh, r.name, r.title) for r in all_rules()))
+        console.print(_families_text())
         return EXIT_OK
     found = get(rule_id)
     if found is None:
@@ -295,6 +296,22 @@ def show_rules(rule_id: str | None) -> int:
         for line in examples:
             console.print(Text(f"  {line}"))
     return EXIT_OK
+
+
+def _families_text() -> str:
+    """The layout families read, each with the profile that judges it (docs/forms.md describes them)."""
+    from perf_eval.model import FormKind
+    from perf_eval.profiles import for_family
+    from perf_eval.reading.family import FAMILIES, FAMILY_ZH
+
+    lines = ["", "表样版式（按表头文字自动识别，并按其配置复核；--profile 可强制指定配置）："]
+    for family in FAMILIES:
+        profile = for_family(family, FormKind.PROJECT_SELF_EVAL)
+        lines.append(f"  {family:<2} {FAMILY_ZH[family]}：配置 {profile.name}")
+    lines.append(
+        "  没有分值（权重）栏或没有得分的表，复核得分显示为“—”（规则 S16 说明原因），需要分值的规则不对其运行。"
+    )
+    return "\n".join(lines)
 
 
 def _readable(template: str) -> str:

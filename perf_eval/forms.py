@@ -170,6 +170,11 @@ class Indicator:
     max_score: Entry
     score: Entry
     reason: Entry
+    # Chongqing (F): 得分系数, 指标得分 = 指标权重 × 得分系数. Budget-system export (J): 单项指标得分 and
+    # 权重占比, `score` being the 折算得分 on the 指标分值 scale.
+    coefficient: Entry = MISSING
+    item_score: Entry = MISSING
+    share: Entry = MISSING
 
     @property
     def label(self) -> str:
@@ -201,6 +206,8 @@ class SelfEval:
     year_refs: tuple[tuple[int, CellRef], ...] = ()
     # 三级指标 cells of template rows left in ("指标1", "……") with no values (F06).
     placeholders: tuple[Entry, ...] = ()
+    # 三级指标 cells still holding a template placeholder ("指标1") on a row that carries a weight or a score.
+    scored_placeholders: tuple[Entry, ...] = ()
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""

@@ -217,6 +217,12 @@ class Finding:
         return data
 
 
+def form_label(kind: FormKind, sheet: str, family: str | None = None, profile: str | None = None) -> str:
+    """ "部门整体支出绩效自评表（附件3，版式 E，配置 hunan-2023）": the form, and which family and profile judged it."""
+    parts = [part for part in (sheet, f"版式 {family}" if family else "", f"配置 {profile}" if profile else "") if part]
+    return f"{kind.label_zh}（{'，'.join(parts)}）" if parts else kind.label_zh
+
+
 @dataclass(frozen=True)
 class FormInfo:
     kind: FormKind
@@ -224,9 +230,24 @@ class FormInfo:
     unit: str | None
     year: int | None
     title: str = ""
+    # The layout family recognised from the form's labels (A, A′, B … J; None for a 基础数据表) and the
+    # profile that judged it.
+    family: str | None = None
+    profile: str | None = None
+
+    @property
+    def label_zh(self) -> str:
+        return form_label(self.kind, self.sheet, self.family, self.profile)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "sheet": self.sheet, "unit": self.unit, "year": self.year}
+        return {
+            "kind": self.kind.value,
+            "sheet": self.sheet,
+            "unit": self.unit,
+            "year": self.year,
+            "family": self.family,
+            "profile": self.profile,
+        }
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,17 @@ class Profile:
     weights: dict[str, float]
     grades: tuple[tuple[str, float], ...]
     severity: dict[str, Severity] = field(default_factory=dict)
+    # The layout family this profile judges (A, A′, B … J), recognised from the form's labels.
+    family: str | None = None
+    description: str = ""
+    # How the family's forms round a computed score (执行率得分, 指标得分 = 权重 × 系数): a written score equal
+    # to the exact value rounded this way to the decimals shown is a warning, not an error. "round" is
+    # half-up, "floor" truncates, "ceil" rounds up.
+    rounding: tuple[str, ...] = ("round",)
+    # Labels of the row that holds the form's total (总分; Sichuan's 合计 is the 总分).
+    total_labels: tuple[str, ...] = ("总分",)
+    # False for a family variant whose funds block carries no execution score (its weights differ).
+    scores_execution: bool = True
 
     @property
     def execution_rate_weight(self) -> float | None:
@@ -81,6 +92,11 @@ def load(name: str) -> Profile:
             weights={k: float(v) for k, v in data["weights"].items()},
             grades=tuple(grades),
             severity={k: Severity(v) for k, v in data.get("severity", {}).items()},
+            family=data.get("family"),
+            description=str(data.get("description", "")),
+            rounding=tuple(data.get("rounding", ("round",))),
+            total_labels=tuple(data.get("total_labels", ("总分",))),
+            scores_execution=bool(data.get("scores_execution", True)),
         )
     except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"配置文件 {path.name} 格式有误：{exc}") from exc
@@ -92,3 +108,17 @@ def default_for(kind: FormKind) -> Profile:
         if kind in profile.default_for:
             return profile
     raise ProfileError(f"没有适用于{kind.label_zh}的默认配置")
+
+
+def for_family(family: str | None, kind: FormKind, *, scores_execution: bool = True) -> Profile:
+    """The profile of a layout family, else the kind's default.
+
+    Among a family's profiles, the one whose forms score execution as this form does (C has a variant
+    without an execution score), then the one also default for this kind.
+    """
+    if family is not None:
+        matching = [p for p in (load(name) for name in available()) if p.family == family]
+        if matching:
+            matching.sort(key=lambda p: (p.scores_execution != scores_execution, kind not in p.default_for))
+            return matching[0]
+    return default_for(kind)

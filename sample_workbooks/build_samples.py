@@ -46,6 +46,9 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import family_samples
+
 # ---------------------------------------------------------------------------
 # Cell values
 
@@ -1776,6 +1779,64 @@ def build(output: Path) -> list[Path]:
         )
         written.append(output / relative)
     manifest_path = output / "broken" / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    written.append(manifest_path)
+    written.extend(build_families(output))
+    return written
+
+
+def write_spec(sheets: Sequence[family_samples.SheetSpec], path: Path) -> None:
+    """A workbook of plain sheets (a family sample): values and merges, wrapped text, fixed bytes."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for spec in sheets:
+        ws = workbook.create_sheet(spec.name)
+        for r, row in enumerate(spec.rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is None:
+                    continue
+                cell = ws.cell(row=r, column=c)
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                    cell.alignment = wrap
+        for r1, c1, r2, c2 in spec.merges:
+            ws.merged_cells.add(MergedCellRange(ws, f"{cell_name(r1, c1)}:{cell_name(r2, c2)}"))
+    save(workbook, path)
+
+
+def build_families(output: Path) -> list[Path]:
+    """sample_workbooks/families/: each published form transcribed, a consistent form per family, broken variants."""
+    written: list[Path] = []
+    folder = output / "families"
+    for name in family_samples.TRANSCRIBED:
+        write_spec(family_samples.transcribed(name), folder / f"{name}.xlsx")
+        written.append(folder / f"{name}.xlsx")
+    for family, make in {**family_samples.OWN, **family_samples.VARIANTS}.items():
+        path = folder / f"{family}-consistent.xlsx"
+        write_spec([make()], path)
+        written.append(path)
+    manifest: list[dict[str, object]] = []
+    for case in family_samples.BROKEN:
+        path = folder / "broken" / f"{case.name}.xlsx"
+        sheet = family_samples.broken_sheet(case)
+        write_spec([sheet], path)
+        written.append(path)
+        row, col = family_samples.locate(sheet, *(case.at or (case.row_text, case.header)))
+        manifest.append(
+            {
+                "rule": case.rule,
+                "file": f"families/broken/{case.name}.xlsx",
+                "base": f"families/{case.family}-consistent.xlsx",
+                "family": case.family,
+                "sheet": sheet.name,
+                "cell": cell_name(row, col),
+                "severity": case.severity,
+                "change": case.change,
+            }
+        )
+    manifest_path = folder / "broken" / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     written.append(manifest_path)
     return written

@@ -28,6 +28,16 @@ RULE_IDS = (
     "X02",
 )
 SAMPLE_FILES = 6
+sys.path.insert(0, str(SAMPLES))
+import family_samples  # noqa: E402
+
+# sample_workbooks/families/: published forms transcribed, a consistent form per family, broken variants.
+FAMILY_FILES = (
+    len(family_samples.TRANSCRIBED)
+    + len(family_samples.OWN)
+    + len(family_samples.VARIANTS)
+    + len(family_samples.BROKEN)
+)
 
 
 def build(output: Path) -> None:
@@ -94,7 +104,7 @@ def test_manifest_entries_point_into_existing_files(
 
 
 def test_every_workbook_opens_with_openpyxl_and_calamine(built: Path, workbooks: dict[str, Workbook]) -> None:
-    assert len(workbooks) == SAMPLE_FILES + len(RULE_IDS)
+    assert len(workbooks) == SAMPLE_FILES + len(RULE_IDS) + FAMILY_FILES
     for name, workbook in workbooks.items():
         calamine = CalamineWorkbook.from_path(str(built / name))
         assert calamine.sheet_names == workbook.sheetnames

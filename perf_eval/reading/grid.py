@@ -15,7 +15,7 @@ from pathlib import Path
 
 from perf_eval.model import CellRef, is_result_sheet
 from perf_eval.reading import safety
-from perf_eval.values import normalize
+from perf_eval.values import label_key, normalize
 
 Raw = str | float | int | bool | dt.date | dt.datetime | dt.time | dt.timedelta
 
@@ -32,6 +32,9 @@ class Grid:
     # Normalized text of every non-empty cell, row by row: labels are matched many times per form.
     _texts: list[tuple[int, int, str]] = field(default_factory=list, compare=False, repr=False)
     _text_at: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, repr=False)
+    # Label keys (normalized, numbering stripped) computed once per cell: forms are searched by label many times.
+    _key_at: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, repr=False)
+    _by_row: dict[int, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for key in sorted(self.cells):
@@ -79,6 +82,20 @@ class Grid:
 
     def is_uncached(self, row: int, col: int) -> bool:
         return self.anchor(row, col) in self.uncached
+
+    def key(self, row: int, col: int) -> str:
+        """The label key of the cell's own text (not of a merged range's anchor)."""
+        found = self._key_at.get((row, col))
+        if found is None:
+            found = self._key_at[(row, col)] = label_key(self._text_at.get((row, col), ""))
+        return found
+
+    def row_texts(self, row: int) -> list[tuple[int, str]]:
+        """(col, text) of the non-empty cells of one row."""
+        if not self._by_row and self._texts:
+            for r, c, text in self._texts:
+                self._by_row.setdefault(r, []).append((c, text))
+        return self._by_row.get(row, [])
 
     def iter_text(self) -> Iterator[tuple[int, int, str]]:
         """Every non-empty cell as (row, col, normalized text), row by row."""

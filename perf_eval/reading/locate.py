@@ -13,8 +13,9 @@ from perf_eval.values import Kind, Number, label_key, normalize, parse_number
 
 TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.BASIC_DATA: ("基础数据表",),
-    FormKind.DEPT_SELF_EVAL: ("整体支出绩效自评表",),
-    FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表",),
+    FormKind.DEPT_SELF_EVAL: ("整体支出绩效自评表", "整体绩效自评表", "绩效评价指标体系评分表"),
+    # 部门预算项目支出绩效自评表 (B), 绩效目标自评表 (C), 项目自评表 (D), 预算项目绩效自评表 (J).
+    FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表", "绩效目标自评表", "项目自评表", "项目绩效自评表"),
 }
 # What F01 says was looked for.
 LOOKED_FOR = (
@@ -42,17 +43,24 @@ class Region:
 
     def find(self, match: Callable[[str], bool], *, start: int | None = None) -> tuple[int, int] | None:
         """First cell (row by row) whose label key matches."""
-        for row, col, text in self.cells():
-            if (start is None or row >= start) and match(label_key(text)):
+        for row, col, _ in self.cells():
+            if (start is None or row >= start) and match(self.grid.key(row, col)):
                 return row, col
         return None
 
     def find_all(self, match: Callable[[str], bool]) -> list[tuple[int, int]]:
-        return [(row, col) for row, col, text in self.cells() if match(label_key(text))]
+        return [(row, col) for row, col, _ in self.cells() if match(self.grid.key(row, col))]
 
     def row_cells(self, row: int) -> list[tuple[int, str]]:
         """(col, label key) of the cells anchored on this row."""
-        return [(col, label_key(text)) for r, col, text in self.cells() if r == row]
+        if not self.first <= row <= self.last:
+            return []
+        return [(col, self.grid.key(row, col)) for col, _ in self.grid.row_texts(row)]
+
+    def first_text(self, row: int) -> str:
+        """The text of the row's first non-empty cell."""
+        cells = self.grid.row_texts(row) if self.first <= row <= self.last else []
+        return cells[0][1] if cells else ""
 
     def entry(self, row: int, col: int, parse: Callable[[object], Number] = parse_number) -> Entry:
         """The value shown at (row, col), parsed; an uncached formula is marked, not read as blank."""
@@ -92,7 +100,7 @@ def _has(grid: Grid, first: int, last: int, *keys: str) -> bool:
 
 
 def _header_kind(grid: Grid, first: int, last: int) -> FormKind | None:
-    if _has(grid, first, last, "一级指标", "三级指标"):
+    if _has(grid, first, last, "一级指标", "三级指标") or _has(grid, first, last, "指标名称", "指标权重"):
         return FormKind.PROJECT_SELF_EVAL if _has(grid, first, last, "项目名称") else FormKind.DEPT_SELF_EVAL
     if _has(grid, first, last, "编制数") and (
         _has(grid, first, last, "三公经费") or _has(grid, first, last, "经费控制情况")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from perf_eval.forms import (
     FUNDS_COLUMNS,
@@ -17,32 +18,69 @@ from perf_eval.forms import (
     SelfEval,
 )
 from perf_eval.model import CellRef, FormInfo, FormKind
+from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
-from perf_eval.values import find_year, label_key, parse_number, parse_rate, parse_target, parse_weight
+from perf_eval.values import NOT_APPLICABLE, find_year, label_key, parse_number, parse_rate, parse_target, parse_weight
 
-_FUNDS_HEADERS = {
-    "initial_budget": ("年初预算数",),
-    "annual_budget": ("全年预算数",),
-    "executed": ("全年执行数",),
-}
 _PLACEHOLDER = re.compile(r"^(指标[0-9一二三四五六七八九十]+|…+|\.{3,}|……)$")
 _GROUP_HEADERS = ("按收入性质分", "按支出性质分")
+# The row that holds the funds total, by family: 年度资金总额 (A, C, E), 总额 (B), 年度财政资金总额 and
+# 部门整体支出总额 (D), 资金总体 (G).
+_TOTAL_LABELS = ("年度资金总额", "资金总额", "年度财政资金总额", "部门整体支出总额", "资金总体", "总额")
+# Rows that end the indicator grid when the form has no 总分/合计 row (closing rows, notes).
+_GRID_END = ("评价结论", "存在问题", "改进措施", "偏差大或目标未完成原因分析", "项目负责人", "备注", "填表人", "说明")
+_SECTION = re.compile(r"^[一二三四五六七八九十]+、")
+_HEADER_WEIGHT = re.compile(r"[(（]([0-9]+(?:\.[0-9]+)?)分[)）]|([0-9]+(?:\.[0-9]+)?)分\*执行率")
+_AMOUNTS = ("initial_budget", "annual_budget", "executed")
 
 
-def _funds_header(region: Region) -> tuple[int, dict[str, int]] | None:
-    head = region.find(lambda k: k.startswith("年初预算数"))
-    if head is None:
-        return None
-    row, _ = head
-    columns: dict[str, int] = {}
-    for col, key in region.row_cells(row):
-        for name, labels in _FUNDS_HEADERS.items():
-            if key.startswith(labels) and name not in columns:
+def funds_column(key: str) -> str | None:
+    """What a funds header cell holds, whatever the family calls it.
+
+    年初预算数/年初预算; 全年预算数/调整后预算数/全年（调整）预算数/预算数（A）; 全年执行数/预算执行数/执行数（B）;
+    执行率/预算执行率/执行率（B/A）/执行率（%）; 分值/权重/执行率权重; 得分/执行率得分/得分（20分*执行率）; 原因.
+    """
+    if key.startswith(("得分", "执行率得分", "自评得分")):
+        return "score"
+    if key.startswith(("分值", "权重")) or ("执行率" in key and "权重" in key):
+        return "max_score"
+    if "执行率" in key or key.startswith("预算执行进度"):
+        return "rate"
+    if key.startswith("年初预算"):
+        return "initial_budget"
+    if key.startswith(("全年预算数", "调整后预算数", "全年(调整)预算数", "全年调整预算数", "预算数")):
+        return "annual_budget"
+    if key.startswith(("全年执行数", "预算执行数", "执行数")):
+        return "executed"
+    if key.startswith("原因"):
+        return "reason"
+    return None
+
+
+def _funds_header(region: Region, stop_row: int) -> tuple[int, dict[str, int]] | None:
+    """The funds block's header row: the first with at least two amount columns (budget, executed)."""
+    for row in sorted({r for r, _, _ in region.cells() if r < stop_row}):
+        columns: dict[str, int] = {}
+        for col, key in region.row_cells(row):
+            name = funds_column(key)
+            if name is not None and name not in columns:
                 columns[name] = col
-        for name, label in (("max_score", "分值"), ("rate", "执行率"), ("score", "得分")):
-            if key.startswith(label) and name not in columns:
-                columns[name] = col
-    return row, columns
+        if sum(1 for name in _AMOUNTS if name in columns) >= 2:
+            return row, columns
+    return None
+
+
+def _header_weight(region: Region, row: int, columns: dict[str, int]) -> Entry:
+    """The execution weight a header declares: "预算执行情况（万元）（20分）" or "得分（20分*执行率）"."""
+    score_col = columns.get("score")
+    candidates = [(c, region.grid.text(row, c)) for c, _ in region.row_cells(row)]
+    candidates.sort(key=lambda cell: (cell[0] != score_col, cell[0]))
+    for col, text in candidates:
+        match = _HEADER_WEIGHT.search(text)
+        if match is not None and (col == score_col or col < min(columns.values())):
+            weight = match.group(1) or match.group(2)
+            return Entry(region.grid.ref(row, col), text, parse_number(weight))
+    return MISSING
 
 
 def _single_part(region: Region, row: int, col: int, group_cols: set[int]) -> FundsPart | None:
@@ -89,14 +127,29 @@ def _groups(region: Region, total_row: int, columns: dict[str, int], stop_row: i
             name = label_key(region.grid.text(row, col))
             groups.append(PartGroup(name, region.grid.ref(row, col), tuple(parts), per_column=False))
         return tuple(groups)
-    # National template: "其中：当年财政拨款 / 上年结转资金 / 其他资金" rows, one amount per column.
-    amount_cols = {name: columns[name] for name in FUNDS_COLUMNS if name in columns}
-    if not amount_cols:
-        return ()
-    first_amount = min(amount_cols.values())
+    # National template: "其中：当年财政拨款 / 上年结转资金 / 其他资金" rows, one amount per column
+    # (Sichuan: 其中：财政资金 / 财政专户管理资金 / 单位资金 / 其他资金; Hubei 部门整体: 基本支出总额 /
+    # 项目支出总额 above 部门整体支出总额). Every funds row but the total is a part.
     parts = []
     first_ref: CellRef | None = None
-    for r in range(total_row + 1, stop_row):
+    for r, label_cell, key in _funds_rows(region, columns, stop_row):
+        if r == total_row:
+            continue
+        amounts = {name: region.entry(r, columns[name]) for name in FUNDS_COLUMNS if name in columns}
+        parts.append(FundsPart(key, amounts))
+        first_ref = first_ref or region.grid.ref(*label_cell)
+    if not parts or first_ref is None:
+        return ()
+    return (PartGroup("其中", first_ref, tuple(parts), per_column=True),)
+
+
+def _funds_rows(region: Region, columns: dict[str, int], stop_row: int) -> list[tuple[int, tuple[int, int], str]]:
+    """(row, label cell, label key) of the rows under the funds header, up to the goals or the grid."""
+    header_row = columns["_row"]
+    amount_cols = [columns[name] for name in FUNDS_COLUMNS if name in columns]
+    first_amount = min(amount_cols)
+    rows: list[tuple[int, tuple[int, int], str]] = []
+    for r in range(region.grid.merge_end(header_row, first_amount)[0] + 1, stop_row):
         label_cell = next(
             (
                 (r, c)
@@ -106,98 +159,204 @@ def _groups(region: Region, total_row: int, columns: dict[str, int], stop_row: i
             None,
         )
         if label_cell is None:
+            if not any(region.grid.text(r, c) for c in amount_cols):
+                continue
+            label_cell = (r, first_amount)  # no label column (Chongqing): the amounts' own row
+            if rows:
+                break
+            rows.append((r, label_cell, ""))
             continue
-        key = label_key(region.grid.text(*label_cell))
-        if key.startswith(("年度总体目标", "年度目标", "总体目标", "绩效指标", "一级指标")):
+        text = region.grid.text(*label_cell)
+        key = label_key(text)
+        if _SECTION.match(text) or key.startswith(("年度总体目标", "年度目标", "总体目标", "绩效指标", "一级指标")):
             break
-        amounts = {name: region.entry(r, c) for name, c in amount_cols.items()}
-        parts.append(FundsPart(key, amounts))
-        first_ref = first_ref or region.grid.ref(*label_cell)
-    if not parts or first_ref is None:
-        return ()
-    return (PartGroup("其中", first_ref, tuple(parts), per_column=True),)
+        if funds_column(key) is not None and len(region.row_cells(r)) > 2:
+            break  # the next block's header
+        rows.append((r, label_cell, key))
+    return rows
+
+
+_INLINE_FUNDS = (
+    ("预算安排情况", "annual_budget"),
+    ("全年预算数", "annual_budget"),
+    ("资金执行情况", "executed"),
+    ("全年执行数", "executed"),
+    ("预算执行进度", "rate"),
+    ("预算执行率", "rate"),
+)
+
+
+def _inline_funds(region: Region, stop_row: int) -> Funds | None:
+    """A budget-system export's "预算安排情况（调整后）：120.00" cells: label and amount in one cell (J)."""
+    found: dict[str, Entry] = {}
+    for row, col, text in region.cells():
+        if row >= stop_row:
+            break
+        body = text.replace("：", ":")
+        label, colon, amount = body.rpartition(":")
+        if not colon or not amount:
+            continue
+        key = label_key(label)
+        for prefix, name in _INLINE_FUNDS:
+            if key.startswith(prefix) and name not in found:
+                number = parse_rate(amount) if name == "rate" else parse_number(amount)
+                found[name] = Entry(region.grid.ref(row, col), amount, number)
+    if "annual_budget" not in found or "executed" not in found:
+        return None
+    return Funds(
+        total_label_ref=found["annual_budget"].ref,
+        total={name: found[name] for name in ("annual_budget", "executed")},
+        rate=found.get("rate", MISSING),
+    )
 
 
 def _funds(region: Region, stop_row: int) -> Funds:
-    header = _funds_header(region)
-    total_cell = region.find(lambda k: k.startswith("年度资金总额") or k == "资金总额")
-    if header is None or total_cell is None:
+    header = _funds_header(region, stop_row)
+    inline = _inline_funds(region, stop_row) if header is None else None
+    if inline is not None:
+        return inline
+    if header is None:
+        total_cell = region.find(lambda k: k.startswith("年度资金总额") or k == "资金总额")
         return Funds(region.grid.ref(*total_cell) if total_cell else None, {})
-    _, columns = header
-    row = total_cell[0]
-    total = {name: region.entry(row, columns[name]) for name in FUNDS_COLUMNS if name in columns}
+    header_row, columns = header
+    columns = {**columns, "_row": header_row}
+    rows = _funds_rows(region, columns, stop_row)
+    total = next(
+        (row for label in _TOTAL_LABELS for row in rows if row[2].startswith(label) and not row[2].startswith("其中")),
+        rows[0] if rows else None,
+    )
+    if total is None:
+        return Funds(region.grid.ref(header_row, min(c for n, c in columns.items() if n != "_row")), {})
+    row, label_cell, _ = total
+    amounts = {name: region.entry(row, columns[name]) for name in FUNDS_COLUMNS if name in columns}
+    max_score = region.entry(row, columns["max_score"]) if "max_score" in columns else MISSING
+    if "max_score" not in columns:
+        max_score = _header_weight(region, header_row, columns)
     return Funds(
-        total_label_ref=region.grid.ref(*total_cell),
-        total=total,
-        max_score=region.entry(row, columns["max_score"]) if "max_score" in columns else MISSING,
+        total_label_ref=region.grid.ref(*label_cell),
+        total=amounts,
+        max_score=max_score,
         rate=region.entry(row, columns["rate"], parse_rate) if "rate" in columns else MISSING,
         score=region.entry(row, columns["score"]) if "score" in columns else MISSING,
         groups=_groups(region, row, columns, stop_row),
     )
 
 
+def grid_column(key: str) -> str | None:
+    """What an indicator-grid header cell holds, whatever the family calls it (None: not a grid column).
+
+    The weight is 分值, 权重, 指标权重, 参考分值 or 指标分值 (never 权重占比, J's share); the target 年度指标值,
+    指标值, 年初目标值（A）, 年初指标值, 调整指标值 or 预期指标值; the actual 实际完成值, 完成值, 全年实际值,
+    全年完成值 or 单项指标实际完成值.
+    """
+    table = (
+        ("level1", ("一级指标",)),
+        ("level2", ("二级指标",)),
+        ("level3", ("三级指标", "指标名称")),
+        ("nature", ("指标性质", "符号")),
+        ("unit", ("度量单位", "计量单位", "单位(文字描述)", "单位")),
+        ("adjusted_target", ("调整指标值",)),
+        ("target", ("年度指标值", "指标值", "年初目标值", "年初指标值", "预期指标值", "值")),
+        ("actual", ("实际完成", "完成值", "全年实际值", "全年完成值", "单项指标实际完成值", "实际值")),
+        ("coefficient", ("得分系数",)),
+        ("share", ("权重占比",)),
+        ("converted", ("单项指标折算得分", "折算得分")),
+        ("max_score", ("分值", "权重", "指标权重", "参考分值", "指标分值")),
+        ("score", ("得分", "自评得分", "指标得分", "单项指标得分")),
+        ("core", ("是否核心指标",)),
+    )
+    for name, labels in table:
+        if key.startswith(labels):
+            return name
+    if "原因" in key or "偏差" in key or "改进措施" in key:
+        return "reason"
+    return None
+
+
 def _header_rows(region: Region, row: int) -> tuple[int, ...]:
-    """The grid's header row, plus the sub-header row of a split 年度指标值 (指标性质 | 指标值 | 度量单位)."""
+    """The grid's header row, plus a second header row under it (指标性质 | 指标值 | 度量单位, 符号 | 值 | 单位,
+    单项指标得分 | 权重占比 | 折算得分): a row of labels, not of values."""
     below = [key for _, key in region.row_cells(row + 1)]
-    if any(key.startswith("指标性质") for key in below):
+    labels = [key for key in below if grid_column(key) is not None and not parse_number(key).ok]
+    if below and len(labels) >= 2 and len(labels) >= len(below) - 1:
         return row, row + 1
     return (row,)
 
 
 def _grid_columns(region: Region, rows: tuple[int, ...]) -> dict[str, int]:
-    """Columns of the indicator grid from its header row(s)."""
+    """Columns of the indicator grid from its header row(s); a sub-header wins over the header spanning it."""
     columns: dict[str, int] = {}
     score_cols: list[int] = []
     for r in rows:
         for col, key in region.row_cells(r):
-            names = {
-                "level1": key.startswith("一级指标"),
-                "level2": key.startswith("二级指标"),
-                "level3": key.startswith("三级指标"),
-                "nature": key.startswith("指标性质"),
-                "unit": key.startswith(("度量单位", "计量单位")),
-                "actual": key.startswith("实际完成"),
-                "max_score": key.startswith(("分值", "权重")),
-                "reason": "原因" in key or "偏差" in key,
-            }
-            for name, hit in names.items():
-                if hit and name not in columns:
-                    columns[name] = col
-            if key.startswith("指标值") or (key.startswith("年度指标值") and "target" not in columns):
-                # In a split layout the sub-header "指标值" wins over the spanning "年度指标值".
-                columns["target"] = col
-            if key.startswith(("得分", "自评得分")) and col not in score_cols:
-                score_cols.append(col)
+            name = grid_column(key)
+            if name is None:
+                continue
+            if name == "score":
+                if col not in score_cols:
+                    score_cols.append(col)
+                continue
+            if name == "target" and r != rows[0]:
+                columns["target"] = col  # "指标值" under a spanning "年度指标值"
+            elif name not in columns:
+                columns[name] = col
+    if "adjusted_target" in columns and "target" not in columns:
+        columns["target"] = columns.pop("adjusted_target")
     if score_cols:
         if "max_score" not in columns and len(score_cols) >= 2:
-            # Weights headed 得分 instead of 分值 (docs/domain.md §8): the first is the weight.
+            # Weights headed 得分 instead of 分值 (old Hunan, docs/domain.md §8): the first is the weight.
             columns["max_score"] = score_cols[0]
             columns["score"] = score_cols[1]
         else:
-            columns["score"] = next((c for c in score_cols if c != columns.get("max_score")), score_cols[0])
+            # Under a two-row header the sub-header's 得分 (单项指标得分) is the row's score.
+            under = [c for c in score_cols if c != columns.get("max_score")]
+            columns["score"] = under[-1] if len(rows) > 1 and under else (under or score_cols)[0]
     return columns
 
 
 def _target(region: Region, row: int, columns: dict[str, int]) -> tuple[Entry, str]:
     entry = region.entry(row, columns["target"]) if "target" in columns else MISSING
-    if "nature" not in columns:
-        return entry, entry.text
-    nature = region.grid.text(row, columns["nature"])
+    adjusted = region.entry(row, columns["adjusted_target"]) if "adjusted_target" in columns else MISSING
+    if adjusted.text:
+        entry = adjusted  # Chongqing: the adjusted target replaces the initial one when given
     unit = region.grid.text(row, columns["unit"]) if "unit" in columns else ""
-    if nature.startswith("定性") or not entry.text:
+    if unit in NOT_APPLICABLE or region.grid.text(row, columns.get("nature", 0)).startswith("定性"):
+        unit = ""  # "/" in the unit column of a qualitative indicator is no unit
+    if "nature" not in columns:
+        return entry, f"{entry.text}{unit}" if entry.text and unit and unit not in entry.text else entry.text
+    nature = region.grid.text(row, columns["nature"])
+    if nature.startswith(("定性", "定量")) or not entry.text:
+        nature = ""
+    if not entry.text:
         return entry, entry.text
-    return entry, f"{nature}{entry.text}{unit}"
+    return entry, f"{nature}{entry.text}{unit if unit not in entry.text else ''}"
+
+
+def _own(region: Region, row: int, columns: dict[str, int], name: str, **kwargs: object) -> Entry:
+    """The cell of this row in a column; a cell merged down from a row above belongs to that row (MISSING here)."""
+    if name not in columns:
+        return MISSING
+    col = columns[name]
+    if region.grid.anchor(row, col)[0] != row:
+        return MISSING
+    return region.entry(row, col, **kwargs)  # type: ignore[arg-type]
 
 
 def _indicators(
     region: Region, header_rows: tuple[int, ...], columns: dict[str, int], total_row: int
-) -> tuple[tuple[Indicator, ...], tuple[Category, ...], tuple[Entry, ...]]:
+) -> tuple[tuple[Indicator, ...], tuple[Category, ...], tuple[tuple[Entry, ...], tuple[Entry, ...]]]:
     indicators: list[Indicator] = []
     categories: dict[CellRef, Category] = {}
     placeholders: list[Entry] = []
+    scored: list[Entry] = []
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
     for row in range(header_end + 1, total_row):
+        first = region.first_text(row)
+        if label_key(first).startswith(_GRID_END):
+            break
+        if _SECTION.match(first) and len(region.row_cells(row)) == 1:
+            continue  # a section heading ("二、整体绩效目标实现情况（60分）")
         if "level1" in columns and region.grid.text(row, columns["level1"]):
             raw1 = region.grid.text(row, columns["level1"])
             level1, weight = parse_weight(raw1)
@@ -207,26 +366,91 @@ def _indicators(
         if "level2" in columns and region.grid.text(row, columns["level2"]):
             level2 = parse_weight(region.grid.text(row, columns["level2"]))[0]
         level3 = region.entry(row, columns["level3"]) if "level3" in columns else MISSING
+        if level3.text.startswith(("★", "☆")):
+            level3 = Entry(level3.ref, level3.text.lstrip("★☆"), level3.number)  # a core-indicator marker
         target, target_text = _target(region, row, columns)
         actual = region.entry(row, columns["actual"]) if "actual" in columns else MISSING
-        max_score = region.entry(row, columns["max_score"]) if "max_score" in columns else MISSING
-        score = region.entry(row, columns["score"]) if "score" in columns else MISSING
+        max_score = _own(region, row, columns, "max_score")
+        score = _own(region, row, columns, "score")
+        item_score = MISSING
+        if "converted" in columns:
+            # J: the 折算得分 is the row's score on its 指标分值; the 单项指标得分 is kept beside it.
+            item_score, score = score, _own(region, row, columns, "converted")
         reason = region.entry(row, columns["reason"]) if "reason" in columns else MISSING
         if level3.ref and region.grid.anchor(row, columns["level3"])[0] != row:
             continue  # a merged 三级 cell spanning rows: read once, at its first row
         values = (target.text, actual.text, max_score.text, score.text)
         if not level3.text and not any(values):
             continue
+        if level3.text.startswith("其中") and not max_score.text and not score.text:
+            continue  # a breakdown of the indicator above ("其中桃树种植面积"), not an indicator
         if _PLACEHOLDER.match(level3.text or "") or (not level3.text and set("".join(values)) <= set("…. ")):
             if not any((actual.text, max_score.text, score.text)):
                 placeholders.append(level3 if level3.text else target)
                 continue
+            if level3.text and not target.text and not actual.text:
+                scored.append(level3)  # "指标1" scored 30/30 with no value: nothing the score can rest on
         indicators.append(
             Indicator(
-                level1, level1_ref, level2, level3, target, parse_target(target_text), actual, max_score, score, reason
+                level1,
+                level1_ref,
+                level2,
+                level3,
+                target,
+                parse_target(target_text),
+                actual,
+                max_score,
+                score,
+                reason,
+                coefficient=_own(region, row, columns, "coefficient", parse=parse_rate),
+                item_score=item_score,
+                share=_own(region, row, columns, "share", parse=parse_rate),
             )
         )
-    return tuple(indicators), tuple(categories.values()), tuple(placeholders)
+    if "max_score" not in columns:
+        indicators = _parents_or_children(region, columns, indicators)
+    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+
+
+_PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+_CHILD = re.compile(r"^[(（]?[0-9]+[)）、.．](?![0-9])")
+
+
+def _parents_or_children(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+    """Without a weight column (D), parent rows "一、…" and their child rows "1、…" may both carry 得分.
+
+    Where the children's scores add up to their parent's, the children are the parent's breakdown: their
+    scores are not counted again (the rows stay, so that their targets are still checked).
+    """
+    if "level3" not in columns:
+        return indicators
+    out = list(indicators)
+    parent: int | None = None
+    children: list[int] = []
+
+    def settle() -> None:
+        if parent is None or not children:
+            return
+        total = sum(out[i].score.value or 0.0 for i in children if out[i].score.ok)
+        if out[parent].score.ok and abs(total - (out[parent].score.value or 0.0)) <= 0.01:
+            for i in children:
+                out[i] = replace(out[i], score=MISSING)
+            # The parent is the group's score; its values are its children's.
+            out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+
+    for index, indicator in enumerate(out):
+        ref = indicator.level3.ref
+        raw = region.grid.text(ref.row, ref.col) if ref is not None else ""
+        if _PARENT.match(raw):
+            settle()
+            parent, children = index, []
+        elif _CHILD.match(raw) and parent is not None:
+            children.append(index)
+        else:
+            settle()
+            parent, children = None, []
+    settle()
+    return out
 
 
 _GRADE_LABELS = ("自评等级", "评价等级", "绩效等级", "自评结果", "等级", "评价结果")
@@ -269,26 +493,47 @@ def read_self_eval(region: Region) -> SelfEval:
                 year_refs.append((year, region.grid.ref(row, col)))
         if row > (region.title_row or 0) + 3:
             break
-    header = region.find(lambda k: k.startswith("三级指标"))
+    header = region.find(lambda k: k.startswith("三级指标")) or region.find(lambda k: k == "指标名称")
     total = region.find(lambda k: k == "总分" or k.startswith("总分(") or k == "合计分值")
-    total_row = total[0] if total else region.last + 1
+    if total is None and header is not None:
+        # Sichuan's 合计 row (权重 100 and the total 得分) is the 总分.
+        total = region.find(lambda k: k == "合计" or k.startswith("合计("), start=header[0])
+    # Chongqing's 自评总分（分） in the header; a 衔接资金 variant's 项目总得分 in its title line.
+    own_total = region.find(lambda k: k.startswith(("自评总分", "项目总得分")))
+    if total is None and own_total is not None:
+        total = own_total  # Chongqing: 自评总分（分） in the header, the score beside it
+    total_row = total[0] if total and total != own_total else region.last + 1
     header_rows = _header_rows(region, header[0]) if header else ()
     columns = _grid_columns(region, header_rows) if header else {}
     stop_row = header[0] if header else total_row
-    goal = region.find(lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")))
+    # The goals block ends the funds block when it follows it (Sichuan puts its goals above the funds).
+    funds_header = _funds_header(region, stop_row)
+    goal = region.find(
+        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")),
+        start=funds_header[0] + 1 if funds_header else None,
+    )
     if goal is not None:
         stop_row = min(stop_row, goal[0])
     funds = _funds(region, stop_row)
-    indicators, categories, placeholders = (
-        _indicators(region, header_rows, columns, total_row) if header else ((), (), ())
+    indicators, categories, (placeholders, scored_placeholders) = (
+        _indicators(region, header_rows, columns, total_row) if header else ((), (), ((), ()))
     )
     total_max = total_score = MISSING
-    if total is not None:
+    if total is not None and total == own_total:
+        total_score = inline_or_right(region, *total)
+        total_score = Entry(total_score.ref, total_score.text, parse_number(total_score.text))
+    elif total is not None:
         row = total[0]
         if "max_score" in columns and "score" in columns:
             total_max = region.entry(row, columns["max_score"])
             total_score = region.entry(row, columns["score"])
-        if not (total_max.ok and total_score.ok):
+        elif "score" in columns:
+            # No weight column (the 20-point form): the 总分 row holds the total score only.
+            total_score = region.entry(row, columns["score"])
+            if total_score.blank:
+                beside = region.right_of(*total)
+                total_score = region.entry(*beside) if beside is not None else total_score
+        if "max_score" in columns and not (total_max.ok and total_score.ok):
             # The 总分 row is often merged differently: take the numbers to the right of the label.
             numbers: list[Entry] = []
             cell: tuple[int, int] | None = total
@@ -306,6 +551,7 @@ def read_self_eval(region: Region) -> SelfEval:
         unit.text if unit and unit.text else None,
         year_refs[0][0] if year_refs else None,
         region.title,
+        family=recognise((text for _, _, text in region.cells()), region.title, region.kind),
     )
     return SelfEval(
         info=info,
@@ -319,4 +565,5 @@ def read_self_eval(region: Region) -> SelfEval:
         unit_ref=unit.ref if unit else None,
         year_refs=tuple(year_refs),
         placeholders=placeholders,
+        scored_placeholders=scored_placeholders,
     )

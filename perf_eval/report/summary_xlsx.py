@@ -29,7 +29,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from perf_eval.atomic import atomic_write
-from perf_eval.model import FormKind, Severity
+from perf_eval.model import FormKind, Severity, form_label
 from perf_eval.report.summary_view import STATUS_ZH, UNIT_STATUS_ZH, xlsx_view
 
 _MAX_TEXT = 32_767  # Excel's limit for one cell
@@ -144,7 +144,9 @@ def _file_row(entry: dict[str, Any], unit_by_path: dict[str, str | None], notes:
     warnings = sum(1 for d in deviations if d["severity"] == Severity.WARNING.value)
     status = entry["status"]
     score = entry.get("score") or {}
-    forms = "、".join(f"{FormKind(f['kind']).label_zh}（{f['sheet']}）" for f in entry["forms"])
+    forms = "、".join(
+        form_label(FormKind(f["kind"]), f["sheet"], f.get("family"), f.get("profile")) for f in entry["forms"]
+    )
     annotated = entry.get("annotated")
     remarks = [entry["error"]] if entry.get("error") else []
     return [

@@ -61,7 +61,7 @@ def _file_header(result: FileResult) -> Text:
         text.append("  年度：", style="bold")
         text.append(str(result.year) if result.year else "（未识别）")
         text.append("\n表单：", style="bold")
-        text.append("、".join(f"{f.kind.label_zh}（{f.sheet}）" if f.sheet else f.kind.label_zh for f in result.forms))
+        text.append("、".join(f.label_zh for f in result.forms))
     return text
 
 

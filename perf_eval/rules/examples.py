@@ -43,6 +43,8 @@ PROFILE_KEYS = (
     "thresholds.total",
     "weights",
     "grades",
+    "rounding",
+    "total_labels",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
@@ -18,6 +19,7 @@ from perf_eval.rules.catalogue import (
     ratio,
     rule,
 )
+from perf_eval.scoring import ROUNDING_ZH, rounding_of
 from perf_eval.targets import Assessment, assess, recomputed_score
 from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
 
@@ -28,6 +30,51 @@ def _score_sum(entries: Sequence[Entry]) -> float | None:
     """A sum of 分值 or 得分, only when every one is a number: a blank one is F02's finding, not a wrong total."""
     values = numbers(*entries)
     return None if values is None else round(sum(values), 6)
+
+
+def _rounded(
+    rule_id: str,
+    entry: Entry,
+    label: str,
+    actual: float,
+    exact: float,
+    how: str,
+    quantity: Quantity,
+    params: dict[str, str] | None = None,
+) -> Candidate:
+    """A written value that is the exact one rounded by the profile's convention: the `rounded` warning."""
+    shown = f"{exact:.4%}" if quantity is Quantity.RATE else f"{round(exact, 4):g}"
+    return Candidate(
+        rule_id,
+        entry.ref,
+        label,
+        Op.FLAG,
+        ok=False,
+        actual=actual,
+        expected=round(exact, 6),
+        quantity=quantity,
+        variant="rounded",
+        params={**(params or {}), "exact": shown, "how": ROUNDING_ZH[how]},
+    )
+
+
+def _shown_target(indicator: Indicator) -> str:
+    """The target as the form states it: a split target's 指标性质, 指标值 and 度量单位 together ("≥45处")."""
+    return indicator.parsed_target.text or indicator.target.text
+
+
+def _execution(entry: Entry, ctx: Context) -> list[Entry] | None:
+    """The execution 分值/得分 in a sum, when the form has one (I and H score execution as a grid row).
+
+    None when the profile has an execution weight but the form shows no execution score (a page cut off
+    before the funds block): the sum cannot be checked, and F02 already says the block is missing.
+    """
+    if entry.ref is not None:
+        return [entry]
+    form = ctx.self_eval
+    if ctx.profile.execution_rate_weight and form is not None and not form.funds.total:
+        return None
+    return []
 
 
 def _form(ctx: Context) -> SelfEval | None:
@@ -50,9 +97,15 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     Scope.SELF_EVAL,
     title="执行率不等于全年执行数/全年预算数",
     template="执行率应为 全年执行数 / 全年预算数 = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "执行率填写 {actual}，是精确值 {exact}（全年执行数 / 全年预算数）{how}到所填位数的结果",
+        )
+    },
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
-    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown."""
+    """执行率 ≠ 全年执行数 / 全年预算数 at the precision shown (cut off at it: a warning where the profile allows)."""
     form = _form(ctx)
     if form is None:
         return
@@ -63,6 +116,11 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     rate = numbers(funds.rate)
     if expected is None or rate is None:
         return
+    tol = shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance)
+    how = rounding_of(funds.rate.number, expected, ctx.profile.rounding)
+    if abs(rate[0] - expected) > tol + 1e-9 and how not in (None, "round"):
+        yield _rounded("S01", funds.rate, "执行率", rate[0], expected, how, Quantity.RATE)
+        return
     yield Candidate(
         "S01",
         funds.rate.ref,
@@ -70,7 +128,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
         Op.EQ,
         actual=rate[0],
         expected=expected,
-        tol=shown_tolerance(funds.rate.number, floor=ctx.profile.rate_tolerance),
+        tol=tol,
         quantity=Quantity.RATE,
         related=tuple(cells((funds.total["executed"], funds.total["annual_budget"]))),
     )
@@ -83,9 +141,15 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="执行率得分不等于分值×执行率",
     template="执行率得分应为 分值 {max_score} × 执行率 {rate} = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "执行率得分填写 {actual}，是精确值 {exact}（分值 {max_score} × 执行率 {rate}）{how}到所填位数的结果",
+        )
+    },
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
-    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one)."""
+    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 = 全年执行数 / 全年预算数 (rounded to the decimals shown: a warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -99,6 +163,11 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     if values is None or rate is None:
         return
     expected = values[0] * min(rate[0], 1.0)
+    params = {"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"}
+    how = rounding_of(funds.score.number, expected, ctx.profile.rounding)
+    if abs(values[1] - expected) > ctx.profile.score_tolerance + 1e-9 and how is not None:
+        yield _rounded("S02", funds.score, "执行率得分", values[1], expected, how, Quantity.SCORE, params)
+        return
     yield Candidate(
         "S02",
         funds.score.ref,
@@ -106,9 +175,9 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
         Op.EQ,
         actual=values[1],
         expected=expected,
-        tol=_score_tol(ctx, funds.score),
+        tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
-        params={"max_score": f"{values[0]:g}", "rate": f"{rate[0]:.2%}"},
+        params=params,
         related=tuple(cells((funds.max_score, funds.rate))),
     )
 
@@ -183,8 +252,10 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     form = _form(ctx)
     if form is None or not form.indicators:
         return
-    entries = [form.funds.max_score, *(i.max_score for i in form.indicators)]
-    total = _score_sum(entries)
+    execution = _execution(form.funds.max_score, ctx)
+    if execution is None:
+        return
+    total = _score_sum([*execution, *(i.max_score for i in form.indicators)])
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
@@ -298,8 +369,8 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
         return
     for indicator in form.indicators:
         values = numbers(indicator.max_score, indicator.score)
-        if values is None:
-            continue
+        if values is None or indicator.reason.ref is None:
+            continue  # no weight, or a form without a reason column (F, H)
         deducted = values[1] < values[0] - ctx.profile.score_tolerance
         reason = indicator.reason
         # A reason cell holding the number 0 is the template's "0", not a reason.
@@ -351,7 +422,7 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
         )
 
 
@@ -377,7 +448,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=max_score,
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
         )
 
 
@@ -396,6 +467,8 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     for indicator in form.indicators:
+        if indicator.actual.ref is None:
+            continue  # a scoring sheet without an 实际完成值 column (H)
         text = indicator.actual.text
         ok = bool(text)
         if ok and indicator.parsed_target.quantitative:
@@ -408,9 +481,9 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
             ok=ok,
             quantity=Quantity.TEXT,
             variant="" if text else "blank",
-            params={"text": text, "target": indicator.target.text or "（空）"},
+            params={"text": text, "target": _shown_target(indicator) or "（空）"},
             actual_text=text or None,
-            expected_text=indicator.target.text or None,
+            expected_text=_shown_target(indicator) or None,
         )
 
 
@@ -431,8 +504,8 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
         kind = next(
             (k for k in ("数量指标", "成本指标") if k[:2] in indicator.level2 or k[:2] in indicator.level1), None
         )
-        if kind is None:
-            continue
+        if kind is None or indicator.target.ref is None:
+            continue  # no target column, or a parent row whose values are its children's
         yield Candidate(
             "S12",
             indicator.target.ref or indicator.level3.ref,
@@ -471,12 +544,12 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
             ok=assessment.achieved < factor - 1e-9,
             quantity=Quantity.TEXT,
             params={
-                "target": indicator.target.text,
+                "target": _shown_target(indicator),
                 "actual_value": assessment.shown,
                 "achieved": f"{assessment.achieved:.0%}",
             },
             actual_text=indicator.actual.text,
-            expected_text=indicator.target.text,
+            expected_text=_shown_target(indicator),
         )
 
 
@@ -508,7 +581,10 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
             variant="max",
         )
     reported = numbers(form.total_score)
-    scores = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
+    execution = _execution(form.funds.score, ctx)
+    if execution is None:
+        return
+    scores = _score_sum([*execution, *(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -574,7 +650,10 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     recomputed = recomputed_total(form, ctx.profile)
-    reported = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
+    execution = _execution(form.funds.score, ctx)
+    if execution is None:
+        return
+    reported = _score_sum([*execution, *(i.score for i in form.indicators)])
     if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
@@ -588,3 +667,102 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
     )
+
+
+@rule(
+    "S16",
+    "score.not_rescored",
+    Severity.INFO,
+    Scope.SELF_EVAL,
+    title="无法复核总分",
+    template="复核得分不可用：{reason}",
+)
+def not_rescored(ctx: Context) -> Iterator[Candidate]:
+    """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored.
+
+    Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
+    and never a grade computed from nothing. Rules that need a row's weight do not run on a row without one.
+    """
+    from perf_eval.scoring import not_rescored as why
+
+    form = _form(ctx)
+    if form is None:
+        return
+    reason = why(form, ctx.profile)
+    if reason is None:
+        return
+    yield Candidate(
+        "S16",
+        reason.at.ref,
+        "复核得分",
+        Op.FLAG,
+        ok=False,
+        quantity=Quantity.TEXT,
+        params={"reason": reason.reason},
+    )
+
+
+@rule(
+    "S17",
+    "score.converted",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="指标得分与得分系数或折算不符",
+    template="{label} 的得分应为 {how} = {expected}，填写的是 {actual}",
+    variants={
+        "rounded": (
+            Severity.WARNING,
+            "{label} 的得分填写 {actual}，是精确值 {exact}（{how}）{rounding}到所填位数的结果",
+        ),
+        "twice": (
+            None,
+            "{label} 的单项指标得分 {item} 已是按指标分值 {max_score} 计的得分，折算得分又乘以权重占比 {share}，"
+            "按权重计了两次（应为 {expected}）",
+        ),
+    },
+)
+def converted_score(ctx: Context) -> Iterator[Candidate]:
+    """A score computed on the form does not follow its formula (得分系数, 权重占比).
+
+    Chongqing: 指标得分 = 指标权重 × 得分系数. Budget-system export: 折算得分 = 单项指标得分 × 权重占比 when
+    单项指标得分 is on a 100 scale; a 单项指标得分 not above its 指标分值 is already out of that 分值, and
+    weighting it again counts the weight twice. A score equal to the exact value rounded half-up to the
+    decimals shown is a warning.
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    for indicator in form.indicators:
+        values = numbers(indicator.max_score, indicator.score)
+        if values is None:
+            continue
+        weight, written = values
+        coefficient, item, share = (
+            numbers(indicator.coefficient),
+            numbers(indicator.item_score),
+            numbers(indicator.share),
+        )
+        if coefficient is not None:
+            exact, how = weight * coefficient[0], f"指标权重 {weight:g} × 得分系数 {coefficient[0]:.2%}"
+        elif item is not None and share is not None:
+            if item[0] <= weight + ctx.profile.score_tolerance and item[0] < 100 - 1e-9:
+                doubled = item[0] * share[0]
+                if abs(written - doubled) <= ctx.profile.score_tolerance and abs(written - item[0]) > 1e-9:
+                    yield Candidate(
+                        "S17", indicator.score.ref, indicator.label, Op.FLAG, ok=False, actual=written,
+                        expected=item[0], quantity=Quantity.SCORE, variant="twice",
+                        params={"item": f"{item[0]:g}", "max_score": f"{weight:g}", "share": f"{share[0]:.0%}"},
+                    )  # fmt: skip
+                continue
+            exact, how = item[0] * share[0], f"单项指标得分 {item[0]:g} × 权重占比 {share[0]:.0%}"
+        else:
+            continue
+        how_rounded = rounding_of(indicator.score.number, exact, ctx.profile.rounding)
+        if abs(written - exact) > ctx.profile.score_tolerance + 1e-9 and how_rounded is not None:
+            candidate = _rounded("S17", indicator.score, indicator.label, written, exact, how_rounded, Quantity.SCORE)
+            yield replace(candidate, params={**candidate.params, "how": how, "rounding": ROUNDING_ZH[how_rounded]})
+            continue
+        yield Candidate(
+            "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
+            tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
+        )  # fmt: skip

@@ -61,12 +61,15 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
             yield "财政供养人员情况（编制数、实际在职人数、控制率）", anchor
     if evaluation is not None:
         anchor = Entry(evaluation.funds.total_label_ref)
-        if not evaluation.funds.total:
+        if not evaluation.funds.total and ctx.profile.execution_rate_weight:
+            # Families that score execution as a grid row (H, I) need no funds block.
             yield "年度资金总额（年初预算数、全年预算数、全年执行数）", anchor
         if not evaluation.indicators:
             yield "绩效指标表（一级指标、二级指标、三级指标、分值、得分）", anchor
         if evaluation.total_score.ref is None:
-            yield "总分行", anchor
+            # Named as the family's profile names its total row (Sichuan: 合计).
+            labels = ctx.profile.total_labels
+            yield "总分行" if labels == ("总分",) else f"总分行（{'、'.join(labels)}）", anchor
 
 
 @rule(
@@ -239,10 +242,17 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="模板占位行未删除",
     template="模板占位行“{text}”未删除（没有指标值和分值）",
+    variants={"scored": (None, "三级指标仍是模板占位“{text}”，没有指标值和完成值，却有得分：得分无从核对")},
 )
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
-    """Template placeholder rows left in ("指标1", "指标2", "……" with no values)."""
+    """Template placeholder rows left in ("指标1", "指标2", "……" with no values), or a placeholder name scored.
+
+    A row whose 三级指标 is still "指标1" with no 指标值 or 完成值 but a score is reported too: the score
+    rests on nothing.
+    """
     if ctx.self_eval is None:
         return
     for entry in ctx.self_eval.placeholders:
         yield _flag("F06", entry, entry.text or "……", text=entry.text or "……")
+    for entry in ctx.self_eval.scored_placeholders:
+        yield _flag("F06", entry, entry.text, variant="scored", text=entry.text)

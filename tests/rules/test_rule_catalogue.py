@@ -140,6 +140,8 @@ _KEYS = {
     "weights": "weights",
     "execution_rate_weight": "weights",
     "grades": "grades",
+    "rounding": "rounding",
+    "total_labels": "total_labels",
 }
 _NOT_PARAMETERS = {"name", "title"}
 
