@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -139,7 +139,7 @@ def check_workbooks(
             path=str(path),
             sha256=sha256_of(path),
             status=FileStatus.of(findings),
-            forms=[f.info for f in workbook.forms],
+            forms=[replace(f.info, profile=_profile_for(f, profile).name) for f in workbook.forms],
             deviations=findings,
             score=file_score,
             notes=list(workbook.notes),

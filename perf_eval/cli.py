@@ -29,6 +29,10 @@ app = typer.Typer(
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+PROFILE_HELP = "评分配置：名称（perf-eval profiles 列出可用的）或 .toml 文件的路径；默认按表单类型自动选择"
+PROFILES_DIR_HELP = "存放自定义配置（*.toml）的文件夹，可多次给出；也可用环境变量 PERF_EVAL_PROFILES 指定"
+
+
 class OutputFormat(StrEnum):
     rich = "rich"
     json = "json"
@@ -75,12 +79,18 @@ def _input_problem(path: Path) -> str | None:
     return None
 
 
+def _profiles_dir_problem(folders: list[Path] | None) -> str | None:
+    missing = [str(f) for f in folders or () if not f.is_dir()]
+    return f"--profiles-dir 指定的配置文件夹不存在：{'、'.join(missing)}" if missing else None
+
+
 @app.command()
 def check(
     paths: Annotated[
         list[Path], typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False)
     ],
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")
     ] = OutputFormat.rich,
@@ -97,8 +107,11 @@ def check(
         raise _fail("\n".join(problems))
     from perf_eval.checker import check_files
     from perf_eval.model import Report
-    from perf_eval.profiles import ProfileError
+    from perf_eval.profiles import ProfileError, configure
 
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
     try:
         checked = check_files(paths, profile=profile)
     except ProfileError as exc:
@@ -162,7 +175,8 @@ def scan(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False)
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
     ] = OutputFormat.rich,
@@ -181,8 +195,13 @@ def scan(
     import dataclasses
     import math
 
+    from perf_eval.profiles import configure
     from perf_eval.reading.safety import DEFAULT_LIMITS
     from perf_eval.scan import LockHeld, ScanError, ScanOptions, run_scan
+
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
 
     limits = DEFAULT_LIMITS
     if timeout is not None:
@@ -291,6 +310,61 @@ def _readable(template: str) -> str:
     import re
 
     return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
+
+
+@app.command()
+def profiles(
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+) -> None:
+    """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置。
+
+    退出码：0 全部配置可用；2 有配置文件格式有误（逐个说明文件、键和行号）。
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from perf_eval.profiles import ProfileError, check_file, configure, describe, located, missing_folders, sources
+
+    configure(profiles_dir)
+    console = _console()
+    table = Table(title="评分配置", title_justify="left", show_lines=True)
+    for header in ("名称", "标题", "来源", "默认用于", "类别", "说明", "文件"):
+        table.add_column(header, overflow="fold")
+    broken = 0
+    for each in located():
+        try:
+            loaded = check_file(each)
+        except ProfileError as exc:
+            broken += 1
+            table.add_row(
+                Text(each.name),
+                Text("格式有误", style="bold red"),
+                Text(each.source_zh),
+                "",
+                "",
+                Text(exc.reason, style="red"),
+                Text(str(each.path)),
+            )
+            continue
+        extra = dict(describe(loaded))
+        where = str(each.path) + "".join(f"\n（覆盖了 {p}）" for p in each.shadows)
+        table.add_row(
+            Text(each.name),
+            Text(loaded.title),
+            Text(each.source_zh),
+            Text("、".join(k.label_zh for k in loaded.default_for)),
+            Text(extra.get("family", "")),
+            Text(extra.get("description", "")),
+            Text(where),
+        )
+    console.print(table)
+    console.print(Text("查找顺序：" + " → ".join(f"{s.label_zh} {s.folder}" for s in sources())))
+    for source in missing_folders():
+        console.print(Text(f"注意：{source.label_zh} {source.folder} 不存在或不是文件夹", style="yellow"))
+    console.print(
+        Text('使用：--profile 名称，或 --profile 路径/文件.toml；自定义配置可写 extends = "hunan-2023" 只改不同之处。')
+    )
+    raise typer.Exit(EXIT_USAGE if broken else EXIT_OK)
 
 
 def main() -> None:

@@ -179,9 +179,16 @@ class FormInfo:
     unit: str | None
     year: int | None
     title: str = ""
+    profile: str | None = None  # the profile that judged the form (set by the checker)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "sheet": self.sheet, "unit": self.unit, "year": self.year}
+        return {
+            "kind": self.kind.value,
+            "sheet": self.sheet,
+            "unit": self.unit,
+            "year": self.year,
+            "profile": self.profile,
+        }
 
 
 @dataclass(frozen=True)

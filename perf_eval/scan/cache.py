@@ -120,14 +120,10 @@ def tool_signature() -> str:
 
 
 def profile_signature(profile: str | None) -> str:
-    """The chosen profile and the content of every profile file (defaults are chosen per form)."""
-    from perf_eval.profiles import schemas_dir
+    """The chosen profile and the content of every profile file a name can reach (defaults are chosen per form)."""
+    from perf_eval.profiles import signature
 
-    hasher = hashlib.sha256((profile or "").encode())
-    for source in sorted(schemas_dir().glob("*.toml")):
-        hasher.update(source.name.encode())
-        hasher.update(source.read_bytes())
-    return hasher.hexdigest()
+    return signature(profile)
 
 
 @dataclass(frozen=True)
