@@ -38,6 +38,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class CopiesChoice(StrEnum):
+    findings = "findings"
+    all = "all"
+
+
 def _console(*, stderr: bool = False) -> Console:
     # Rich drops colour and cursor codes itself when the stream is not a terminal, and honours NO_COLOR.
     console = Console(stderr=stderr, highlight=False, soft_wrap=False)
@@ -181,6 +186,10 @@ def scan(
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
     ] = OutputFormat.rich,
     full: Annotated[bool, typer.Option("--full", help="不使用缓存，重新读取和检查全部文件")] = False,
+    copies: Annotated[
+        CopiesChoice,
+        typer.Option("--copies", help="批注副本：findings（默认，只为有问题的文件生成）或 all（为全部文件生成）"),
+    ] = CopiesChoice.findings,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -207,7 +216,13 @@ def scan(
     if timeout is not None:
         limits = dataclasses.replace(limits, child_wall_seconds=timeout, child_cpu_seconds=math.ceil(timeout))
     options = ScanOptions(
-        root=folder, out=out, jobs=jobs or os.cpu_count() or 1, profile=profile, full=full, limits=limits
+        root=folder,
+        out=out,
+        jobs=jobs or os.cpu_count() or 1,
+        profile=profile,
+        full=full,
+        limits=limits,
+        copies=copies.value,
     )
     errors = _console(stderr=True)
     try:

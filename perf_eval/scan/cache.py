@@ -298,6 +298,25 @@ class Cache:
         data = {"format": _INDEX_FORMAT, "files": completed.files, "xlsx": xlsx}
         atomic_write_text(self.index_path, json.dumps(data, ensure_ascii=False))
 
+    # --- what the last completed scan found (for "what changed since last night") -------------
+
+    @property
+    def last_path(self) -> Path:
+        return self.root / "last.json"
+
+    def load_last(self) -> dict[str, Any] | None:
+        """The findings and unit statuses of the last completed scan; None before the first one."""
+        try:
+            data = json.loads(self.last_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("findings"), dict):
+            return None
+        return data
+
+    def save_last(self, data: dict[str, Any]) -> None:
+        atomic_write_text(self.last_path, json.dumps(data, ensure_ascii=False, default=str))
+
     # --- housekeeping -------------------------------------------------------------------
 
     def prune(self) -> int:
