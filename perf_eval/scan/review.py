@@ -254,6 +254,7 @@ class Outcome:
     states: dict[str, list[dict[str, Any]]]
     units: list[dict[str, Any]]
     since_last: dict[str, Any]
+    latest_change: dict[str, Any]  # `since_last` of the latest scan that found a change (what summary.xlsx shows)
     acceptances: list[Acceptance]
     last: dict[str, Any]  # what the next scan compares with
 
@@ -264,6 +265,7 @@ def evaluate(
     acceptances: Sequence[Acceptance],
     previous: dict[str, Any] | None,
     today: str,
+    now: str,
 ) -> Outcome:
     """Findings' states (new, open, accepted, lapsed, old version), units, and the changes since `previous`."""
     by_key: dict[str, Acceptance] = {}
@@ -302,10 +304,14 @@ def evaluate(
                 used.add(key)
             else:
                 state = "open" if key in previous_findings else "new"
-                if acceptance is not None:  # lapsed in an earlier scan: say so, it counts again
+                if (
+                    acceptance is not None and acceptance.state == "lapsed"
+                ):  # lapsed in an earlier scan: say so, it counts again
                     entry["lapsed"] = _lapse_text(acceptance, finding)
                     used.add(key)
             entry["state"] = state
+            first_seen = previous_findings.get(key, {}).get("first_seen") or now
+            entry["first_seen"] = first_seen
             row.append(entry)
             current[key] = {
                 "rule": finding.rule,
@@ -320,6 +326,7 @@ def evaluate(
                 "unit": member.unit,
                 "year": member.year,
                 "state": state,
+                "first_seen": first_seen,
             }
             per_unit[rv.unit_key(member)].append((member, finding, key, state))
         states[member.path] = row
@@ -339,7 +346,7 @@ def evaluate(
         for k, f in sorted(current.items(), key=lambda kv: _finding_order(kv[1]))
         if f["state"] in ("new", "lapsed") and f["severity"] != Severity.INFO.value
     ]
-    since_last = {
+    since_last: dict[str, Any] = {
         "first_scan": previous is None,
         "previous_finished": (previous or {}).get("finished"),
         "counts": {
@@ -353,12 +360,23 @@ def evaluate(
         "new": new,
         "fixed": fixed,
     }
+    accepted_now = sorted(k for k, f in current.items() if f["state"] == "accepted")
+    accepted_before = sorted(k for k, f in previous_findings.items() if f.get("state") == "accepted")
+    changed = (
+        previous is None
+        or any(since_last["counts"][k] for k in ("new", "lapsed", "fixed"))
+        or bool(since_last["units"])
+        or accepted_now != accepted_before
+    )
+    earlier = (previous or {}).get("latest_change")
+    latest_change = {**since_last, "on": now} if changed or not earlier else earlier
     last = {
         "findings": current,
         "units": {_unit_id(u["unit"], u["year"]): u["status"] for u in units},
+        "latest_change": latest_change,
     }
     ordered = sorted(by_key.values(), key=lambda a: ({"lapsed": 0, "active": 1, "unused": 2}[a.state], a.path, a.rule))
-    return Outcome(states, units, since_last, ordered, last)
+    return Outcome(states, units, since_last, latest_change, ordered, last)
 
 
 def _finding_order(finding: dict[str, Any]) -> tuple[Any, ...]:

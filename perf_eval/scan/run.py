@@ -559,7 +559,13 @@ class _Scan:
         last = self.cache.load_last()
         acceptances, store_ok, notes = self._acceptances(previous, last, xlsx_path)
         problems.extend(notes)
-        outcome = evaluate(review(members), acceptances=acceptances, previous=last, today=started.date().isoformat())
+        outcome = evaluate(
+            review(members),
+            acceptances=acceptances,
+            previous=last,
+            today=started.date().isoformat(),
+            now=started.isoformat(timespec="seconds"),
+        )
         data = report.to_dict()
         data["scan"] = summary.scan_section(
             root=self.root,

@@ -54,6 +54,7 @@ def scan_section(
         "profile": profile,
         "full": full,
         "since_last": outcome.since_last,
+        "latest_change": outcome.latest_change,
         "statuses": {key: statuses.get(key, 0) for key in STATUS_ZH},
         "changes": _changes(files, previous, removed),
         "removed": list(removed),
