@@ -50,7 +50,13 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
     assert entry["status"] == "errors" and entry["error"] is None and entry["annotated"] is None
     assert entry["forms"] == [
         {"kind": "basic_data", "sheet": "附件2", "unit": None, "year": 2023, "profile": "hunan-2023"},
-        {"kind": "dept_self_eval", "sheet": "附件3", "unit": "株洲市芦淞区财政局", "year": 2023, "profile": "hunan-2023"},
+        {
+            "kind": "dept_self_eval",
+            "sheet": "附件3",
+            "unit": "株洲市芦淞区财政局",
+            "year": 2023,
+            "profile": "hunan-2023",
+        },
     ]
     b05 = [d for d in entry["deviations"] if d["rule"] == "B05"]
     assert b05 == [

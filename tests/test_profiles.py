@@ -82,11 +82,11 @@ def test_relative_and_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert load("./配置/lenient.toml").budget_deviation == 0.99
     assert load("配置/lenient.toml").name == "lenient"
     assert load(str(tmp_path / "配置/lenient.toml")).budget_deviation == 0.99
-    with pytest.raises(ProfileError, match="配置文件不存在：./配置/没有.toml"):
+    with pytest.raises(ProfileError, match=r"配置文件不存在：\./配置/没有\.toml"):
         load("./配置/没有.toml")
     # A bare name that is a file in the current folder: the message says to write it as a path.
     _write(tmp_path / "hunan-2024.toml", LENIENT)
-    with pytest.raises(ProfileError, match=r"--profile ./hunan-2024.toml"):
+    with pytest.raises(ProfileError, match=r"--profile \./hunan-2024\.toml"):
         load("hunan-2024")
 
 

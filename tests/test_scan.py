@@ -28,7 +28,6 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from perf_eval.cli import app
-from perf_eval.model import FileStatus
 from perf_eval.reading.safety import DEFAULT_LIMITS
 from perf_eval.scan import ScanOptions, ScanOutcome, run_scan
 from perf_eval.scan.cache import CACHE_DIR
@@ -244,7 +243,10 @@ def test_summary_json_extends_the_contract(tree: Any) -> None:
     entry = by_path(outcome)["审计局/上报材料/材料一.xlsx"]
     assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
     assert entry["annotated"] is None  # clean: no copy
-    assert by_path(outcome)["财政局/2023年/退回修改/跨表不符.xlsx"]["annotated"] == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
+    assert (
+        by_path(outcome)["财政局/2023年/退回修改/跨表不符.xlsx"]["annotated"]
+        == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
+    )
     assert data["scan"]["changes"] == {"new": 12, "changed": 0, "unchanged": 0, "removed": 0}
 
 

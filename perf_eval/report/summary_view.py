@@ -48,7 +48,9 @@ def xlsx_view(data: dict[str, Any]) -> dict[str, Any]:
 
 def _shown_state(entry: dict[str, Any], changed_on: str | None) -> dict[str, Any]:
     shown = {k: v for k, v in entry.items() if k != "first_seen"}
-    if entry.get("state") in ("new", "open"):
+    if entry.get("lapsed"):  # until it is accepted anew or fixed
+        shown["state"] = "lapsed"
+    elif entry.get("state") in ("new", "open"):
         shown["state"] = "new" if entry.get("first_seen") == changed_on else "open"
     return shown
 

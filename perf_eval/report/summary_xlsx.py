@@ -274,29 +274,31 @@ def _cell_link(annotated: str | None, sheet: str | None, cell: str | None) -> An
 
 
 def _change_rows(scan: dict[str, Any], annotated: dict[str, str | None]) -> Iterable[list[Any]]:
-    since = scan.get("since_last")
+    since = scan.get("latest_change")
     if not since:
         return
+    when = str(since.get("on") or "")[:16].replace("T", " ")
     if since["first_scan"]:
+        text = f"{when} 首次扫描，没有更早的结果可比较：全部问题见“问题清单”，各单位结论见“单位汇总”"
+        yield [_Styled("首次扫描", font=_HEADER_FONT), "", None, text, None, None, "", None]
+        return
+    counts = since["counts"]
+    summary = (
+        f"{when} 的扫描与它的上一次扫描相比（此后的扫描没有发现新的变化）：新问题 {counts['new']}，"
+        f"说明已失效 {counts['lapsed']}，已修改 {counts['fixed']}，仍未修改 {counts['open']}，已说明 {counts['accepted']}"
+    )
+    yield [_Styled("最近变化", font=_HEADER_FONT), "", None, summary, None, None, "", None]
+    if not since["units"] and not since["new"] and not since["fixed"]:
         yield [
-            "首次扫描",
+            "没有新问题",
             "",
             None,
-            "没有上次扫描可比较：所有问题见“问题清单”，各单位结论见“单位汇总”",
+            "没有新问题，也没有修改或失效的问题（说明的增减见“已说明”）",
             None,
             None,
             "",
             None,
         ]
-        return
-    counts = since["counts"]
-    summary = (
-        f"新问题 {counts['new']}，说明已失效 {counts['lapsed']}，已修改 {counts['fixed']}，"
-        f"仍未修改 {counts['open']}，已说明 {counts['accepted']}"
-    )
-    yield [_Styled("合计", font=_HEADER_FONT), "", None, summary, None, None, "", None]
-    if not since["units"] and not since["new"] and not since["fixed"]:
-        yield ["没有变化", "", None, "与上次扫描相比，没有新问题，也没有修改或失效的问题", None, None, "", None]
     for unit in since["units"]:
         before = STATUS_ZH.get(unit["before"] or "", "（上次没有）")
         now = next(
