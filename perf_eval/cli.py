@@ -329,18 +329,35 @@ def _readable(template: str) -> str:
 
 @app.command()
 def profiles(
+    name: Annotated[
+        str | None, typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）")
+    ] = None,
     profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
 ) -> None:
-    """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置。
+    """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置；给出名称则输出该配置文件的内容。
 
-    退出码：0 全部配置可用；2 有配置文件格式有误（逐个说明文件、键和行号）。
+    例：perf-eval profiles hunan-2023 > hunan-2024.toml，修改后用 --profile ./hunan-2024.toml。
+    退出码：0 全部配置可用；2 有配置文件格式有误（逐个说明文件、键和行号）或配置不存在。
     """
     from rich.table import Table
     from rich.text import Text
 
     from perf_eval.profiles import ProfileError, check_file, configure, describe, located, missing_folders, sources
 
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
     configure(profiles_dir)
+    if name is not None:
+        from perf_eval.profiles import locate
+
+        try:
+            text = locate(name).path.read_text(encoding="utf-8")
+        except ProfileError as exc:
+            raise _fail(exc.reason) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"配置文件 {name} 无法读取：{exc}") from None
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        raise typer.Exit(EXIT_OK)
     console = _console()
     table = Table(title="评分配置", title_justify="left", show_lines=True)
     for header in ("名称", "标题", "来源", "默认用于", "类别", "说明", "文件"):
@@ -362,7 +379,7 @@ def profiles(
             )
             continue
         extra = dict(describe(loaded))
-        where = str(each.path) + "".join(f"\n（覆盖了 {p}）" for p in each.shadows)
+        files = str(each.path) + "".join(f"\n（覆盖了 {p}）" for p in each.shadows)
         table.add_row(
             Text(each.name),
             Text(loaded.title),
@@ -370,7 +387,7 @@ def profiles(
             Text("、".join(k.label_zh for k in loaded.default_for)),
             Text(extra.get("family", "")),
             Text(extra.get("description", "")),
-            Text(where),
+            Text(files),
         )
     console.print(table)
     console.print(Text("查找顺序：" + " → ".join(f"{s.label_zh} {s.folder}" for s in sources())))

@@ -149,12 +149,14 @@ def _check_json(*args: str) -> dict[str, object]:
 
 
 def test_the_readme_workflow_copy_change_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """README: `perf-eval profiles` shows the file; copy it, change it, pass `--profile` with its path."""
+    """README: `perf-eval profiles NAME > copy.toml`, change it, pass `--profile ./copy.toml` (or its name in a folder)."""
     listing = CliRunner().invoke(app, ["profiles"])
     assert listing.exit_code == 0, listing.output
     assert "hunan-2023" in listing.stdout and "内置" in listing.stdout
     monkeypatch.chdir(tmp_path)
-    shutil.copy(schemas_dir() / "hunan-2023.toml", tmp_path / "hunan-2024.toml")
+    copied = CliRunner().invoke(app, ["profiles", "hunan-2023"])  # perf-eval profiles hunan-2023 > hunan-2024.toml
+    assert copied.exit_code == 0 and copied.stdout == (schemas_dir() / "hunan-2023.toml").read_text(encoding="utf-8")
+    (tmp_path / "hunan-2024.toml").write_text(copied.stdout, encoding="utf-8")
     text = (tmp_path / "hunan-2024.toml").read_text(encoding="utf-8")
     (tmp_path / "hunan-2024.toml").write_text(
         text.replace("budget_deviation = 0.20", "budget_deviation = 0.99"), encoding="utf-8"

@@ -59,6 +59,10 @@ def _file_header(result: FileResult) -> Text:
         text.append(str(result.year) if result.year else "（未识别）")
         text.append("\n表单：", style="bold")
         text.append("、".join(f"{f.kind.label_zh}（{f.sheet}）" for f in result.forms))
+        profiles = list(dict.fromkeys(f.profile for f in result.forms if f.profile))
+        if profiles:
+            text.append("\n评分配置：", style="bold")
+            text.append("、".join(profiles))
     return text
 
 
