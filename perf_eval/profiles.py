@@ -456,9 +456,13 @@ def check_file(each: Located) -> Profile:
     return _load_file(each.name, each.path)
 
 
+_SOURCE_RANK = {"option": 0, "env": 1, "builtin": 2}
+
+
 def default_for(kind: FormKind) -> Profile:
-    for name in available():
-        profile = load(name)
+    """The profile for a form kind when none is given: a folder's profile that says so comes before the built-in ones."""
+    for each in sorted(located(), key=lambda e: (_SOURCE_RANK.get(e.source, 3), e.name)):
+        profile = load(each.name)
         if kind in profile.default_for:
             return profile
     raise ProfileError(f"没有适用于{kind.label_zh}的默认配置")

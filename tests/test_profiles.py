@@ -202,3 +202,14 @@ def test_a_missing_profiles_folder_or_bad_profile_is_a_usage_error(tmp_path: Pat
     result = CliRunner().invoke(app, ["check", str(SEED), "--no-annotate", "--profile", str(bad)])
     assert result.exit_code == 2 and "第 3 行" in result.stderr and "Q01" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_folder_profile_that_says_default_for_is_the_default_for_those_forms(tmp_path: Path) -> None:
+    _write(tmp_path / "本局.toml", 'extends = "hunan-2023"\ndefault_for = ["dept_self_eval"]\n')
+    data = _check_json("--profiles-dir", str(tmp_path))
+    files = data["files"]
+    assert isinstance(files, list)
+    assert [(f["kind"], f["profile"]) for f in files[0]["forms"]] == [
+        ("basic_data", "hunan-2023"),
+        ("dept_self_eval", "本局"),
+    ]
