@@ -356,7 +356,7 @@ def profiles(
             raise _fail(exc.reason) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise _fail(f"配置文件 {name} 无法读取：{exc}") from None
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(_as_copy(text))
         raise typer.Exit(EXIT_OK)
     console = _console()
     table = Table(title="评分配置", title_justify="left", show_lines=True)
@@ -397,6 +397,24 @@ def profiles(
         Text('使用：--profile 名称，或 --profile 路径/文件.toml；自定义配置可写 extends = "hunan-2023" 只改不同之处。')
     )
     raise typer.Exit(EXIT_USAGE if broken else EXIT_OK)
+
+
+def _as_copy(text: str) -> str:
+    """A profile's text to copy: its name is the new file's name, and a copy is no default unless it says so."""
+    import re
+
+    notes = {
+        "name": "# 配置的名称就是文件名（不含 .toml），此行可删除",
+        "default_for": "# 取消下一行的注释，本配置才会成为这些表单的默认配置（放在 --profiles-dir 文件夹中时）",
+    }
+    lines = []
+    for line in text.splitlines():
+        key = re.match(r"^\s*(name|default_for)\s*=", line)
+        if key:
+            lines += [notes[key.group(1)], "# " + line]
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
