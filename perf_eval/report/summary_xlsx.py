@@ -100,7 +100,7 @@ FINDING_HEADERS = (
 FILE_HEADERS = (
     ("路径", 16, 30), ("单位", 10, 18), ("年度", 5, 5), ("表单（配置）", 16, 30), ("状态", 8, 12),
     ("版本", 6, 20), ("错误数", 5, 5), ("警告数", 5, 5), ("单位自评得分", 6, 6), ("复核得分", 6, 6),
-    ("等级", 5, 5), ("批注副本", 14, 26), ("说明", 14, 30),
+    ("等级", 5, 5), ("批注副本", 14, 34), ("说明", 14, 30),
 )  # fmt: skip
 ACCEPT_HEADERS = (
     ("状态", 8, 12), ("单位", 10, 18), ("年度", 5, 5), ("规则", 5, 5), ("路径", 14, 26), ("单元格", 8, 12),
@@ -147,8 +147,8 @@ def write_summary_xlsx(target: Path, data: dict[str, Any]) -> None:
 
 
 def text_width(text: str) -> float:
-    """Display width in Excel's character units: a Chinese character takes two."""
-    return sum(2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
+    """Display width in Excel's character units: a Chinese character takes nearly two."""
+    return sum(1.8 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
 
 
 def _widths(headers: Headers, rows: Sequence[list[Any]]) -> list[float]:
