@@ -267,3 +267,34 @@ def test_copies_only_where_they_help_unless_all_are_asked_for(tmp_path: Path, co
     assert annotated["有警告.xlsx"] == "有警告.校验.xlsx"
     assert annotated["干净.xlsx"] == (None if copies == "findings" else "干净.校验.xlsx")
     assert (out / "干净.校验.xlsx").exists() == (copies == "all")
+
+
+def test_scan_command_with_a_profile_file_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scan --profile ./本局.toml --copies all`: every form names the profile that judged it, everywhere."""
+    from typer.testing import CliRunner
+
+    from perf_eval.cli import app
+    from perf_eval.profiles import configure
+
+    root, out = tmp_path / "共享", tmp_path / "结果"
+    _copy("lusong-2023-corrected.xlsx", root / "芦淞区/自评表.xlsx")
+    _copy("project-2023-clean.xlsx", root / "项目/养护.xlsx")
+    (tmp_path / "配置").mkdir()
+    (tmp_path / "配置/本局.toml").write_text('extends = "hunan-2023"\n[severity]\nS13 = "info"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["scan", "共享", "--out", "结果", "--jobs", "2", "--profile", "./配置/本局.toml", "--copies", "all"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    configure(None)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {f["profile"] for entry in data["files"] for f in entry["forms"]} == {"本局"}
+    unit = next(u for u in data["scan"]["units"] if u["unit"] == UNIT)
+    assert "S13" not in unit["rules"]  # an info finding under this profile
+    assert (out / "项目/养护.校验.xlsx").is_file()  # --copies all: the clean file too
+    rows = list(load_workbook(out / "summary.xlsx")["文件清单"].iter_rows(min_row=2, values_only=True))
+    assert all("：本局" in str(row[3]) for row in rows)
+    text = CliRunner().invoke(app, args)
+    configure(None)
+    assert "评分配置：本局" in text.stdout
+    bad = CliRunner().invoke(app, ["scan", "共享", "--out", "结果", "--profile", "./配置/没有.toml"])
+    assert bad.exit_code == 2 and "配置文件不存在" in bad.stderr
