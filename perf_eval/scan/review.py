@@ -27,22 +27,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 from typing import Any
 
 from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Severity
 from perf_eval.values import normalize
 
 VERSIONED = (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL)
-DECIDED_ZH = {"form_date": "填报日期", "mtime": "文件修改时间"}
-STATE_ZH = {
-    "new": "新问题",
-    "open": "仍未修改",
-    "accepted": "已说明",
-    "lapsed": "说明已失效",
-    "old_version": "旧版本",
-    "fixed": "已修改",
-}
 _DATE = re.compile(r"(\d{4})\s*[年\-/.．]\s*(\d{1,2})\s*[月\-/.．]\s*(\d{1,2})")
 
 
@@ -436,7 +426,6 @@ def _units(
         name = next((m.unit for m in judging if m.unit), None) or next((m.unit for m in members if m.unit), None)
         year = key[1]
         unit_id = _unit_id(name, year)
-        unit_keys = {k for _, _, k, _ in findings}
         fixed = sum(
             1
             for k, old_f in previous_findings.items()
@@ -470,11 +459,8 @@ def _units(
                     "accepted": states.get("accepted", 0),
                     "fixed": fixed,
                 },
-                "_keys": len(unit_keys),
             }
         )
-    for unit in out:
-        unit.pop("_keys")
     order = {
         status.value: rank for rank, status in enumerate((FileStatus.ERRORS, FileStatus.WARNINGS, FileStatus.CLEAN))
     }
@@ -505,29 +491,7 @@ def _problems(findings: list[tuple[Member, Finding]], name_files: bool) -> list[
     return sorted(out, key=lambda p: (Severity(p["severity"]).rank, -p["count"], p["rule"]))
 
 
-def problems_text(unit: dict[str, Any], *, limit: int | None = None, with_files: bool = True) -> str:
-    """错误：B05×1、S07×1；警告：B08×30、S10×12 — errors first and marked, the file after each when several judge."""
-    several = len(unit["files"]) > 1
-    parts: list[str] = []
-    for severity, label in ((Severity.ERROR, "错误"), (Severity.WARNING, "警告")):
-        items = [p for p in unit["problems"] if p["severity"] == severity.value]
-        if not items:
-            continue
-        shown = items if limit is None else items[:limit]
-        texts = []
-        for p in shown:
-            text = f"{p['rule']}×{p['count']}"
-            if with_files and several:
-                text += "（" + "、".join(PurePosixPath(f).name for f in p["files"]) + "）"
-            texts.append(text)
-        more = "…" if len(shown) < len(items) else ""
-        parts.append(f"{label}：" + "、".join(texts) + more)
-    return "；".join(parts)
-
-
 __all__ = [
-    "DECIDED_ZH",
-    "STATE_ZH",
     "Acceptance",
     "Member",
     "Outcome",
@@ -535,6 +499,5 @@ __all__ = [
     "evaluate",
     "finding_id",
     "parse_date",
-    "problems_text",
     "review",
 ]
