@@ -56,7 +56,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring, tostring
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.model import (
     COPY_INFIX,
@@ -193,7 +193,7 @@ def memoised_merge_borders() -> Iterator[None]:
     def style_of(cell: Any) -> StyleArray:
         if not cell._style:
             cell._style = StyleArray()
-        return cell._style  # type: ignore[no-any-return]
+        return cell._style
 
     def cell_at(merged: MergedCellRange, coord: tuple[int, int]) -> Any:
         cell = merged.ws._cells.get(coord)
@@ -222,11 +222,11 @@ def memoised_merge_borders() -> Iterator[None]:
         for coord in merged.cells:
             style_of(cell_at(merged, coord)).protectionId = protection
 
-    MergedCellRange.format = format  # type: ignore[method-assign]
+    MergedCellRange.format = format
     try:
         yield
     finally:
-        MergedCellRange.format = stock  # type: ignore[method-assign]
+        MergedCellRange.format = stock
 
 
 def _load_ooxml(data: bytes) -> _Loaded:
@@ -620,7 +620,7 @@ def _strip_comment(cell: Cell) -> bool:
 def _fill_xml(fill: Fill) -> str | None:
     if fill == PatternFill():
         return None
-    return tostring(fill.to_tree()).decode("utf-8")
+    return str(tostring(fill.to_tree()).decode("utf-8"))
 
 
 def _fill_from_xml(xml: str | None) -> Fill:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
@@ -21,7 +21,7 @@ from perf_eval.reading import safety
 from perf_eval.reading.locate import LOOKED_FOR
 from perf_eval.reading.workbook import ReadWorkbook, read_workbook
 from perf_eval.rules import engine
-from perf_eval.rules.catalogue import get
+from perf_eval.rules.catalogue import Candidate, get
 from perf_eval.scoring import score
 
 
@@ -101,7 +101,7 @@ def check_workbooks(
     for basic_ref, evaluation_ref in pairs:
         # Two equally near 基础数据表 of one unit (pairing rule 4's tie): the 自评表 is checked against both.
         partners.setdefault(evaluation_ref, []).append(basic_ref)
-    batches: list[tuple[list[engine.Candidate], Profile]] = []
+    batches: list[tuple[list[Candidate], Profile]] = []
     owners: list[int] = []
     for index, workbook in enumerate(read):
         if not isinstance(workbook, ReadWorkbook):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -422,7 +422,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
             try:
-                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+                stream.reconfigure(encoding="utf-8")
             except (OSError, ValueError):
                 pass
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -254,7 +254,7 @@ class FileResult:
 
 @dataclass
 class Report:
-    """All files of one run; `to_dict()` is the JSON contract of domain.md §7."""
+    """All files of one run; `to_dict()` is the JSON contract of docs/domain.md §7."""
 
     files: list[FileResult]
     version: str

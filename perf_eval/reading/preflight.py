@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from xml.parsers import expat
 
 from perf_eval.model import column_index, column_letter
-from perf_eval.reading.safety import (
+from perf_eval.reading.limits import (
     KiB,
     Limits,
     SheetFacts,
@@ -232,7 +232,7 @@ def _declared_entry_count(handle: BinaryIO, size: int) -> int | None:
         record = handle.read(56)
         if len(record) == 56 and record.startswith(b"PK\x06\x06"):
             (count,) = struct.unpack_from("<Q", record, 32)
-    return count
+    return int(count)
 
 
 # --- XML parts ------------------------------------------------------------------------

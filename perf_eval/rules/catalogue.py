@@ -11,13 +11,13 @@ Nothing in this package opens files or prints.
 from __future__ import annotations
 
 import inspect
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from perf_eval.forms import BasicData, Entry, SelfEval
+from perf_eval.arithmetic import cells, numbers, part_sum, ratio
+from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import CellRef, Severity
 from perf_eval.profiles import Profile
 
@@ -139,10 +139,11 @@ def rule(
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, F first, then B, S, X (the order rules run and are listed in)."""
-    # Importing the rule modules registers them.
-    from perf_eval.rules import basic, cross, self_eval, structure  # noqa: F401
+    """Every rule, F first, then B, S, X (the order rules run and are listed in).
 
+    The rule modules register themselves when `perf_eval.rules` is imported, which
+    importing this module always does first.
+    """
     order = {"F": 0, "B": 1, "S": 2, "X": 3}
     return sorted(REGISTRY.values(), key=lambda r: (order.get(r.id[0], 9), r.id))
 
@@ -151,33 +152,20 @@ def get(rule_id: str) -> Rule | None:
     return {r.id: r for r in all_rules()}.get(rule_id.upper())
 
 
-# Helpers the rule modules share -------------------------------------------
-
-
-def numbers(*entries: Entry) -> list[float] | None:
-    """The values when every entry holds a number, else None (F02/F03/F04 report why, once)."""
-    values = [e.value for e in entries if e.ok and e.value is not None]
-    return values if len(values) == len(entries) else None
-
-
-def part_sum(entries: Iterable[Entry]) -> float | None:
-    """Sum of parts: blank and "——" count as 0; invalid or uncached parts make the sum unknown."""
-    total = 0.0
-    for entry in entries:
-        if entry.ok:
-            total += entry.value or 0.0
-        elif entry.number.kind.value in ("invalid", "uncached"):
-            return None
-    return total
-
-
-def ratio(numerator: Entry, denominator: Entry) -> float | None:
-    """numerator / denominator; None when the denominator is zero, blank or "——" (not applicable)."""
-    values = numbers(numerator, denominator)
-    if values is None or math.isclose(values[1], 0.0, abs_tol=1e-12):
-        return None
-    return values[0] / values[1]
-
-
-def cells(entries: Iterable[Entry]) -> Iterator[str]:
-    return (e.cell for e in entries if e.ref)
+__all__ = [
+    "REGISTRY",
+    "Builder",
+    "Candidate",
+    "Context",
+    "Op",
+    "Quantity",
+    "Rule",
+    "Scope",
+    "all_rules",
+    "cells",
+    "get",
+    "numbers",
+    "part_sum",
+    "ratio",
+    "rule",
+]
