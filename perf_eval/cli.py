@@ -342,6 +342,7 @@ def profiles(
     from rich.table import Table
     from rich.text import Text
 
+    import perf_eval.rules  # noqa: F401  (the rule IDs a profile's [severity] may name)
     from perf_eval.profiles import ProfileError, check_file, configure, describe, located, missing_folders, sources
 
     if problem := _profiles_dir_problem(profiles_dir):

@@ -28,7 +28,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -425,12 +425,20 @@ def _build(name: str, data: dict[str, Any], path: Path) -> Profile:
     return Profile(**values)
 
 
-def _severities(raw: dict[str, Any], errors: _FileErrors) -> dict[str, Severity]:
-    from perf_eval.rules.catalogue import get
+_rule_ids: Callable[[], Collection[str]] | None = None
 
+
+def use_rule_ids(known: Callable[[], Collection[str]]) -> None:
+    """Where the rule IDs come from (the rule catalogue registers itself: rules sit above profiles)."""
+    global _rule_ids
+    _rule_ids = known
+
+
+def _severities(raw: dict[str, Any], errors: _FileErrors) -> dict[str, Severity]:
+    known = set(_rule_ids()) if _rule_ids is not None else None
     out: dict[str, Severity] = {}
     for rule_id, level in raw.items():
-        if get(rule_id) is None or rule_id != rule_id.upper():
+        if known is not None and rule_id not in known:
             raise errors.error("severity", rule_id, "不是已知的规则编号（perf-eval rules 列出全部规则）")
         try:
             out[rule_id] = Severity(level)

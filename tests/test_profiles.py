@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import perf_eval.rules  # noqa: F401  (as every caller does: the rule IDs a [severity] table may name)
 from perf_eval import profiles
 from perf_eval.cli import app
 from perf_eval.profiles import ProfileError, configure, load, schemas_dir

@@ -229,9 +229,9 @@ class Acceptance:
         return cls(**known)
 
     def matches(self, finding: Finding) -> bool:
-        return value_of(finding.expected) == value_of(self.expected) and value_of(finding.actual) == value_of(
-            self.actual
-        )
+        same_expected: bool = value_of(finding.expected) == value_of(self.expected)
+        same_actual: bool = value_of(finding.actual) == value_of(self.actual)
+        return same_expected and same_actual
 
 
 # --- the outcome per finding and per unit ------------------------------------------------------

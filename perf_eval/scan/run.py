@@ -135,6 +135,8 @@ def run_scan(options: ScanOptions, *, progress: Progress | None = None) -> ScanO
 
     root, out = check_folders(options.root, options.out)
     if options.profile:
+        import perf_eval.rules  # noqa: F401  (the rule IDs a profile's [severity] may name)
+
         try:
             load(options.profile)
         except ProfileError as exc:
