@@ -472,7 +472,10 @@ def _file_row(
     annotated = entry.get("annotated")
     remarks = [entry["error"]] if entry.get("error") else []
     old = old_by_path.get(entry["path"])
+    partly = [s for s in scan.get("findings", {}).get(entry["path"], []) if s.get("state") == "old_version"]
     version = f"旧版本（新版本：{old['replaced_by']}）" if old else ("" if status == "unreadable" else "最新")
+    if partly and not old:
+        version = "最新（部分表单已有新版本，其问题不计入）"
     if not annotated and status != "unreadable":
         copy: Any = "（无问题，未生成）" if not deviations else None
     else:

@@ -1,12 +1,15 @@
-"""The ``scan`` section of summary.json: changes, units, rules, skipped and unpaired files.
+"""The ``scan`` section of summary.json: changes, units, versions, acceptances, rules, skipped and unpaired files.
 
 It extends the §7 JSON contract (docs/domain.md) without changing it: ``tool``,
 ``files`` and ``summary`` stay exactly what `Report.to_dict()` gives; the scan
 adds one top-level key. Paths in it (and in ``files``) are relative to the
 scanned folder; ``annotated`` paths are relative to OUTDIR. Everything except
-``scan.run`` (timings and how much work this run did) depends only on the
-files, so an interrupted scan completed later gives the same summary as one
-uninterrupted scan.
+``scan.run`` (timings and how much work this run did), the comparisons with
+the last completed scan (``since_last``, ``units[].since_last``) and the
+times of ``latest_change.on`` and ``findings[].first_seen`` depends only on
+the files and the acceptances, so an interrupted scan completed later gives
+the same summary as one uninterrupted scan. Units, versions and finding
+states come from `review`.
 """
 
 from __future__ import annotations
