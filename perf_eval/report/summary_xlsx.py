@@ -27,13 +27,16 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -146,6 +149,7 @@ def write_summary_xlsx(target: Path, data: dict[str, Any]) -> None:
 # --- layout ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def text_width(text: str) -> float:
     """Display width in Excel's character units: a Chinese character takes nearly two."""
     return sum(1.8 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
@@ -204,6 +208,7 @@ def _sheet(workbook: Workbook, title: str, headers: Headers, rows: Sequence[list
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.oddFooter.center.text = f"{title}  第 &P 页，共 &N 页"
     header_cells = []
+    styles: dict[tuple[int, int, bool], StyleArray] = {}
     for name, _, _ in headers:
         cell = _cell(sheet, name)
         cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
@@ -215,35 +220,43 @@ def _sheet(workbook: Workbook, title: str, headers: Headers, rows: Sequence[list
         height = _height(row, widths)
         if height > _LINE_HEIGHT + _ROW_PADDING:
             sheet.row_dimensions[number].height = height
-        sheet.append([_styled_cell(sheet, value) for value in row])
+        sheet.append([_styled_cell(sheet, value, styles) for value in row])
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
 
 
-def _styled_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
-    if not isinstance(value, _Styled):
-        return _cell(sheet, value)
-    cell = _cell(sheet, value.value)
-    if value.link:
+def _styled_cell(sheet: WriteOnlyWorksheet, value: Any, styles: dict[tuple[int, int, bool], StyleArray]) -> Cell:
+    """A wrapped cell with its link, font and fill; each distinct style is built once per sheet (hashing is slow)."""
+    styled = value if isinstance(value, _Styled) else None
+    cell = _cell(sheet, styled.value if styled else value)
+    font = styled.font or (_LINK_FONT if styled.link else None) if styled else None
+    fill = styled.fill if styled else None
+    quoted = isinstance(cell.value, str) and cell.value.startswith(_FORMULA_LIKE)
+    key = (id(font), id(fill), quoted)
+    known = styles.get(key)
+    if known is None:
+        cell.alignment = _WRAP
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if quoted:
+            cell.quotePrefix = True
+        styles[key] = copy(cell._style)
+    else:
+        cell._style = copy(known)
+    if styled and styled.link:
         # Target and location apart, as Excel itself stores a link to a cell in another workbook.
-        cell.hyperlink = Hyperlink(ref="", target=value.link, location=value.location)
-        cell.font = _LINK_FONT
-    if value.font is not None:
-        cell.font = value.font
-    if value.fill is not None:
-        cell.fill = value.fill
+        cell.hyperlink = Hyperlink(ref="", target=styled.link, location=styled.location)
     return cell
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
-    """A wrapped cell whose text can never become a formula."""
+    """A cell whose text can never become a formula (a leading ``=+-@`` gets a quote prefix from the caller)."""
     cell = Cell(sheet, row=1, column=1)  # placed by append()
-    cell.alignment = _WRAP
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.value = text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
         cell.data_type = "s"
-        if text.startswith(_FORMULA_LIKE):
-            cell.quotePrefix = True
     elif isinstance(value, float) and not math.isfinite(value):
         return _cell(sheet, str(value))
     elif value is None or isinstance(value, bool | int | float):
