@@ -117,6 +117,9 @@ def test_the_unit_is_judged_by_its_latest_version(tmp_path: Path) -> None:
     assert {o["path"] for o in unit["old_versions"]} == {"芦淞区/自评表-定稿.xlsx", "芦淞区/初稿.xlsx"}
     assert unit["problems"][0] == {"rule": "S07", "severity": "error", "count": 1, "files": unit["files"]}
     assert second.failed_files
+    # The rules that fired count the judging version only: B05 is the seed's (an old version).
+    assert "B05" not in {r["rule"] for r in second.data["scan"]["rules"]}
+    assert "S07" in {r["rule"] for r in second.data["scan"]["rules"]}
     # summary.xlsx: the unit row marks errors first and lists the old versions with their status.
     sheet = load_workbook(out / "summary.xlsx")["单位汇总"]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == UNIT)

@@ -64,7 +64,7 @@ def scan_section(
         "skipped": [s.to_dict() for s in skipped],
         "unpaired": sorted(unpaired, key=lambda u: (u["path"], u["sheet"])),
         "units": outcome.units,
-        "rules": rule_counts(files),
+        "rules": rule_counts(files, outcome.states),
         "findings": outcome.states,
         "acceptances": [a.to_dict() for a in outcome.acceptances],
         "notes": {path: kept for path, kept in notes.items() if kept},
@@ -89,15 +89,20 @@ def _changes(files: Sequence[FileResult], previous: dict[str, str | None], remov
     return counts
 
 
-def rule_counts(files: Sequence[FileResult]) -> list[dict[str, Any]]:
-    """How often each rule fired, in how many files; most frequent first."""
+def rule_counts(
+    files: Sequence[FileResult], states: dict[str, list[dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """How often each rule fired, in how many files; most frequent first. Old versions do not count."""
     from perf_eval.rules.catalogue import get
 
     findings: Counter[str] = Counter()
     in_files: dict[str, set[str]] = defaultdict(set)
     severity: dict[str, Severity] = {}
     for result in files:
-        for finding in result.deviations:
+        per_finding = (states or {}).get(result.path, [])
+        for at, finding in enumerate(result.deviations):
+            if at < len(per_finding) and per_finding[at].get("state") == "old_version":
+                continue
             findings[finding.rule] += 1
             in_files[finding.rule].add(result.path)
             known = severity.get(finding.rule)
