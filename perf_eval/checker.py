@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
@@ -24,6 +24,9 @@ from perf_eval.rules import engine
 from perf_eval.rules.catalogue import Candidate, get
 from perf_eval.scoring import score
 
+if TYPE_CHECKING:
+    from perf_eval.narrative.check import CheckedReport
+
 
 @dataclass
 class Checked:
@@ -31,6 +34,10 @@ class Checked:
 
     result: FileResult
     workbook: ReadWorkbook | None
+    # A written report (附件1): what was read and the forms it was checked against.
+    report: CheckedReport | None = None
+    # For a workbook: the results of the reports checked against its forms (listed in its 校验结果).
+    reports: list[FileResult] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str | None:
@@ -149,9 +156,18 @@ def check_workbooks(
 
 
 def check_files(paths: Sequence[Path], *, profile: str | None = None) -> list[Checked]:
+    """Workbooks and written reports (.docx/.doc/.wps), each report against its unit's forms."""
+    from perf_eval.narrative.document import is_report_path
+
     if profile:
         load(profile)  # an unknown profile is a usage error, before any file is read
-    return check_workbooks(paths, [read_one(p) for p in paths], profile=profile)
+    books = [p for p in paths if not is_report_path(p)]
+    checked = check_workbooks(books, [read_one(p) for p in books], profile=profile)
+    if len(books) == len(paths):
+        return checked
+    from perf_eval.narrative.check import attach_reports
+
+    return attach_reports(paths, checked, profile=profile)
 
 
 def check_paths(paths: Sequence[Path], *, profile: str | None = None) -> Report:

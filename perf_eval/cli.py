@@ -92,7 +92,11 @@ def _profiles_dir_problem(folders: list[Path] | None) -> str | None:
 @app.command()
 def check(
     paths: Annotated[
-        list[Path], typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="要检查的工作簿（.xlsx / .xlsm / .xls）及绩效自评报告（.docx / .doc / .wps），可多个",
+            show_default=False,
+        ),
     ],
     profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
     profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
@@ -154,7 +158,9 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
         if item.workbook is None:
             continue
         try:
-            copy = annotate(Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings)
+            copy = annotate(
+                Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings, reports=item.reports
+            )
         except OutputError as exc:
             item.result.notes.append(f"批注副本未能写出：{exc.reason}")
             _error(f"{item.result.path}：批注副本未能写出：{exc.reason}")
@@ -162,6 +168,12 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
             continue
         item.result.annotated = str(copy.path)
         item.result.notes.extend(copy.notes)
+    from perf_eval.narrative.annotate import annotate_all as annotate_reports
+
+    for report, problem in annotate_reports(checked, out):
+        report.result.notes.append(f"批注副本未能写出：{problem.reason}")
+        _error(f"{report.result.path}：批注副本未能写出：{problem.reason}")
+        failed = True
     return failed
 
 

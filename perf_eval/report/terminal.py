@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from perf_eval.model import FileResult, FileStatus, Finding, Report, Severity
+from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _STATUS_STYLE = {
@@ -28,12 +28,15 @@ def _value(value: float | str | None) -> str:
     return str(value)
 
 
-def findings_table(findings: Sequence[Finding]) -> Table:
+def findings_table(findings: Sequence[Finding], *, whole: str = "（工作簿）") -> Table:
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False)
     for header in ("位置", "规则", "级别", "说明", "应为", "实际"):
         table.add_column(header, overflow="fold")
     for finding in findings:
-        where = f"{finding.sheet}!{finding.cell}" if finding.cell else "（工作簿）"
+        if finding.place is not None:
+            where = finding.place.text  # a statement of the written report: 第12段 / 表1第3行第2列
+        else:
+            where = f"{finding.sheet}!{finding.cell}" if finding.cell else whole
         table.add_row(
             Text(where),
             Text(finding.rule),
@@ -58,7 +61,7 @@ def _file_header(result: FileResult) -> Text:
         text.append("  年度：", style="bold")
         text.append(str(result.year) if result.year else "（未识别）")
         text.append("\n表单：", style="bold")
-        text.append("、".join(f"{f.kind.label_zh}（{f.sheet}）" for f in result.forms))
+        text.append("、".join(f"{f.kind.label_zh}（{f.sheet}）" if f.sheet else f.kind.label_zh for f in result.forms))
         profiles = list(dict.fromkeys(f.profile for f in result.forms if f.profile))
         if profiles:
             text.append("\n评分配置：", style="bold")
@@ -87,7 +90,9 @@ def render_file(console: Console, result: FileResult) -> None:
     for note in result.notes:
         console.print(Text(note, style="dim"))
     if result.deviations:
-        console.print(findings_table(sorted(result.deviations, key=Finding.sort_key)))
+        is_report = any(f.kind is FormKind.REPORT for f in result.forms)
+        ordered = sorted(result.deviations, key=Finding.sort_key)
+        console.print(findings_table(ordered, whole="（报告）" if is_report else "（工作簿）"))
     line = _score_line(result)
     if line is not None:
         console.print(line)

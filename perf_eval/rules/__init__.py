@@ -4,6 +4,6 @@ Importing this package registers every rule: each module below declares its
 rules with `catalogue.rule`, and `catalogue.all_rules()` lists them.
 """
 
-from perf_eval.rules import basic, cross, self_eval, structure
+from perf_eval.rules import basic, cross, narrative, self_eval, structure
 
-__all__ = ["basic", "cross", "self_eval", "structure"]
+__all__ = ["basic", "cross", "narrative", "self_eval", "structure"]

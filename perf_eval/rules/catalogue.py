@@ -18,7 +18,7 @@ from typing import Any
 
 from perf_eval.arithmetic import cells, numbers, part_sum, ratio
 from perf_eval.forms import BasicData, SelfEval
-from perf_eval.model import CellRef, Severity
+from perf_eval.model import CellRef, Place, Severity
 from perf_eval.profiles import Profile, use_rule_ids
 
 
@@ -48,6 +48,7 @@ class Scope(StrEnum):
     FORM = "form"  # any one form
     PAIR = "pair"  # a 基础数据表 with the 自评表 of the same unit and year
     WORKBOOK = "workbook"  # produced by the checker itself (F01)
+    REPORT = "report"  # the written report (附件1) against its unit's forms
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Context:
     profile: Profile
     basic: BasicData | None = None
     self_eval: SelfEval | None = None
+    # The statements of a written report (`perf_eval.narrative.statements.Statements`), for REPORT rules.
+    report: Any = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class Candidate:
     related: tuple[str, ...] = ()
     actual_text: str | None = None
     expected_text: str | None = None
+    # A statement of the written report: the finding is shown there, not at a cell.
+    place: Place | None = None
 
 
 Builder = Callable[[Context], Iterable[Candidate]]
@@ -105,6 +110,8 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+# F structure, B basic data, S self-evaluation, X across forms, N the written report against the forms.
+RULE_LETTER_ORDER = {"F": 0, "B": 1, "S": 2, "X": 3, "N": 4}
 
 
 def rule(
@@ -139,12 +146,12 @@ def rule(
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, F first, then B, S, X (the order rules run and are listed in).
+    """Every rule, F first, then B, S, X, N (the order rules run and are listed in).
 
     The rule modules register themselves when `perf_eval.rules` is imported, which
     importing this module always does first.
     """
-    order = {"F": 0, "B": 1, "S": 2, "X": 3}
+    order = RULE_LETTER_ORDER
     return sorted(REGISTRY.values(), key=lambda r: (order.get(r.id[0], 9), r.id))
 
 

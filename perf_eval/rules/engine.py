@@ -141,6 +141,7 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
         expected=expected_out,
         actual=actual_out,
         related=candidate.related,
+        place=candidate.place,
     )
 
 
