@@ -321,22 +321,21 @@ def show_rules(rule_id: str | None) -> int:
     for severity, template in found.variants.values():
         level = (severity or found.severity).label_zh
         console.print(Text(f"  另一情形（{level}）：{_readable(template)}"))
-    examples = [line.strip() for line in found.doc.splitlines()[1:] if line.strip()]
+    from perf_eval.rules.examples import example_lines
+
+    examples = example_lines(found.id)
     if examples:
-        console.print(Text("示例：", style="bold"))
+        console.print(Text("示例（取自本规则的测试用例）：", style="bold"))
         for line in examples:
             console.print(Text(f"  {line}"))
     return EXIT_OK
 
 
-_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
-
-
 def _readable(template: str) -> str:
     """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
-    import re
+    from perf_eval.rules.examples import readable
 
-    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
+    return readable(template)
 
 
 @app.command()

@@ -1,9 +1,11 @@
 """The rule catalogue: stable IDs, severities, Chinese message templates.
 
 Each rule is a function that yields `Candidate`s -- one assertion about one
-cell -- and is registered with `@rule`. Its docstring is its documentation:
-the first line says what it checks, then one failing (不通过) and one passing
-(通过) example, in the users' words because `perf-eval rules ID` shows them. The engine (`rules.engine`) validates all candidates of a workbook
+cell -- and is registered with `@rule`. Its docstring's first line says what
+it checks. Its passing and failing examples are its cases
+(`perf_eval/rules/cases/<ID>.toml`, read by `rules.examples`): the tests run
+them and `perf-eval rules ID` and `docs/rules.md` show them.
+The engine (`rules.engine`) validates all candidates of a workbook
 with one pandera schema and renders the failures through the templates here.
 Nothing in this package opens files or prints.
 """

@@ -19,11 +19,7 @@ from perf_eval.values import parse_number
     template="自评表的项目支出 {actual} 与基础数据表本年决算数的项目支出 {expected} 不符（{related}）",
 )
 def project_spending(ctx: Context) -> Iterator[Candidate]:
-    """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出.
-
-    不通过：自评表“项目支出：238.43”，基础数据表 2023年决算数 项目支出 200.00。
-    通过：两表均为 238.43。
-    """
+    """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出."""
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
         return
@@ -57,11 +53,7 @@ def project_spending(ctx: Context) -> Iterator[Candidate]:
     template="成本指标“{label}”的指标值 {actual} 与基础数据表本年预算数的项目支出 {expected} 不符（{related}）",
 )
 def project_budget(ctx: Context) -> Iterator[Candidate]:
-    """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出.
-
-    不通过：指标值“125万元”，基础数据表 2023年预算数 项目支出 130。
-    通过：两表均为 125。
-    """
+    """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出."""
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
         return

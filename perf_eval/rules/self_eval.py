@@ -52,11 +52,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     template="执行率应为 全年执行数 / 全年预算数 = {expected}，填写的是 {actual}",
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
-    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown.
-
-    不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
-    通过：959.93 / 959.93，执行率“100%”。
-    """
+    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown."""
     form = _form(ctx)
     if form is None:
         return
@@ -89,11 +85,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     template="执行率得分应为 分值 {max_score} × 执行率 {rate} = {expected}，填写的是 {actual}",
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
-    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
-
-    不通过：分值 10，执行率 90%，得分 10。
-    通过：分值 10，执行率 90%，得分 9。
-    """
+    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one)."""
     form = _form(ctx)
     if form is None:
         return
@@ -130,12 +122,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     template="{label} 各项之和 {actual} 不等于年度资金总额 {expected}",
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
-    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
-
-    不通过：按支出性质分 基本支出 721.5 + 项目支出 200，年度资金总额 959.93。
-    通过：721.5 + 238.43 = 959.93。写成“名称：金额”的一组与全年预算数或全年执行数相符即可；
-    按行填写的“其中”各行逐列核对。
-    """
+    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
     form = _form(ctx)
     if form is None:
         return
@@ -192,11 +179,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
-    """All 分值 (执行率 included) do not sum to 100.
-
-    不通过：执行率 10 + 各指标 85 = 95。
-    通过：10 + 40 + 30 + 10 + 10 = 100。
-    """
+    """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -227,11 +210,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     variants={"profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同")},
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
-    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning).
-
-    不通过：“产出指标(40分)”下各行分值 3×10 + 5 = 35；湖南表标注“产出指标(50分)”（警告）。
-    通过：“产出指标(40分)”下各行分值 3×10 + 10 = 40。
-    """
+    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -282,11 +261,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
-    """得分 > 分值 or 得分 < 0 (执行率得分 included).
-
-    不通过：分值 3，得分 4。
-    通过：分值 3，得分 3。
-    """
+    """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
     form = _form(ctx)
     if form is None:
         return
@@ -317,11 +292,7 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
     template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施",
 )
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
-    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/").
-
-    不通过：分值 8，得分 7，偏差原因填“0”。
-    通过：分值 8，得分 7，偏差原因“需进一步优化财政资金配置，严控各项支出。”。
-    """
+    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/")."""
     form = _form(ctx)
     if form is None:
         return
@@ -367,11 +338,7 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
-    """Target missed but full marks.
-
-    不通过：年度指标值“≥6个”，实际完成值“5个”，分值 3，得分 3。
-    通过：同上但得分 2.5（3 × 5/6）并说明原因。
-    """
+    """Target missed but full marks."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         missed = assessment.met is False
         full = score >= max_score - ctx.profile.score_tolerance
@@ -397,11 +364,7 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     template="{label} 已达到指标值（{target}，实际 {actual_value}）却扣分（得分 {actual}，分值 {expected}）",
 )
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
-    """Target met but marks deducted.
-
-    不通过：“1.是否提高；2.是否优化”实际“1.提高；2.优化”，分值 8，得分 7。
-    通过：同上但得分 8。
-    """
+    """Target met but marks deducted."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         met = assessment.met is True
         deducted = score < max_score - ctx.profile.score_tolerance
@@ -428,11 +391,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     variants={"blank": (None, "{label} 的实际完成值为空")},
 )
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
-    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number).
-
-    不通过：年度指标值“≥80%”，实际完成值也填“≥80%”。
-    通过：实际完成值“92%”。
-    """
+    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number)."""
     form = _form(ctx)
     if form is None:
         return
@@ -464,11 +423,7 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     template="{label} 属于{kind}，但指标值“{text}”没有可量化的数值",
 )
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
-    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值").
-
-    不通过：数量指标“完成培训”，年度指标值“按计划完成”。
-    通过：数量指标，年度指标值“≥3次”。
-    """
+    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值")."""
     form = _form(ctx)
     if form is None:
         return
@@ -499,11 +454,7 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
     template="{label} 实际完成 {actual_value}，达到指标值 {target} 的 {achieved}，指标值可能设置过于保守",
 )
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
-    """Target far exceeded (actual ≥ the profile's factor, default 150%, of a "≥" target): it was set too low.
-
-    不通过：指标值“≥3次”，实际 5次（167%）。
-    通过：指标值“≥6个”，实际 7个（117%）。
-    """
+    """Target far exceeded (actual ≥ thresholds.target_exceeded × a "≥" target): it was set too low."""
     form = _form(ctx)
     if form is None:
         return
@@ -539,11 +490,7 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
-    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ 100.
-
-    不通过：总分填 97，各项得分合计 96。
-    通过：总分 100 / 96，各项得分合计 96。
-    """
+    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -585,11 +532,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     template="自评等级“{actual}”与总分 {total} 对应的等级“{expected}”不符",
 )
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
-    """The stated grade (优/良/中/差) disagrees with the total (优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60).
-
-    不通过：总分 96，自评等级“良”。
-    通过：总分 96，自评等级“优”或“优秀”。
-    """
+    """The stated grade (优/良/中/差) disagrees with the grade the profile's [grades] bounds give the total."""
     form = _form(ctx)
     if form is None or not form.grade.text:
         return
@@ -620,20 +563,19 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
-    """The unit's scores add up to another total than the recomputed one (§5: met quantitative targets score full, missed ones
-    proportionally, 执行率得分 = 分值 × min(执行率, 1)); reported, never silently replaced.
+    """The unit's scores add up to another total than the one recomputed by the scoring rules.
 
-    不通过：指标值“≥6个”，实际 3个，得满分 3；复核为 1.5，总分应低 1.5。
-    通过：芦淞区财政局自评 96，复核 96。
+    Met quantitative targets score full marks, missed ones proportionally, and 执行率得分 is
+    分值 × min(执行率, 1). The difference is reported, never silently replaced.
     """
-    from perf_eval.scoring import score
+    from perf_eval.scoring import recomputed_total
 
     form = _form(ctx)
     if form is None:
         return
-    result = score(form, ctx.profile)
+    recomputed = recomputed_total(form, ctx.profile)
     reported = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
-    if reported is None or result.recomputed is None:
+    if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     yield Candidate(
@@ -642,7 +584,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         "总分 / 得分",
         Op.EQ,
         actual=round(reported, 6),
-        expected=result.recomputed,
+        expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
     )
