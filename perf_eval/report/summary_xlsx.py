@@ -112,6 +112,7 @@ ACCEPT_HEADERS = (
 OTHER_HEADERS = (("类别", 10, 14), ("路径", 24, 50), ("说明", 30, 70))
 
 Headers = Sequence[tuple[str, int, int]]
+_SCAN_ONLY = ("处理", REASON_HEADER, ID_HEADER)  # columns about scans: states, acceptances
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,24 @@ def write_summary_xlsx(target: Path, data: dict[str, Any]) -> None:
     old_by_path = {old["path"]: old for unit in units for old in unit.get("old_versions", [])}
     annotated = {f["path"]: f.get("annotated") for f in files}
     states = scan.get("findings", {})
+    finding_rows = _finding_rows(files, states, unit_by_path)
+    file_rows = [_file_row(f, unit_by_path, old_by_path, scan) for f in files]
+    if "latest_change" not in scan:
+        # Not a scan (the service's findings of a few uploads): no changes, units or acceptances to show.
+        kept = [at for at, (name, _, _) in enumerate(FINDING_HEADERS) if name not in _SCAN_ONLY]
+        _sheet(
+            workbook,
+            FINDINGS_SHEET,
+            [FINDING_HEADERS[at] for at in kept],
+            [[r[at] for at in kept] for r in finding_rows],
+        )
+        _sheet(workbook, "文件清单", FILE_HEADERS, file_rows)
+        atomic_write(target, workbook.save)
+        return
     _sheet(workbook, "本次变化", CHANGE_HEADERS, list(_change_rows(scan, annotated)))
     _sheet(workbook, "单位汇总", UNIT_HEADERS, [_unit_row(u) for u in units])
-    _sheet(workbook, FINDINGS_SHEET, FINDING_HEADERS, _finding_rows(files, states, unit_by_path))
-    _sheet(workbook, "文件清单", FILE_HEADERS, [_file_row(f, unit_by_path, old_by_path, scan) for f in files])
+    _sheet(workbook, FINDINGS_SHEET, FINDING_HEADERS, finding_rows)
+    _sheet(workbook, "文件清单", FILE_HEADERS, file_rows)
     _sheet(workbook, "已说明", ACCEPT_HEADERS, [_accept_row(a) for a in scan.get("acceptances", [])])
     _sheet(workbook, "跳过与未配对", OTHER_HEADERS, list(_other_rows(scan)))
     atomic_write(target, workbook.save)
