@@ -29,9 +29,18 @@ app = typer.Typer(
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+PROFILE_HELP = "评分配置：名称（perf-eval profiles 列出可用的）或 .toml 文件的路径；默认按表单类型自动选择"
+PROFILES_DIR_HELP = "存放自定义配置（*.toml）的文件夹，可多次给出；也可用环境变量 PERF_EVAL_PROFILES 指定"
+
+
 class OutputFormat(StrEnum):
     rich = "rich"
     json = "json"
+
+
+class CopiesChoice(StrEnum):
+    findings = "findings"
+    all = "all"
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -75,6 +84,11 @@ def _input_problem(path: Path) -> str | None:
     return None
 
 
+def _profiles_dir_problem(folders: list[Path] | None) -> str | None:
+    missing = [str(f) for f in folders or () if not f.is_dir()]
+    return f"--profiles-dir 指定的配置文件夹不存在：{'、'.join(missing)}" if missing else None
+
+
 @app.command()
 def check(
     paths: Annotated[
@@ -84,7 +98,8 @@ def check(
             show_default=False,
         ),
     ],
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")
     ] = OutputFormat.rich,
@@ -101,8 +116,11 @@ def check(
         raise _fail("\n".join(problems))
     from perf_eval.checker import check_files
     from perf_eval.model import Report
-    from perf_eval.profiles import ProfileError
+    from perf_eval.profiles import ProfileError, configure
 
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
     try:
         checked = check_files(paths, profile=profile)
     except ProfileError as exc:
@@ -174,11 +192,16 @@ def scan(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False)
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
     ] = OutputFormat.rich,
     full: Annotated[bool, typer.Option("--full", help="不使用缓存，重新读取和检查全部文件")] = False,
+    copies: Annotated[
+        CopiesChoice,
+        typer.Option("--copies", help="批注副本：findings（默认，只为有问题的文件生成）或 all（为全部文件生成）"),
+    ] = CopiesChoice.findings,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -193,14 +216,25 @@ def scan(
     import dataclasses
     import math
 
+    from perf_eval.profiles import configure
     from perf_eval.reading.safety import DEFAULT_LIMITS
     from perf_eval.scan import LockHeld, ScanError, ScanOptions, run_scan
+
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
 
     limits = DEFAULT_LIMITS
     if timeout is not None:
         limits = dataclasses.replace(limits, child_wall_seconds=timeout, child_cpu_seconds=math.ceil(timeout))
     options = ScanOptions(
-        root=folder, out=out, jobs=jobs or os.cpu_count() or 1, profile=profile, full=full, limits=limits
+        root=folder,
+        out=out,
+        jobs=jobs or os.cpu_count() or 1,
+        profile=profile,
+        full=full,
+        limits=limits,
+        copies=copies.value,
     )
     errors = _console(stderr=True)
     try:
@@ -319,6 +353,97 @@ def _readable(template: str) -> str:
     from perf_eval.rules.examples import readable
 
     return readable(template)
+
+
+@app.command()
+def profiles(
+    name: Annotated[
+        str | None, typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）")
+    ] = None,
+    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+) -> None:
+    """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置；给出名称则输出该配置文件的内容。
+
+    例：perf-eval profiles hunan-2023 > hunan-2024.toml，修改后用 --profile ./hunan-2024.toml。
+    退出码：0 全部配置可用；2 有配置文件格式有误（逐个说明文件、键和行号）或配置不存在。
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    import perf_eval.rules  # noqa: F401  (the rule IDs a profile's [severity] may name)
+    from perf_eval.profiles import ProfileError, check_file, configure, describe, located, missing_folders, sources
+
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
+    if name is not None:
+        from perf_eval.profiles import locate
+
+        try:
+            text = locate(name).path.read_text(encoding="utf-8")
+        except ProfileError as exc:
+            raise _fail(exc.reason) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"配置文件 {name} 无法读取：{exc}") from None
+        sys.stdout.write(_as_copy(text))
+        raise typer.Exit(EXIT_OK)
+    console = _console()
+    table = Table(title="评分配置", title_justify="left", show_lines=True)
+    for header in ("名称", "标题", "来源", "默认用于", "类别", "说明", "文件"):
+        table.add_column(header, overflow="fold")
+    broken = 0
+    for each in located():
+        try:
+            loaded = check_file(each)
+        except ProfileError as exc:
+            broken += 1
+            table.add_row(
+                Text(each.name),
+                Text("格式有误", style="bold red"),
+                Text(each.source_zh),
+                "",
+                "",
+                Text(exc.reason, style="red"),
+                Text(str(each.path)),
+            )
+            continue
+        extra = dict(describe(loaded))
+        files = str(each.path) + "".join(f"\n（覆盖了 {p}）" for p in each.shadows)
+        table.add_row(
+            Text(each.name),
+            Text(loaded.title),
+            Text(each.source_zh),
+            Text("、".join(k.label_zh for k in loaded.default_for)),
+            Text(extra.get("family", "")),
+            Text(extra.get("description", "")),
+            Text(files),
+        )
+    console.print(table)
+    console.print(Text("查找顺序：" + " → ".join(f"{s.label_zh} {s.folder}" for s in sources())))
+    for source in missing_folders():
+        console.print(Text(f"注意：{source.label_zh} {source.folder} 不存在或不是文件夹", style="yellow"))
+    console.print(
+        Text('使用：--profile 名称，或 --profile 路径/文件.toml；自定义配置可写 extends = "hunan-2023" 只改不同之处。')
+    )
+    raise typer.Exit(EXIT_USAGE if broken else EXIT_OK)
+
+
+def _as_copy(text: str) -> str:
+    """A profile's text to copy: its name is the new file's name, and a copy is no default unless it says so."""
+    import re
+
+    notes = {
+        "name": "# 配置的名称就是文件名（不含 .toml），此行可删除",
+        "default_for": "# 取消下一行的注释，本配置才会成为这些表单的默认配置（放在 --profiles-dir 文件夹中时）",
+    }
+    lines = []
+    for line in text.splitlines():
+        key = re.match(r"^\s*(name|default_for)\s*=", line)
+        if key:
+            lines += [notes[key.group(1)], "# " + line]
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 @app.command()

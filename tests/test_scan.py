@@ -28,7 +28,6 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from perf_eval.cli import app
-from perf_eval.model import FileStatus
 from perf_eval.reading.safety import DEFAULT_LIMITS
 from perf_eval.scan import ScanOptions, ScanOutcome, run_scan
 from perf_eval.scan.cache import CACHE_DIR
@@ -160,6 +159,14 @@ def stable(data: dict[str, Any]) -> dict[str, Any]:
     data = json.loads(json.dumps(data))
     del data["scan"]["run"]
     del data["scan"]["out"]
+    # When the scans ran: the comparison with the previous one, and the time of the latest change.
+    data["scan"]["since_last"].pop("previous_finished")
+    data["scan"]["latest_change"].pop("on")
+    for unit in data["scan"]["units"]:
+        unit.pop("since_last")
+    for entries in data["scan"]["findings"].values():
+        for entry in entries:
+            entry.pop("first_seen", None)
     return data
 
 
@@ -189,7 +196,8 @@ def test_every_workbook_has_its_status(tree: Any) -> None:
     assert "HTML" in files["问题文件/网页导出.xls"]["error"]
     assert rules_of(files["问题文件/不是表格.xlsx"]) == {"F01"}
     assert "X01" in rules_of(files["财政局/2023年/退回修改/跨表不符.xlsx"])
-    assert all(f.status is FileStatus.UNREADABLE or f.annotated for f in outcome.report.files)
+    # Copies only where they help: a file with findings has one, a clean file none.
+    assert all(bool(f.annotated) == bool(f.deviations) for f in outcome.report.files)
     assert outcome.failed_files
 
 
@@ -202,13 +210,15 @@ def test_skipped_before_opening(tree: Any) -> None:
 
 
 def test_nothing_written_into_the_scanned_folder(tree: Any) -> None:
-    root, out, _, before, _ = tree
+    root, out, outcome, before, _ = tree
     assert snapshot(root) == before
     assert (out / "summary.json").is_file() and (out / "summary.xlsx").is_file()
     copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.校验.xls*"))
-    assert "审计局/2024年3月/终稿（签字版）.校验.xlsx" in copies
+    assert "审计局/2024年3月/终稿（签字版）.校验.xlsx" not in copies  # clean: its copy would carry nothing
     assert "财政局/2023年/退回修改/跨表不符.校验.xlsx" in copies
-    assert len(copies) == 9  # every readable workbook, mirrored under OUTDIR
+    # Every readable workbook with findings, mirrored under OUTDIR; none for the clean ones.
+    with_findings = [f for f in outcome.report.files if f.deviations]
+    assert len(copies) == len(with_findings) == 4
 
 
 def test_split_forms_are_paired_across_files(tree: Any) -> None:
@@ -232,34 +242,52 @@ def test_summary_json_extends_the_contract(tree: Any) -> None:
     assert (summary["files"], summary["clean"], summary["with_errors"], summary["unreadable"]) == (12, 5, 3, 3)
     entry = by_path(outcome)["审计局/上报材料/材料一.xlsx"]
     assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
-    assert entry["annotated"] == "审计局/上报材料/材料一.校验.xlsx"
+    assert entry["annotated"] is None  # clean: no copy
+    assert (
+        by_path(outcome)["财政局/2023年/退回修改/跨表不符.xlsx"]["annotated"]
+        == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
+    )
     assert data["scan"]["changes"] == {"new": 12, "changed": 0, "unchanged": 0, "removed": 0}
 
 
 def test_summary_xlsx(tree: Any) -> None:
     _, out, outcome, _, _ = tree
     workbook = load_workbook(out / "summary.xlsx")
-    assert workbook.sheetnames == ["文件清单", "问题清单", "单位汇总", "跳过与未配对"]
+    assert workbook.sheetnames == ["本次变化", "单位汇总", "问题清单", "文件清单", "已说明", "跳过与未配对"]
     files = workbook["文件清单"]
-    assert [c.value for c in files[1]][:5] == ["路径", "单位", "年度", "表单", "状态"]
+    assert [c.value for c in files[1]][:5] == ["路径", "单位", "年度", "表单（配置）", "状态"]
     assert files.freeze_panes == "A2"
-    assert files.auto_filter.ref == f"A1:L{len(EXPECTED) + 1}"
+    assert files.auto_filter.ref == f"A1:M{len(EXPECTED) + 1}"
     rows = {row[0].value: row for row in files.iter_rows(min_row=2)}
     assert set(rows) == set(EXPECTED)
     cmd = rows["项目/公式单位/单位名称测试.xlsx"][1]
     assert cmd.value == CMD_UNIT and cmd.data_type == "s"
     assert rows["审计局/上报材料/材料一.xlsx"][1].value == "株洲市某某区审计局"
-    link = rows["财政局/2023年/退回修改/跨表不符.xlsx"][10]
+    link = rows["财政局/2023年/退回修改/跨表不符.xlsx"][11]
     assert link.hyperlink is not None and link.hyperlink.target == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
     findings = workbook["问题清单"]
     total = sum(len(f["deviations"]) for f in outcome.data["files"])
     assert findings.max_row == total + 1
     assert findings.freeze_panes == "A2" and findings.auto_filter.ref
-    assert {row[3].value for row in findings.iter_rows(min_row=2)} >= {"F01", "X01", "B05"}
-    x01 = next(row for row in findings.iter_rows(min_row=2) if row[3].value == "X01")
+    assert {row[4].value for row in findings.iter_rows(min_row=2)} >= {"F01", "X01", "B05"}
+    # Errors first (old versions and accepted findings would come after them).
+    levels = [row[3].value for row in findings.iter_rows(min_row=2) if row[0].value != "旧版本"]
+    assert levels == sorted(levels, key=["错误", "警告", "提示"].index)
+    states = [row[0].value for row in findings.iter_rows(min_row=2)]
+    assert "旧版本" in states and states.index("旧版本") == len(levels)  # old versions last
+    x01 = next(row for row in findings.iter_rows(min_row=2) if row[4].value == "X01")
     assert x01[6].hyperlink.target == "财政局/2023年/退回修改/跨表不符.校验.xlsx"
     assert x01[6].hyperlink.location == f"'{x01[5].value}'!{x01[6].value}"
     assert all(c.data_type != "f" for sheet in workbook for row in sheet.iter_rows() for c in row)
+    # Printable: landscape, one page wide, the header row on every page, text wrapped.
+    for sheet in workbook:
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$1:$1"
+    assert all(c.alignment.wrap_text for row in findings.iter_rows(min_row=2) for c in row)
+    # 说明 holds what the reader skipped or the copy lost, not the list of sheets read.
+    assert not any("已读取工作表" in str(row[12].value or "") for row in files.iter_rows(min_row=2))
 
 
 # --- incremental ----------------------------------------------------------------------------
@@ -271,17 +299,23 @@ def test_incremental_rescan_reads_only_what_changed(tmp_path: Path) -> None:
     self_eval = _copy("split-2023-self-eval.xlsx", root / "乙/丙/自评.xlsx")
     _copy("project-2023-clean.xlsx", root / "项目.xlsx")
     gone = _variant("project-2023-clean.xlsx", root / "将删除.xlsx", 1)
-    out = tmp_path / "out"
-    first = scan(root, out)
+    out = tmp_path / "out"  # copies of every file, clean ones too: their lifecycle is tested here
+    first = scan(root, out, copies="all")
     assert first.data["scan"]["run"]["read"] == 4
     assert rules_of(by_path(first)["乙/丙/自评.xlsx"]) == set()
 
-    second = scan(root, out)
+    second = scan(root, out, copies="all")
     run = second.data["scan"]["run"]
     assert (run["read"], run["reused"], run["checked"], run["annotated"]) == (0, 4, 0, 0)
     assert second.data["scan"]["changes"] == {"new": 0, "changed": 0, "unchanged": 4, "removed": 0}
     same, again = stable(first.data), stable(second.data)
     assert again["scan"].pop("changes") != same["scan"].pop("changes")
+    # Compared with the first scan nothing changed; the latest change is still the first scan's.
+    assert same["scan"].pop("since_last")["first_scan"] and not again["scan"]["since_last"]["first_scan"]
+    assert again["scan"].pop("since_last")["counts"] == {"new": 0, "lapsed": 0, "open": 0, "accepted": 0, "fixed": 0}
+    assert again["scan"]["latest_change"] == same["scan"]["latest_change"]
+    ids = {path: [e["id"] for e in entries] for path, entries in same["scan"].pop("findings").items()}
+    assert {path: [e["id"] for e in entries] for path, entries in again["scan"].pop("findings").items()} == ids
     assert again == same
 
     # The 自评表 now disagrees with the unchanged 基础数据表 in another folder (X01).
@@ -290,7 +324,7 @@ def test_incremental_rescan_reads_only_what_changed(tmp_path: Path) -> None:
     assert copy.is_file()
     gone.unlink()
     _copy("project-2023-clean.xlsx", root / "新来的.xlsx")  # same content as 项目.xlsx: nothing to read
-    third = scan(root, out)
+    third = scan(root, out, copies="all")
     run = third.data["scan"]["run"]
     # Only the changed file is read; its partner is re-checked (its pair changed) from the cached read.
     assert (run["read"], run["checked"]) == (1, 2)
@@ -304,13 +338,13 @@ def test_incremental_rescan_reads_only_what_changed(tmp_path: Path) -> None:
 
     # A file that can no longer be read loses its (now stale) annotated copy.
     (root / "项目.xlsx").write_bytes(b"")
-    fourth = scan(root, out)
+    fourth = scan(root, out, copies="all")
     assert by_path(fourth)["项目.xlsx"]["status"] == "unreadable"
     assert not (out / "项目.校验.xlsx").exists()
     assert (out / "新来的.校验.xlsx").is_file()
     _copy("project-2023-clean.xlsx", root / "项目.xlsx")
 
-    full = scan(root, out, full=True)
+    full = scan(root, out, full=True, copies="all")
     run = full.data["scan"]["run"]
     assert (run["read"], run["annotated"]) == (3, 4)  # 3 distinct contents, 4 files
     assert stable(full.data)["files"] == stable(third.data)["files"]
@@ -606,13 +640,13 @@ def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: P
     _set_text(root / "甲/自评.xlsx", "项目支出：110.50", "项目支出：100.50")
     scan(root, out)
     assert xlsx.stat().st_mtime_ns != before.st_mtime_ns
-    rows = {row[3].value for row in load_workbook(xlsx)["问题清单"].iter_rows(min_row=2)}
+    rows = {row[4].value for row in load_workbook(xlsx)["问题清单"].iter_rows(min_row=2)}
     assert "X01" in rows
 
     # Someone edited or removed summary.xlsx: the next scan writes it again, even with nothing changed.
     xlsx.write_bytes(b"edited")
     scan(root, out)
-    assert load_workbook(xlsx).sheetnames[0] == "文件清单"
+    assert load_workbook(xlsx).sheetnames[0] == "本次变化"
     xlsx.unlink()
     scan(root, out)
     assert xlsx.is_file()

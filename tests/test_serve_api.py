@@ -136,7 +136,8 @@ def test_findings_workbook(client: TestClient) -> None:
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     rows = list(workbook["问题清单"].iter_rows(values_only=True))
     assert len(rows) == 1 + len(body["files"][0]["deviations"])
-    assert rows[1][0] == SEED_NAME and rows[1][3] == "B05" and rows[1][6] == "B12"
+    first = dict(zip(rows[0], rows[1], strict=True))  # errors first
+    assert first["路径"] == SEED_NAME and first["规则"] == "B05" and first["单元格"] == "B12"
     assert client.get(body["links"]["findings_xlsx"]).content == response.content  # made once, then served
 
 

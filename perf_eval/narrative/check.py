@@ -200,7 +200,9 @@ def check_reports(
             continue
         partners = partners_of(document, sets)
         findings = check_report(document, partners, profile=profile)
-        out.append(CheckedReport(report_result(path, document, findings, digest, partners), document, partners))
+        result = report_result(path, document, findings, digest, partners)
+        result.forms = [replace(info, profile=_profile(profile).name) for info in result.forms]  # who judged it
+        out.append(CheckedReport(result, document, partners))
     return out
 
 

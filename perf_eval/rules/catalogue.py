@@ -21,7 +21,7 @@ from typing import Any
 from perf_eval.arithmetic import cells, numbers, part_sum, ratio
 from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import CellRef, Place, Severity
-from perf_eval.profiles import Profile
+from perf_eval.profiles import Profile, use_rule_ids
 
 
 class Op(StrEnum):
@@ -159,6 +159,10 @@ def all_rules() -> list[Rule]:
 
 def get(rule_id: str) -> Rule | None:
     return {r.id: r for r in all_rules()}.get(rule_id.upper())
+
+
+# Profiles sit below the rules: they learn the rule IDs a [severity] table may name from here.
+use_rule_ids(lambda: set(REGISTRY))
 
 
 __all__ = [

@@ -120,14 +120,10 @@ def tool_signature() -> str:
 
 
 def profile_signature(profile: str | None) -> str:
-    """The chosen profile and the content of every profile file (defaults are chosen per form)."""
-    from perf_eval.profiles import schemas_dir
+    """The chosen profile and the content of every profile file a name can reach (defaults are chosen per form)."""
+    from perf_eval.profiles import signature
 
-    hasher = hashlib.sha256((profile or "").encode())
-    for source in sorted(schemas_dir().glob("*.toml")):
-        hasher.update(source.name.encode())
-        hasher.update(source.read_bytes())
-    return hasher.hexdigest()
+    return signature(profile)
 
 
 @dataclass(frozen=True)
@@ -301,6 +297,25 @@ class Cache:
         xlsx = {"digest": completed.xlsx_digest, "stamp": list(completed.xlsx_stamp) if completed.xlsx_stamp else None}
         data = {"format": _INDEX_FORMAT, "files": completed.files, "xlsx": xlsx}
         atomic_write_text(self.index_path, json.dumps(data, ensure_ascii=False))
+
+    # --- what the last completed scan found (for "what changed since last night") -------------
+
+    @property
+    def last_path(self) -> Path:
+        return self.root / "last.json"
+
+    def load_last(self) -> dict[str, Any] | None:
+        """The findings and unit statuses of the last completed scan; None before the first one."""
+        try:
+            data = json.loads(self.last_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("findings"), dict):
+            return None
+        return data
+
+    def save_last(self, data: dict[str, Any]) -> None:
+        atomic_write_text(self.last_path, json.dumps(data, ensure_ascii=False, default=str))
 
     # --- housekeeping -------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys
 from perf_eval.reading import safety
 from perf_eval.report.summary_view import xlsx_view
 from perf_eval.scan import summary
+from perf_eval.scan.accept import STORE_NAME, StoreError, load_store, merge, read_reasons, save_store
 from perf_eval.scan.cache import (
     Cache,
     Completed,
@@ -57,6 +58,7 @@ from perf_eval.scan.cache import (
 )
 from perf_eval.scan.discover import Found, Skipped, contains, discover
 from perf_eval.scan.pool import Outcome, WorkerPool
+from perf_eval.scan.review import Acceptance, Member, evaluate, review
 from perf_eval.scan.tasks import AnnotateOutcome, ReadEntry, annotate_task, read_task
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ class ScanOptions:
     profile: str | None = None
     full: bool = False
     limits: safety.Limits = safety.DEFAULT_LIMITS
+    copies: str = "findings"  # "findings": annotated copies of files with findings only; "all": of every file
 
 
 @dataclass
@@ -99,8 +102,11 @@ class ScanOutcome:
 
     @property
     def failed_files(self) -> bool:
-        """Any file with errors, or unreadable (exit code 1)."""
-        return any(f.errors or f.status is FileStatus.UNREADABLE for f in self.report.files)
+        """Any unit with errors that are not accepted (old versions do not count), or an unreadable file (exit code 1)."""
+        units = self.data.get("scan", {}).get("units", [])
+        return any(u["status"] == FileStatus.ERRORS.value for u in units) or any(
+            f.status is FileStatus.UNREADABLE for f in self.report.files
+        )
 
 
 def check_folders(root: Path, out: Path) -> tuple[Path, Path]:
@@ -129,6 +135,8 @@ def run_scan(options: ScanOptions, *, progress: Progress | None = None) -> ScanO
 
     root, out = check_folders(options.root, options.out)
     if options.profile:
+        import perf_eval.rules  # noqa: F401  (the rule IDs a profile's [severity] may name)
+
         try:
             load(options.profile)
         except ProfileError as exc:
@@ -471,6 +479,10 @@ class _Scan:
 
     def _annotate(self, item: _Item) -> None:
         assert self.pool is not None and item.result is not None and item.entry is not None
+        if self.options.copies != "all" and not item.result.deviations:
+            item.annotated, item.copy_stamp, item.copy_notes = None, None, ()  # a clean file's copy carries nothing
+            self._record(item)
+            return
         record = item.record
         if (
             not self.full
@@ -531,14 +543,31 @@ class _Scan:
 
     def _finish(self, previous: Completed, skipped: list[Skipped], started: datetime, clock: float) -> ScanOutcome:
         files: list[FileResult] = []
+        members: list[Member] = []
         for item in self.items:
             assert item.result is not None
             result = replace(item.result, annotated=item.annotated, notes=[*item.result.notes, *item.copy_notes])
             files.append(result)
+            dates = item.entry.dates if item.entry is not None else ()
+            if len(dates) != len(result.forms):
+                dates = (None,) * len(result.forms)
+            members.append(Member(item.found.rel, result, dates, item.found.fingerprint[3], item.partner_unit))
         report = Report(files, __version__)
         current = {item.found.rel: item.sha for item in self.items}
         removed = sorted(set(previous.files) - set(current))
         self._forget(removed)
+        problems: list[str] = []
+        json_path, xlsx_path = self.out / SUMMARY_JSON, self.out / SUMMARY_XLSX
+        last = self.cache.load_last()
+        acceptances, store_ok, notes = self._acceptances(previous, last, xlsx_path)
+        problems.extend(notes)
+        outcome = evaluate(
+            review(members),
+            acceptances=acceptances,
+            previous=last,
+            today=started.date().isoformat(),
+            now=started.isoformat(timespec="seconds"),
+        )
         data = report.to_dict()
         data["scan"] = summary.scan_section(
             root=self.root,
@@ -546,7 +575,7 @@ class _Scan:
             profile=self.options.profile,
             full=self.full,
             report=report,
-            partner_units={item.found.rel: item.partner_unit for item in self.items if item.partner_unit},
+            outcome=outcome,
             previous=previous.files,
             removed=removed,
             skipped=skipped,
@@ -559,8 +588,7 @@ class _Scan:
                 **self.counters,
             },
         )
-        problems: list[str] = []
-        json_path, xlsx_path = self.out / SUMMARY_JSON, self.out / SUMMARY_XLSX
+        data["scan"]["since_last"]["previous_finished"] = (last or {}).get("finished")
         # summary.json is always written: it is cheap, and its `scan.run` says when this scan ran.
         # summary.xlsx (seconds for thousands of rows) only when what it shows differs from what the
         # last completed scan wrote, or the file is not exactly as that scan left it.
@@ -571,6 +599,12 @@ class _Scan:
             and previous.xlsx_stamp is not None
             and _stamp(xlsx_path) == previous.xlsx_stamp
         )
+        if store_ok:
+            try:
+                if acceptances or (self.out / STORE_NAME).exists():
+                    save_store(self.out, outcome.acceptances)
+            except OutputError as exc:
+                problems.append(exc.reason)
         try:
             atomic_write(json_path, lambda temp: _write_json(temp, data))
         except OutputError as exc:
@@ -585,11 +619,32 @@ class _Scan:
         if not problems:
             # Only a scan whose summaries are written counts as completed: the next one compares with it.
             try:
+                self.cache.save_last({**outcome.last, "finished": data["scan"]["run"]["finished"]})
                 self.cache.save_index(Completed(current, view, _stamp(xlsx_path)))
                 self.cache.prune()
             except OutputError as exc:
                 problems.append(exc.reason)
         return ScanOutcome(data, report, json_path, xlsx_path, problems)
+
+    def _acceptances(
+        self, previous: Completed, last: dict[str, Any] | None, xlsx_path: Path
+    ) -> tuple[list[Acceptance], bool, list[str]]:
+        """The record of accepted findings, with what reviewers wrote into summary.xlsx since the last scan."""
+        try:
+            acceptances = load_store(self.out)
+        except StoreError as exc:
+            return [], False, [exc.reason]
+        stamp = _stamp(xlsx_path)
+        if stamp is None or stamp == previous.xlsx_stamp or last is None:
+            return acceptances, True, []
+        try:
+            reasons = read_reasons(xlsx_path)
+        except PermissionError as exc:
+            return acceptances, False, [f"{xlsx_path} 无法读取（{exc.strerror or exc}），其中填写的说明未能读入"]
+        except Exception:  # not a workbook any more (replaced, damaged): nothing typed in it can be read
+            return acceptances, True, []
+        today = datetime.now().astimezone().date().isoformat()
+        return merge(acceptances, reasons, last.get("findings", {}), today), True, []
 
     def _forget(self, removed: list[str]) -> None:
         """Delete the annotated copies of removed files, if they are still exactly as we wrote them."""

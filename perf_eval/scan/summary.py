@@ -1,12 +1,15 @@
-"""The ``scan`` section of summary.json: changes, units, rules, skipped and unpaired files.
+"""The ``scan`` section of summary.json: changes, units, versions, acceptances, rules, skipped and unpaired files.
 
 It extends the §7 JSON contract (docs/domain.md) without changing it: ``tool``,
 ``files`` and ``summary`` stay exactly what `Report.to_dict()` gives; the scan
 adds one top-level key. Paths in it (and in ``files``) are relative to the
 scanned folder; ``annotated`` paths are relative to OUTDIR. Everything except
-``scan.run`` (timings and how much work this run did) depends only on the
-files, so an interrupted scan completed later gives the same summary as one
-uninterrupted scan.
+``scan.run`` (timings and how much work this run did), the comparisons with
+the last completed scan (``since_last``, ``units[].since_last``) and the
+times of ``latest_change.on`` and ``findings[].first_seen`` depends only on
+the files and the acceptances, so an interrupted scan completed later gives
+the same summary as one uninterrupted scan. Units, versions and finding
+states come from `review`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from perf_eval.model import FileResult, FileStatus, Report, Severity
+from perf_eval.model import FileResult, Report, Severity
 from perf_eval.report.summary_view import STATUS_ZH
 from perf_eval.scan.discover import Skipped
+from perf_eval.scan.review import Outcome
+
+READ_SHEETS_NOTE = "已读取工作表："  # the reader's list of the sheets it read: in the copy's 校验结果, not a problem
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -35,7 +41,7 @@ def scan_section(
     profile: str | None,
     full: bool,
     report: Report,
-    partner_units: dict[str, str],
+    outcome: Outcome,
     previous: dict[str, str | None],
     removed: Sequence[str],
     skipped: Sequence[Skipped],
@@ -44,21 +50,31 @@ def scan_section(
 ) -> dict[str, Any]:
     files = report.files
     statuses = Counter(file_status(f) for f in files)
+    notes = {f.path: [n for n in dict.fromkeys(f.notes) if worth_noting(n)] for f in files}
     return {
         "root": str(root),
         "out": str(out),
         "profile": profile,
         "full": full,
+        "since_last": outcome.since_last,
+        "latest_change": outcome.latest_change,
         "statuses": {key: statuses.get(key, 0) for key in STATUS_ZH},
         "changes": _changes(files, previous, removed),
         "removed": list(removed),
         "skipped": [s.to_dict() for s in skipped],
         "unpaired": sorted(unpaired, key=lambda u: (u["path"], u["sheet"])),
-        "units": units(files, partner_units),
-        "rules": rule_counts(files),
-        "notes": {f.path: list(dict.fromkeys(f.notes)) for f in files if f.notes},
+        "units": outcome.units,
+        "rules": rule_counts(files, outcome.states),
+        "findings": outcome.states,
+        "acceptances": [a.to_dict() for a in outcome.acceptances],
+        "notes": {path: kept for path, kept in notes.items() if kept},
         "run": run,
     }
+
+
+def worth_noting(note: str) -> bool:
+    """A note a reviewer needs (a hidden sheet skipped, what the copy lost), not the list of sheets read."""
+    return not note.startswith(READ_SHEETS_NOTE)
 
 
 def _changes(files: Sequence[FileResult], previous: dict[str, str | None], removed: Sequence[str]) -> dict[str, int]:
@@ -73,46 +89,20 @@ def _changes(files: Sequence[FileResult], previous: dict[str, str | None], remov
     return counts
 
 
-def unit_of(result: FileResult, partner_units: dict[str, str]) -> str | None:
-    """The unit named on the file's forms, or on the 自评表 its 基础数据表 was paired with."""
-    return result.unit or partner_units.get(result.path)
-
-
-def units(files: Sequence[FileResult], partner_units: dict[str, str]) -> list[dict[str, Any]]:
-    """One entry per (unit, year): clean, or what must be fixed. Most errors first."""
-    groups: dict[tuple[str, int | None], list[FileResult]] = defaultdict(list)
-    for result in files:
-        if result.status is FileStatus.UNREADABLE:
-            continue
-        groups[(unit_of(result, partner_units) or "", result.year)].append(result)
-    out: list[dict[str, Any]] = []
-    for (unit, year), members in groups.items():
-        errors = sum(f.errors for f in members)
-        warnings = sum(f.warnings for f in members)
-        rules = Counter(d.rule for f in members for d in f.deviations if d.severity is not Severity.INFO)
-        out.append(
-            {
-                "unit": unit or None,
-                "year": year,
-                "status": "errors" if errors else ("warnings" if warnings else "clean"),
-                "errors": errors,
-                "warnings": warnings,
-                "files": sorted(f.path for f in members),
-                "rules": dict(sorted(rules.items())),
-            }
-        )
-    return sorted(out, key=lambda u: (-u["errors"], -u["warnings"], u["unit"] is None, u["unit"] or "", u["year"] or 0))
-
-
-def rule_counts(files: Sequence[FileResult]) -> list[dict[str, Any]]:
-    """How often each rule fired, in how many files; most frequent first."""
+def rule_counts(
+    files: Sequence[FileResult], states: dict[str, list[dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """How often each rule fired, in how many files; most frequent first. Old versions do not count."""
     from perf_eval.rules.catalogue import get
 
     findings: Counter[str] = Counter()
     in_files: dict[str, set[str]] = defaultdict(set)
     severity: dict[str, Severity] = {}
     for result in files:
-        for finding in result.deviations:
+        per_finding = (states or {}).get(result.path, [])
+        for at, finding in enumerate(result.deviations):
+            if at < len(per_finding) and per_finding[at].get("state") == "old_version":
+                continue
             findings[finding.rule] += 1
             in_files[finding.rule].add(result.path)
             known = severity.get(finding.rule)

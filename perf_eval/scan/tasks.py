@@ -18,6 +18,7 @@ from typing import Any
 from perf_eval.model import FileResult
 from perf_eval.pairing import FormKey, form_keys
 from perf_eval.reading import safety
+from perf_eval.scan.review import parse_date
 
 # Test hooks (used by tests/test_scan.py only): slow reads down (all, or one
 # file's: a hang), or make the worker reading the named file die as a native
@@ -43,6 +44,7 @@ class ReadEntry:
     drawings: tuple[str, ...] = ()
     reason: str | None = None
     code: str | None = None
+    dates: tuple[str | None, ...] = ()  # per form: its 填报日期 (ISO), which orders versions of one report
 
     @property
     def readable(self) -> bool:
@@ -72,6 +74,7 @@ class ReadEntry:
             "drawings": list(self.drawings),
             "reason": self.reason,
             "code": self.code,
+            "dates": list(self.dates),
         }
 
     @classmethod
@@ -82,6 +85,7 @@ class ReadEntry:
             drawings=tuple(str(d) for d in data["drawings"]),
             reason=None if data["reason"] is None else str(data["reason"]),
             code=None if data["code"] is None else str(data["code"]),
+            dates=tuple(None if d is None else str(d) for d in data.get("dates", ())),
         )
 
 
@@ -101,7 +105,13 @@ def read_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
         workbook=pickle.dumps(workbook, protocol=pickle.HIGHEST_PROTOCOL),
         forms=form_keys(workbook.forms),
         drawings=tuple(workbook.drawings),
+        dates=tuple(parse_date(_filed(form)) for form in workbook.forms),
     )
+
+
+def _filed(form: Any) -> str | None:
+    entry = getattr(form, "footer", {}).get("填报日期")
+    return entry.text if entry is not None else None
 
 
 def _same_file(path: str, fingerprint: tuple[int, int, int, int]) -> None:

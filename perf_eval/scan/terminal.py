@@ -7,6 +7,7 @@ never as markup.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from rich import box
@@ -33,46 +34,66 @@ def _table(title: str, headers: Iterable[str], *, justify_right: Iterable[str] =
 def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -> RenderableType:
     scan = data["scan"]
     parts: list[RenderableType] = [Text.assemble(("扫描完成：", "bold"), scan["root"])]
+    parts += _since_last(scan)
 
-    statuses = _table("文件", ("状态", "文件数"), justify_right=("文件数",))
+    statuses = _table("文件（含旧版本）", ("状态", "文件数"), justify_right=("文件数",))
     for key, label in STATUS_ZH.items():
         statuses.add_row(Text(label, style=_STATUS_STYLE[key]), str(scan["statuses"][key]))
     statuses.add_row(Text("已跳过", style="dim"), str(len(scan["skipped"])))
     changes = scan["changes"]
     run = scan["run"]
-    changed = _table("与上次扫描相比", ("新增", "修改", "未变", "删除"), justify_right=("新增", "修改", "未变", "删除"))
+    changed = _table(
+        "文件与上次扫描相比", ("新增", "修改", "未变", "删除"), justify_right=("新增", "修改", "未变", "删除")
+    )
     changed.add_row(*(str(changes[k]) for k in ("new", "changed", "unchanged", "removed")))
     parts += [statuses, changed]
-    parts.append(
-        Text(
-            f"本次读取 {run['read']} 个文件，复用缓存 {run['reused']} 个；复核 {run['checked']} 个，"
-            f"生成批注副本 {run['annotated']} 个；用时 {run['seconds']:.1f} 秒（{run['jobs']} 个进程）",
-            style="dim",
-        )
-    )
+    work = f"本次读取 {run['read']} 个文件，复用缓存 {run['reused']} 个；复核 {run['checked']} 个，生成批注副本 {run['annotated']} 个"
+    if run["read"] or run["checked"] or run["annotated"]:
+        work += f"；用时 {run['seconds']:.1f} 秒（{run['jobs']} 个进程）"
+    else:
+        work += f"；用时 {run['seconds']:.1f} 秒（没有需要重新检查的文件）"
+    parts.append(Text(work, style="dim"))
 
-    units = [u for u in scan["units"] if u["errors"] or u["warnings"]][:TOP]
+    units = [u for u in scan["units"] if u["status"] != "clean"][:TOP]
     if units:
         table = _table(
-            "问题最多的单位", ("单位", "年度", "结论", "错误", "警告", "主要问题"), justify_right=("错误", "警告")
+            "需要处理的单位（错误在前）",
+            ("单位", "年度", "结论", "错误", "警告", "已说明", "问题（错误在前，规则×次数）"),
+            justify_right=("错误", "警告", "已说明"),
         )
         for unit in units:
-            rules = "、".join(f"{r}×{n}" for r, n in sorted(unit["rules"].items(), key=lambda kv: -kv[1])[:5])
             table.add_row(
                 Text(unit["unit"] or "（未识别单位）"),
                 Text(str(unit["year"] or "")),
                 Text(UNIT_STATUS_ZH[unit["status"]], style=_STATUS_STYLE[unit["status"]]),
                 str(unit["errors"]),
                 str(unit["warnings"]),
-                Text(rules),
+                str(unit.get("accepted", 0)),
+                _problems(unit),
             )
         parts.append(table)
     clean_units = sum(1 for u in scan["units"] if u["status"] == "clean")
     parts.append(Text(f"单位（按年度）共 {len(scan['units'])} 个，其中通过 {clean_units} 个", style="bold"))
 
+    old = [(u, o) for u in scan["units"] for o in u.get("old_versions", [])]
+    if old:
+        table = _table("旧版本（不计入单位结论）", ("单位", "旧版本", "状态", "新版本", "依据"))
+        for unit, version in old[: TOP * 2]:
+            table.add_row(
+                Text(unit["unit"] or "（未识别单位）"),
+                Text(version["path"]),
+                Text(STATUS_ZH[version["status"]], style=_STATUS_STYLE[version["status"]]),
+                Text(version["replaced_by"] or ""),
+                Text(_DECIDED.get(version.get("decided_by") or "", "")),
+            )
+        if len(old) > TOP * 2:
+            table.add_row(Text(f"……另有 {len(old) - TOP * 2} 个，见 summary.xlsx 的“单位汇总”"), *[Text("")] * 4)
+        parts.append(table)
+
     if scan["rules"]:
         table = _table("触发最多的规则", ("规则", "级别", "说明", "次数", "文件数"), justify_right=("次数", "文件数"))
-        for rule in scan["rules"][:TOP]:
+        rules = sorted(scan["rules"], key=lambda r: (Severity(r["severity"]).rank, -r["findings"], r["rule"]))
+        for rule in rules[:TOP]:
             severity = Severity(rule["severity"])
             table.add_row(
                 Text(rule["rule"]),
@@ -100,5 +121,98 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
                 style="yellow",
             )
         )
+    profiles = sorted({f.get("profile") for entry in data["files"] for f in entry["forms"] if f.get("profile")})
+    if profiles:
+        parts.append(
+            Text("评分配置：" + "、".join(profiles) + "（每个表单所用的配置见 summary.xlsx 的“文件清单”）", style="dim")
+        )
     parts.append(Text.assemble(("汇总：", "bold"), summary_json, "  ", summary_xlsx))
     return Group(*parts)
+
+
+_DECIDED = {"form_date": "填报日期较早", "mtime": "文件修改时间较早"}
+
+
+def _problems(unit: dict[str, Any]) -> Text:
+    """错误：B05×1（a.xlsx）、S07×1；警告：B08×30、S10×12… — errors first, in red."""
+    several = len(unit["files"]) > 1
+    text = Text()
+    for severity, style in ((Severity.ERROR, "bold red"), (Severity.WARNING, "yellow")):
+        items = [p for p in unit.get("problems", []) if p["severity"] == severity.value]
+        if not items:
+            continue
+        if text:
+            text.append("；")
+        shown = items[:5] if severity is Severity.WARNING else items
+        pieces = []
+        for p in shown:
+            piece = f"{p['rule']}×{p['count']}"
+            if several and severity is Severity.ERROR:
+                piece += "（" + "、".join(PurePosixPath(f).name for f in p["files"]) + "）"
+            pieces.append(piece)
+        text.append(f"{severity.label_zh}：", style=style)
+        text.append("、".join(pieces) + ("…" if len(shown) < len(items) else ""))
+    return text
+
+
+def _since_last(scan: dict[str, Any]) -> list[RenderableType]:
+    """What changed since the last completed scan: first, because it is the news."""
+    since = scan.get("since_last")
+    if not since:
+        return []
+    if since["first_scan"]:
+        return [Text("首次扫描：没有上次的结果可比较，以下为全部情况。", style="bold")]
+    counts = since["counts"]
+    head = Text.assemble(
+        ("与上次扫描相比：", "bold"),
+        (f"新问题 {counts['new']}", "bold red" if counts["new"] else ""),
+        "，",
+        (f"说明已失效 {counts['lapsed']}", "bold red" if counts["lapsed"] else ""),
+        "，",
+        (f"已修改 {counts['fixed']}", "green" if counts["fixed"] else ""),
+        f"，仍未修改 {counts['open']}，已说明 {counts['accepted']}",
+    )
+    if since.get("previous_finished"):
+        head.append(f"（上次扫描完成于 {since['previous_finished']}）", style="dim")
+    parts: list[RenderableType] = [head]
+    if since["units"]:
+        table = _table(
+            "有变化的单位",
+            ("单位", "年度", "上次", "本次", "新问题", "已修改", "说明已失效", "仍未修改", "已说明"),
+            justify_right=("新问题", "已修改", "说明已失效", "仍未修改", "已说明"),
+        )
+        status = {(u["unit"], u["year"]): u["status"] for u in scan["units"]}
+        for unit in since["units"][: TOP * 2]:
+            now = status.get((unit["unit"], unit["year"]), "clean")
+            table.add_row(
+                Text(unit["unit"] or "（未识别单位）"),
+                Text(str(unit["year"] or "")),
+                Text(STATUS_ZH.get(unit["before"] or "", "—")),
+                Text(STATUS_ZH[now], style=_STATUS_STYLE[now]),
+                str(unit["new"]),
+                str(unit["fixed"]),
+                str(unit["lapsed"]),
+                str(unit["open"]),
+                str(unit["accepted"]),
+            )
+        parts.append(table)
+    if since["new"]:
+        table = _table("新问题（错误在前）", ("级别", "规则", "单位", "文件", "单元格", "说明"))
+        for finding in since["new"][: TOP * 2]:
+            severity = Severity(finding["severity"])
+            where = f"{finding['sheet']}!{finding['cell']}" if finding.get("cell") else "（工作簿）"
+            label = "说明已失效" if finding["state"] == "lapsed" else severity.label_zh
+            table.add_row(
+                Text(label, style=_SEVERITY_STYLE[severity.value]),
+                Text(finding["rule"]),
+                Text(finding.get("unit") or ""),
+                Text(finding["path"]),
+                Text(where),
+                Text(finding.get("message") or ""),
+            )
+        if len(since["new"]) > TOP * 2:
+            table.add_row(
+                Text(f"……另有 {len(since['new']) - TOP * 2} 个，见 summary.xlsx 的“本次变化”"), *[Text("")] * 5
+            )
+        parts.append(table)
+    return parts
