@@ -39,6 +39,8 @@ class Profile:
     weights: dict[str, float]
     grades: tuple[tuple[str, float], ...]
     severity: dict[str, Severity] = field(default_factory=dict)
+    # B08 also needs the deviation to exceed this many 万元 (0: the relative threshold alone).
+    budget_deviation_floor: float = 0.0
 
     @property
     def execution_rate_weight(self) -> float | None:
@@ -81,6 +83,7 @@ def load(name: str) -> Profile:
             weights={k: float(v) for k, v in data["weights"].items()},
             grades=tuple(grades),
             severity={k: Severity(v) for k, v in data.get("severity", {}).items()},
+            budget_deviation_floor=float(thresholds.get("budget_deviation_floor", 0.0)),
         )
     except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"配置文件 {path.name} 格式有误：{exc}") from exc

@@ -46,8 +46,9 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
     assert set(data) == {"tool", "files", "summary"}
     assert data["tool"] == {"name": "perf-eval", "version": __version__}
     (entry,) = data["files"]
-    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
+    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated", "notes"}
     assert entry["status"] == "errors" and entry["error"] is None and entry["annotated"] is None
+    assert entry["notes"] == ["已读取工作表：“附件2”、“附件3”"]
     assert entry["forms"] == [
         {"kind": "basic_data", "sheet": "附件2", "unit": None, "year": 2023},
         {"kind": "dept_self_eval", "sheet": "附件3", "unit": "株洲市芦淞区财政局", "year": 2023},
@@ -60,13 +61,34 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
             "sheet": "附件2",
             "cell": "B12",
             "label": "项目支出 / 2022年决算数",
-            "message": "项目支出 / 2022年决算数 应为所列 7 个项目之和 200.16，填写的是 324.12",
-            "expected": 200.16,
+            "message": "项目支出 / 2022年决算数：合计 324.12 万元 与所列 7 个项目之和 200.16 万元 相差 123.96 万元",
+            "expected": None,
             "actual": 324.12,
+            "quantity": "amount",
+            "related": [f"附件2!B{row}" for row in range(13, 20)],
+            "fix": "对照账表逐项核对：合计与各项目中哪一个填错就改哪一个，不要只把合计改成各项之和；"
+            "本年决算数的合计还应与自评表的项目支出一致。",
         }
     ]
+    fields = {
+        "rule",
+        "severity",
+        "sheet",
+        "cell",
+        "label",
+        "message",
+        "expected",
+        "actual",
+        "quantity",
+        "related",
+        "fix",
+    }
     for deviation in entry["deviations"]:
-        assert set(deviation) == {"rule", "severity", "sheet", "cell", "label", "message", "expected", "actual"}
+        assert set(deviation) == fields
+        assert deviation["fix"]
+    # One order everywhere: errors, warnings, info, then sheet, row, column.
+    ranks = [{"error": 0, "warning": 1, "info": 2}[d["severity"]] for d in entry["deviations"]]
+    assert ranks == sorted(ranks)
     assert entry["score"] == {"reported": 96, "recomputed": 96, "grade": "优"}
     assert data["summary"] == {
         "files": 1,
@@ -75,8 +97,8 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
         "with_errors": 1,
         "unreadable": 0,
         "errors": 1,
-        "warnings": 20,
-        "infos": 0,
+        "warnings": 8,
+        "infos": 4,
     }
 
 

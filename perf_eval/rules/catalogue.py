@@ -75,6 +75,9 @@ class Candidate:
     related: tuple[str, ...] = ()
     actual_text: str | None = None
     expected_text: str | None = None
+    # False when `expected` is not the one right value (a sum of parts that may be wrong themselves, a
+    # budget, a range's bound): the finding then carries no 应为, only the message.
+    answer: bool = True
 
 
 Builder = Callable[[Context], Iterable[Candidate]]
@@ -92,10 +95,24 @@ class Rule:
     build: Builder | None
     # variant -> (severity or None for the rule's own, template)
     variants: dict[str, tuple[Severity | None, str]] = field(default_factory=dict)
+    # "如何处理": what the clerk can do about a finding of this rule.
+    fix: str = ""
 
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else self.title
+
+    @property
+    def examples(self) -> list[str]:
+        """The docstring's 不通过/通过 lines (and their continuation lines), as `perf-eval rules ID` shows them."""
+        lines = [line.strip() for line in self.doc.splitlines()[1:]]
+        out: list[str] = []
+        for line in lines:
+            if line.startswith(("不通过", "通过", "（")):
+                out.append(line)
+            elif out and line:
+                out[-1] += line
+        return out
 
     def message_for(self, variant: str) -> tuple[Severity, str]:
         if variant and variant in self.variants:
@@ -116,6 +133,7 @@ def rule(
     title: str,
     template: str,
     variants: dict[str, tuple[Severity | None, str]] | None = None,
+    fix: str = "",
 ) -> Callable[[Builder], Builder]:
     """Register a candidate builder under a stable rule ID."""
 
@@ -132,6 +150,7 @@ def rule(
             inspect.getdoc(build) or "",
             build,
             variants or {},
+            fix,
         )
         return build
 
@@ -152,6 +171,24 @@ def get(rule_id: str) -> Rule | None:
 
 
 # Helpers the rule modules share -------------------------------------------
+
+
+def fmt(value: float | None, quantity: Quantity) -> str:
+    """A number in a message: amounts with 万元, rates as percentages."""
+    if value is None:
+        return "—"
+    if quantity is Quantity.RATE:
+        return f"{value:.2%}"
+    if quantity is Quantity.AMOUNT:
+        return f"{value:.2f} 万元"
+    if quantity is Quantity.COUNT:
+        return f"{value:g}"
+    return f"{round(value, 2):g}"
+
+
+def gap(a: float, b: float, quantity: Quantity = Quantity.AMOUNT) -> str:
+    """How far apart two values are, as a message shows it ("10.00 万元")."""
+    return fmt(abs(a - b), quantity)
 
 
 def numbers(*entries: Entry) -> list[float] | None:
