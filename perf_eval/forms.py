@@ -22,6 +22,8 @@ class Entry:
     ref: CellRef | None
     text: str = ""
     number: Number = BLANK
+    # The cell's text as written (whitespace collapsed, not normalized): what messages quote.
+    shown: str = ""
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,13 @@ class Line:
     label: str
     label_ref: CellRef
     amounts: dict[str, Entry]
+    # The label as written in the form (whitespace collapsed), for messages.
+    shown: str = ""
+
+    @property
+    def quoted(self) -> str:
+        """The label as written, without the trailing colon some forms put after it."""
+        return self.shown.rstrip(":： ") or self.label
 
     def amount(self, column: str) -> Entry:
         return self.amounts.get(column, MISSING)
@@ -119,7 +128,7 @@ class BasicData:
         yield self.control_rate, "控制率"
         for line in self.lines:
             for column in BASIC_COLUMNS:
-                yield line.amount(column), f"{line.label} / {self.column_label(column)}"
+                yield line.amount(column), f"{line.quoted} / {self.column_label(column)}"
         for name, entry in self.buildings.items():
             yield entry, BUILDING_LABELS[name]
 
@@ -174,7 +183,7 @@ class Indicator:
     @property
     def label(self) -> str:
         """The 三级指标 name, shortened when a cell holds several numbered sub-indicators."""
-        text = self.level3.text or self.level2 or self.level1
+        text = self.level3.shown or self.level3.text or self.level2 or self.level1
         return text if len(text) <= 24 else text[:22] + "…"
 
 

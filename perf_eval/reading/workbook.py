@@ -38,7 +38,7 @@ def read_workbook(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) 
                 forms.append(read_self_eval(region))
         if grid.name in grids.hidden:
             notes.append(
-                f"工作表“{grid.name}”是隐藏的，其中的表单已读取并检查（取消隐藏后可查看批注）"
+                f"工作表“{grid.name}”是隐藏的，其中的表单已读取并检查"
                 if found
                 else f"隐藏工作表“{grid.name}”中没有可识别的表单"
             )

@@ -50,7 +50,7 @@ def _sum_rule(
         yield Candidate(
             rule_id,
             entry.ref,
-            f"{total.label} / {form.column_label(column)}",
+            f"{total.quoted} / {form.column_label(column)}",
             op,
             actual=values[0],
             expected=round(expected, 6),
@@ -283,7 +283,7 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     yield Candidate(
         rule_id,
         line.amount("final").ref,
-        line.label,
+        line.quoted,
         Op.LE,
         actual=values[0],
         expected=values[1],
@@ -334,7 +334,7 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
             Candidate(
                 "B08",
                 final.ref,
-                line.label,
+                line.quoted,
                 Op.EQ,
                 actual=spent,
                 expected=planned,

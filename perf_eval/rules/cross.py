@@ -95,7 +95,7 @@ def project_budget(ctx: Context) -> Iterator[Candidate]:
         return
     related = tuple(cells((line.amount("budget"),)))
     for indicator in self_eval.indicators:
-        if "预算项目支出" not in indicator.label:
+        if "预算项目支出" not in (indicator.level3.text or indicator.level2 or indicator.level1):
             continue
         # The 年度指标值 is the year-start budget; a filer who left it as text may still give the actual.
         actual = parse_number(indicator.actual.text)

@@ -31,6 +31,11 @@ def _score_sum(entries: Sequence[Entry]) -> float | None:
     return None if values is None else round(sum(values), 6)
 
 
+def _inline(entry: Entry) -> str:
+    """A cell's text as written, to quote inside a sentence: without its own closing full stop."""
+    return (entry.shown or entry.text).rstrip("。.；;，, ")
+
+
 def _has_reason(reason: Entry) -> bool:
     """A 偏差原因 cell that says something ("0", "无", "/" and the number 0 are the template's blanks)."""
     return normalize(reason.text) not in _EMPTY_REASONS and not (reason.ok and reason.value == 0)
@@ -431,7 +436,10 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
             quantity=Quantity.SCORE,
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={
+                "target": _inline(indicator.target),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+            },
         )
 
 
@@ -471,7 +479,10 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
             quantity=Quantity.SCORE,
             # A deduction the unit explained: the profile decides how much it weighs ("S10.explained").
             variant="explained" if _has_reason(indicator.reason) else "",
-            params={"target": indicator.target.text, "actual_value": assessment.shown},
+            params={
+                "target": _inline(indicator.target),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+            },
             related=tuple(cells((indicator.reason,))) if _has_reason(indicator.reason) else (),
             # Full marks is the one right score unless the unit explained the deduction.
             answer=not _has_reason(indicator.reason),
@@ -510,8 +521,11 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
             ok=ok,
             quantity=Quantity.TEXT,
             variant="" if text else "blank",
-            params={"text": text, "target": indicator.target.text or "（空）"},
-            actual_text=text or None,
+            params={
+                "text": indicator.actual.shown or text,
+                "target": indicator.target.shown or indicator.target.text or "（空）",
+            },
+            actual_text=indicator.actual.shown or text or None,
         )
 
 
@@ -546,8 +560,8 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
             Op.FLAG,
             ok=indicator.parsed_target.quantitative,
             quantity=Quantity.TEXT,
-            params={"kind": kind, "text": indicator.target.text},
-            actual_text=indicator.target.text or None,
+            params={"kind": kind, "text": indicator.target.shown or indicator.target.text},
+            actual_text=indicator.target.shown or indicator.target.text or None,
         )
 
 
@@ -582,11 +596,11 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
             ok=assessment.achieved < factor - 1e-9,
             quantity=Quantity.TEXT,
             params={
-                "target": indicator.target.text,
-                "actual_value": assessment.shown,
+                "target": _inline(indicator.target),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
                 "achieved": f"{assessment.achieved:.0%}",
             },
-            actual_text=indicator.actual.text,
+            actual_text=indicator.actual.shown or indicator.actual.text,
         )
 
 

@@ -120,7 +120,7 @@ def _blank_basic(form: BasicData) -> Iterator[Candidate]:
         for column in BASIC_COLUMNS:
             entry = line.amount(column)
             if entry.ref and entry.blank:
-                yield _flag("F02", entry, f"{line.label} / {form.column_label(column)}")
+                yield _flag("F02", entry, f"{line.quoted} / {form.column_label(column)}")
 
 
 def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
