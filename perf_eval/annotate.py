@@ -1061,6 +1061,10 @@ def _sealed(xlsx: bytes) -> bytes:
 
 
 def _make_folder(folder: Path) -> None:
+    """The output folder, made if missing; a file in the way is named as such (it is never replaced)."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"输出位置应为文件夹，但 {blocker} 是一个文件（--out 请指定文件夹）", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -198,6 +198,7 @@ def test_unwritable_output_folder_exits_2_and_leaves_no_partial_file(tmp_path: P
     proc = run("check", str(seed), "--out", str(blocker / "副本"))
     assert proc.returncode == 2
     assert "批注副本未能写出" in proc.stderr and seed.name in proc.stderr and "Traceback" not in proc.stderr
+    assert f"输出位置应为文件夹，但 {blocker} 是一个文件（--out 请指定文件夹）" in proc.stderr
     assert seed.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([seed.name, blocker.name])
 
