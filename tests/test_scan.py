@@ -231,7 +231,7 @@ def test_summary_json_extends_the_contract(tree: Any) -> None:
     summary = data["summary"]
     assert (summary["files"], summary["clean"], summary["with_errors"], summary["unreadable"]) == (12, 5, 3, 3)
     entry = by_path(outcome)["审计局/上报材料/材料一.xlsx"]
-    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
+    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated", "notes"}
     assert entry["annotated"] == "审计局/上报材料/材料一.校验.xlsx"
     assert data["scan"]["changes"] == {"new": 12, "changed": 0, "unchanged": 0, "removed": 0}
 
