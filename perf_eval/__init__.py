@@ -6,10 +6,17 @@ openpyxl) load only when a workbook is actually checked.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+# python-docx (the written reports) brings lxml, and openpyxl switches to lxml when it is installed:
+# other XML parsing and other serialization, which the annotated copy's restoring of cached formula
+# results depends on. Keep openpyxl on the standard library parser (with defusedxml), as measured
+# and tested; this must run before openpyxl is imported (tests/conftest.py does the same).
+os.environ.setdefault("OPENPYXL_LXML", "False")
+
+from perf_eval._version import __version__
 
 if TYPE_CHECKING:
     from perf_eval.model import Report

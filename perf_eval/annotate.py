@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as StdElementTree
 from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
@@ -56,7 +57,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring, tostring
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.model import (
     COPY_INFIX,
@@ -122,11 +123,13 @@ def annotate(
     *,
     out_dir: Path | None = None,
     drawings: Sequence[str] = (),
+    reports: Sequence[FileResult] = (),
 ) -> AnnotatedCopy:
     """Write the annotated copy of `source` for `result`; raise `OutputError` if it cannot be written.
 
     `drawings` names the sheets that hold images, charts or shapes, as found
-    by the reader's pre-flight (`ReadWorkbook.drawings`).
+    by the reader's pre-flight (`ReadWorkbook.drawings`). `reports` are the results of the written
+    reports checked against this workbook's forms: the 校验结果 sheet lists their findings too.
     """
     if result.status is FileStatus.UNREADABLE:
         raise ValueError("an unreadable file has no annotated copy")
@@ -150,6 +153,7 @@ def annotate(
             result,
             source_name=source.name,
             notes=[*edited_note, *loaded.notes, *_drawing_notes(drawings), *_uncached_note(formulas, cached)],
+            reports=reports,
         )
         _set_marks(workbook, source_key)
         atomic_write(
@@ -207,7 +211,7 @@ def memoised_merge_borders() -> Iterator[None]:
     def style_of(cell: Any) -> StyleArray:
         if not cell._style:
             cell._style = StyleArray()
-        return cell._style  # type: ignore[no-any-return]
+        return cell._style
 
     def cell_at(merged: MergedCellRange, coord: tuple[int, int]) -> Any:
         cell = merged.ws._cells.get(coord)
@@ -236,11 +240,11 @@ def memoised_merge_borders() -> Iterator[None]:
         for coord in merged.cells:
             style_of(cell_at(merged, coord)).protectionId = protection
 
-    MergedCellRange.format = format  # type: ignore[method-assign]
+    MergedCellRange.format = format
     try:
         yield
     finally:
-        MergedCellRange.format = stock  # type: ignore[method-assign]
+        MergedCellRange.format = stock
 
 
 def _load_ooxml(data: bytes) -> _Loaded:
@@ -446,7 +450,9 @@ def _copy_xls_layout(sheet: Any, worksheet: Worksheet) -> None:
 # --- marking the findings ----------------------------------------------------------------
 
 
-def _annotate_workbook(workbook: Workbook, result: FileResult, *, source_name: str, notes: list[str]) -> list[str]:
+def _annotate_workbook(
+    workbook: Workbook, result: FileResult, *, source_name: str, notes: list[str], reports: Sequence[FileResult] = ()
+) -> list[str]:
     """Mark every finding and add the 校验结果 sheet; return all notes (the given ones first)."""
     _strip_previous_run(workbook)
     notes = list(notes)
@@ -463,6 +469,8 @@ def _annotate_workbook(workbook: Workbook, result: FileResult, *, source_name: s
     notes = list(dict.fromkeys(notes))
     sheet = _add_result_sheet(workbook, result, source_name, notes)
     _write_table(sheet, list(sheets), result.deviations, placed, fill_records)
+    for report in reports:
+        _write_report_rows(sheet, report)
     return notes
 
 
@@ -687,7 +695,10 @@ def _strip_comment(cell: Cell) -> bool:
 def _fill_xml(fill: Fill) -> str | None:
     if fill == PatternFill():
         return None
-    return tostring(fill.to_tree()).decode("utf-8")
+    # Re-serialized by the standard library: openpyxl writes through lxml when it is installed
+    # (python-docx brings it), and the record must read the same either way.
+    text = tostring(fill.to_tree()).decode("utf-8")
+    return StdElementTree.tostring(ElementTree.fromstring(text), encoding="unicode")
 
 
 def _fill_from_xml(xml: str | None) -> Fill:
@@ -916,6 +927,18 @@ def _write_table(
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _write_report_rows(sheet: Worksheet, report: FileResult) -> None:
+    """The findings of a written report checked against these forms, below the table (not counted above)."""
+    top = sheet.max_row + 2
+    title = f"绩效自评报告 {Path(report.path).name}：错误 {report.errors} 项，警告 {report.warnings} 项"
+    _put_text(sheet.cell(top, 1), title)
+    sheet.cell(top, 1).font = Font(bold=True)
+    for row, finding in enumerate(report.deviations, start=top + 1):
+        _write_finding(sheet, row, finding, linkable=False)
+        if finding.place is not None:
+            _put_text(sheet.cell(row, 3), f"报告{finding.place.text}")
 
 
 def _table_order(finding: Finding, sheet_order: dict[str, int]) -> tuple[int, int, int, int, str]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
@@ -22,8 +22,11 @@ from perf_eval.reading.locate import LOOKED_FOR
 from perf_eval.reading.workbook import ReadWorkbook, read_workbook
 from perf_eval.rules import engine
 from perf_eval.rules.basic import decided_by_partner
-from perf_eval.rules.catalogue import get
+from perf_eval.rules.catalogue import Candidate, get
 from perf_eval.scoring import score
+
+if TYPE_CHECKING:
+    from perf_eval.narrative.check import CheckedReport
 
 
 @dataclass
@@ -32,6 +35,10 @@ class Checked:
 
     result: FileResult
     workbook: ReadWorkbook | None
+    # A written report (附件1): what was read and the forms it was checked against.
+    report: CheckedReport | None = None
+    # For a workbook: the results of the reports checked against its forms (listed in its 校验结果).
+    reports: list[FileResult] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str | None:
@@ -105,7 +112,7 @@ def check_workbooks(
     evaluations: dict[FormRef, list[FormRef]] = {}
     for basic_ref, evaluation_ref in pairs:
         evaluations.setdefault(basic_ref, []).append(evaluation_ref)
-    batches: list[tuple[list[engine.Candidate], Profile]] = []
+    batches: list[tuple[list[Candidate], Profile]] = []
     owners: list[int] = []
     for index, workbook in enumerate(read):
         if not isinstance(workbook, ReadWorkbook):
@@ -175,7 +182,7 @@ def _not_paired(index: int, workbook: ReadWorkbook, pairs: Sequence[Pair]) -> li
     assert rule is not None
     out: list[Finding] = []
     for at, form in enumerate(workbook.forms):
-        if form.info.kind is FormKind.PROJECT_SELF_EVAL or (index, at) in paired:
+        if form.info.kind not in (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL) or (index, at) in paired:
             continue
         other = FormKind.DEPT_SELF_EVAL if isinstance(form, BasicData) else FormKind.BASIC_DATA
         anchor = form.unit_ref
@@ -194,9 +201,18 @@ def _not_paired(index: int, workbook: ReadWorkbook, pairs: Sequence[Pair]) -> li
 
 
 def check_files(paths: Sequence[Path], *, profile: str | None = None) -> list[Checked]:
+    """Workbooks and written reports (.docx/.doc/.wps), each report against its unit's forms."""
+    from perf_eval.narrative.document import is_report_path
+
     if profile:
         load(profile)  # an unknown profile is a usage error, before any file is read
-    return check_workbooks(paths, [read_one(p) for p in paths], profile=profile)
+    books = [p for p in paths if not is_report_path(p)]
+    checked = check_workbooks(books, [read_one(p) for p in books], profile=profile)
+    if len(books) == len(paths):
+        return checked
+    from perf_eval.narrative.check import attach_reports
+
+    return attach_reports(paths, checked, profile=profile)
 
 
 def check_paths(paths: Sequence[Path], *, profile: str | None = None) -> Report:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.cli_zh import ChineseGroup, install
 
 if TYPE_CHECKING:
@@ -83,7 +83,11 @@ def _input_problem(path: Path) -> str | None:
 def check(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="要检查的工作簿（.xlsx / .xlsm / .xls），可多个", show_default=False, metavar="工作簿"),
+        typer.Argument(
+            help="要检查的工作簿（.xlsx / .xlsm / .xls）及绩效自评报告（.docx / .doc / .wps），可多个",
+            show_default=False,
+            metavar="文件",
+        ),
     ],
     profile: Annotated[
         str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）", metavar="配置名")
@@ -146,7 +150,9 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
         if item.workbook is None:
             continue
         try:
-            copy = annotate(Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings)
+            copy = annotate(
+                Path(item.result.path), item.result, out_dir=out, drawings=item.workbook.drawings, reports=item.reports
+            )
         except OutputError as exc:
             item.result.notes.append(f"批注副本未能写出：{exc.reason}")
             _error(f"{item.result.path}：批注副本未能写出：{exc.reason}")
@@ -154,6 +160,12 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
             continue
         item.result.annotated = str(copy.path)
         item.result.notes.extend(copy.notes)
+    from perf_eval.narrative.annotate import annotate_all as annotate_reports
+
+    for report, problem in annotate_reports(checked, out):
+        report.result.notes.append(f"批注副本未能写出：{problem.reason}")
+        _error(f"{report.result.path}：批注副本未能写出：{problem.reason}")
+        failed = True
     return failed
 
 
@@ -341,7 +353,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
             try:
-                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+                stream.reconfigure(encoding="utf-8")
             except (OSError, ValueError):
                 pass
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -1,6 +1,6 @@
 """The forms as read: frozen values, each with the cell it came from.
 
-Glossary (domain.md §2): `prior_final` 上年决算数, `budget` 本年预算数,
+Glossary (docs/domain.md §2): `prior_final` 上年决算数, `budget` 本年预算数,
 `final` 本年决算数; `initial_budget` 年初预算数, `annual_budget` 全年预算数,
 `executed` 全年执行数; `max_score` 分值, `score` 得分.
 """

@@ -34,6 +34,8 @@ class FormKind(StrEnum):
     BASIC_DATA = "basic_data"
     DEPT_SELF_EVAL = "dept_self_eval"
     PROJECT_SELF_EVAL = "project_self_eval"
+    # The written self-evaluation report (附件1, a Word document); never paired like the forms.
+    REPORT = "report"
 
     @property
     def label_zh(self) -> str:
@@ -41,6 +43,7 @@ class FormKind(StrEnum):
             "basic_data": "基础数据表",
             "dept_self_eval": "部门整体支出绩效自评表",
             "project_self_eval": "项目支出绩效自评表",
+            "report": "绩效自评报告",
         }[self.value]
 
 
@@ -129,11 +132,46 @@ class CellRef:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a statement of the written report is: a body paragraph, or a paragraph in a table cell.
+
+    `paragraph` counts the non-empty body paragraphs from 1; a table cell has `table` (1-based, in
+    document order), `row` and `column` (1-based) instead. `order` is the block's position in the
+    document (for sorting); `sentence` is the sentence quoted as written.
+    """
+
+    order: int
+    sentence: str
+    paragraph: int | None = None
+    table: int | None = None
+    row: int | None = None
+    column: int | None = None
+
+    @property
+    def text(self) -> str:
+        """ "第12段" or "表1第3行第2列"."""
+        if self.table is not None:
+            return f"表{self.table}第{self.row}行第{self.column}列"
+        return f"第{self.paragraph}段"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "paragraph": self.paragraph,
+            "table": self.table,
+            "row": self.row,
+            "column": self.column,
+            "sentence": self.sentence,
+        }
+
+
+@dataclass(frozen=True)
 class Finding:
     """One deviation at one cell.
 
     `sheet`/`cell` are None only for workbook-level findings (F01).
     `related` lists other cells (``Sheet!A1``) a cross-form finding compares with.
+    A finding about the written report has a `place` in it instead of a cell (sheet and cell are
+    None); its `related` cells are on the forms of `related_file`.
     """
 
     rule: str
@@ -145,6 +183,8 @@ class Finding:
     expected: float | str | None = None
     actual: float | str | None = None
     related: tuple[str, ...] = ()
+    place: Place | None = None
+    related_file: str | None = None
     # What the clerk can do about it (the rule's "如何处理" line).
     fix: str = ""
     # How `expected`/`actual` read: "amount" (万元), "rate" (a fraction shown as a percentage),
@@ -161,11 +201,11 @@ class Finding:
         """Errors, warnings, info; then sheet, row, column: the one order of every output."""
         ref = self.ref
         if ref is None:
-            return (self.severity.rank, "", 0, 0, self.rule)
+            return (self.severity.rank, "", self.place.order if self.place else 0, 0, self.rule)
         return (self.severity.rank, ref.sheet, ref.row, ref.col, self.rule)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "sheet": self.sheet,
@@ -178,6 +218,10 @@ class Finding:
             "related": list(self.related),
             "fix": self.fix,
         }
+        if self.place is not None:
+            data.update(self.place.to_dict())
+            data["related_file"] = self.related_file
+        return data
 
     @property
     def expected_shown(self) -> str:
@@ -279,7 +323,7 @@ class FileResult:
 
 @dataclass
 class Report:
-    """All files of one run; `to_dict()` is the JSON contract of domain.md §7."""
+    """All files of one run; `to_dict()` is the JSON contract of docs/domain.md §7."""
 
     files: list[FileResult]
     version: str

@@ -1,11 +1,11 @@
-"""Re-scoring a 自评表 (domain.md §5). Pure: forms in, a `Score` out."""
+"""Re-scoring a 自评表 (docs/domain.md §5). Pure: forms in, a `Score` out."""
 
 from __future__ import annotations
 
+from perf_eval.arithmetic import numbers, ratio
 from perf_eval.forms import SelfEval
 from perf_eval.model import Score
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import numbers, ratio
 from perf_eval.targets import assess, recomputed_score
 
 

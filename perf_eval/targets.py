@@ -1,4 +1,4 @@
-"""Whether an indicator met its target, and what it scores (domain.md §3 targets, §5 scoring)."""
+"""Whether an indicator met its target, and what it scores (docs/domain.md §3 targets, §5 scoring)."""
 
 from __future__ import annotations
 

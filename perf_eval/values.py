@@ -1,4 +1,4 @@
-"""Reading the values people type into these forms (domain.md §3 and §8).
+"""Reading the values people type into these forms (docs/domain.md §3 and §8).
 
 Pure functions, no I/O. Every parser keeps *blank*, *not applicable* and
 *invalid* apart from zero, because a blank total is F02, "——" is not
@@ -105,7 +105,7 @@ class Number:
 
     @property
     def or_zero(self) -> float:
-        """Blank and not-applicable parts count as 0 in sums (domain.md §4)."""
+        """Blank and not-applicable parts count as 0 in sums (docs/domain.md §4)."""
         return self.value if self.value is not None else 0.0
 
 

@@ -13,7 +13,7 @@ argument the files are written next to this script:
   年度指标值 into 指标性质 | 指标值 | 度量单位.
 - ``split-2023-basic.xlsx`` and ``split-2023-self-eval.xlsx``: one unit's two
   forms in two files.
-- ``broken/<RULE>.xlsx``: one workbook per rule of domain.md §4, each a
+- ``broken/<RULE>.xlsx``: one workbook per rule of docs/domain.md §4, each a
   clean sample plus one minimal edit, and ``broken/manifest.json`` saying
   where each finding must be reported.
 
@@ -1470,7 +1470,7 @@ SAMPLES: dict[str, Book] = {
 
 
 # ---------------------------------------------------------------------------
-# Broken workbooks: one per rule of domain.md §4
+# Broken workbooks: one per rule of docs/domain.md §4
 
 UNRELATED = PlainSheet(
     sheet_name="Sheet1",

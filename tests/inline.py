@@ -1,7 +1,7 @@
 """Inline forms for table-driven rule tests: rows of cells, no files.
 
 `seed_basic()` and `seed_self_eval()` are the seed report's two forms
-(../shared/seeds), as lists of rows; a test changes a cell by its label
+(transcribed in tests/fixtures/lusong-2023-report.txt), as lists of rows; a test changes a cell by its label
 and runs the real readers and rules on the grid.
 """
 

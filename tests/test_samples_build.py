@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_workbooks"
 BUILDER = SAMPLES / "build_samples.py"
 
-# The rule catalogue of domain.md §4, in its order.
+# The rule catalogue of docs/domain.md §4, in its order.
 RULE_IDS = (
     *(f"F{n:02d}" for n in range(1, 7)),
     *(f"B{n:02d}" for n in range(1, 12)),

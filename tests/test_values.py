@@ -1,4 +1,4 @@
-"""The value and target parsers (domain.md §3, §8): table-driven cases and properties."""
+"""The value and target parsers (docs/domain.md §3, §8): table-driven cases and properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading the 部门整体支出绩效评价基础数据表 (domain.md §2.1)."""
+"""Reading the 部门整体支出绩效评价基础数据表 (docs/domain.md §2.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finding fields by their label text, never by a fixed address (domain.md §2)."""
+"""Finding fields by their label text, never by a fixed address (docs/domain.md §2)."""
 
 from __future__ import annotations
 

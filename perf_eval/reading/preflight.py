@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from xml.parsers import expat
 
 from perf_eval.model import column_index, column_letter
-from perf_eval.reading.safety import (
+from perf_eval.reading.limits import (
     KiB,
     Limits,
     SheetFacts,
@@ -232,7 +232,7 @@ def _declared_entry_count(handle: BinaryIO, size: int) -> int | None:
         record = handle.read(56)
         if len(record) == 56 and record.startswith(b"PK\x06\x06"):
             (count,) = struct.unpack_from("<Q", record, 32)
-    return count
+    return int(count)
 
 
 # --- XML parts ------------------------------------------------------------------------
@@ -707,3 +707,30 @@ class _Workbook:
             if key in self.archive.entries:
                 raise UnreadableWorkbook.of("other_office", kind=kind)
         raise UnreadableWorkbook.of("not_workbook")
+
+
+def scan_package(handle: BinaryIO, limits: Limits) -> frozenset[str]:
+    """Pre-flight any other OOXML package (a Word .docx): the zip and XML limits, no workbook facts.
+
+    Returns the lower-case entry names, so the caller can tell which package it is.
+    Raises `UnreadableWorkbook` only.
+    """
+    try:
+        archive = _Archive(handle, limits)
+        content_types = _ContentTypes("[Content_Types].xml", limits)
+        if "[content_types].xml" in archive.entries:
+            archive.inflate(archive.entries["[content_types].xml"], _XmlSink(content_types))
+        for info in archive.in_file_order():
+            key = info.filename.lower()
+            if key == "[content_types].xml":
+                continue
+            if key.endswith(".vml"):
+                sink: _Sink = _Grep(info.filename)
+            elif content_types.is_xml(key) and not key.endswith("/"):
+                sink = _XmlSink(_Scan(info.filename, limits))
+            else:
+                sink = _Null()
+            archive.inflate(info, sink)
+        return frozenset(archive.entries)
+    except OSError as exc:
+        raise UnreadableWorkbook.of("io", detail=exc.strerror or type(exc).__name__) from None

@@ -1,4 +1,4 @@
-"""Reading the 部门整体 / 项目支出绩效自评表 (domain.md §2.2, §2.3): one reader for both."""
+"""Reading the 部门整体 / 项目支出绩效自评表 (docs/domain.md §2.2, §2.3): one reader for both."""
 
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def _grid_columns(region: Region, rows: tuple[int, ...]) -> dict[str, int]:
                 score_cols.append(col)
     if score_cols:
         if "max_score" not in columns and len(score_cols) >= 2:
-            # Weights headed 得分 instead of 分值 (domain.md §8): the first is the weight.
+            # Weights headed 得分 instead of 分值 (docs/domain.md §8): the first is the weight.
             columns["max_score"] = score_cols[0]
             columns["score"] = score_cols[1]
         else:

@@ -1,4 +1,4 @@
-"""The JSON contract (domain.md §7), as text."""
+"""The JSON contract (docs/domain.md §7), as text."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from perf_eval.model import FileResult, FileStatus, Finding, Report, Severity
+from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _STATUS_STYLE = {
@@ -36,7 +36,7 @@ def _described(finding: Finding) -> Text:
     return text
 
 
-def findings_table(findings: Sequence[Finding]) -> Table:
+def findings_table(findings: Sequence[Finding], *, whole: str = "（工作簿）") -> Table:
     """级别, 规则, 位置, 说明: the 说明 column takes what is left of the width (80 columns still read)."""
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False, pad_edge=False)
     table.add_column("级别", no_wrap=True)
@@ -44,7 +44,10 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     table.add_column("位置", overflow="fold", max_width=16)
     table.add_column("说明", overflow="fold", ratio=1)
     for finding in findings:
-        where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or "（工作簿）")
+        if finding.place is not None:
+            where = finding.place.text  # a statement of the written report: 第12段 / 表1第3行第2列
+        else:
+            where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or whole)
         table.add_row(
             Text(finding.severity.label_zh, style=_STYLE[finding.severity]),
             Text(finding.rule),
@@ -72,7 +75,7 @@ def _file_header(result: FileResult) -> Text:
 
 
 def _form_name(kind: str, sheet: str) -> str:
-    return kind if sheet == kind else f"{kind}（工作表“{sheet}”）"
+    return kind if not sheet or sheet == kind else f"{kind}（工作表“{sheet}”）"
 
 
 def _score_line(result: FileResult) -> Text | None:
@@ -96,7 +99,9 @@ def render_file(console: Console, result: FileResult) -> None:
     for note in result.notes:
         console.print(Text(note, style="dim"))
     if result.deviations:
-        console.print(findings_table(sorted(result.deviations, key=Finding.sort_key)))
+        is_report = any(f.kind is FormKind.REPORT for f in result.forms)
+        ordered = sorted(result.deviations, key=Finding.sort_key)
+        console.print(findings_table(ordered, whole="（报告）" if is_report else "（工作簿）"))
         console.print(Text("每条规则的处理办法：perf-eval rules 规则编号（如 perf-eval rules B05）", style="dim"))
     else:
         console.print(Text("未发现问题", style="green"))

@@ -11,14 +11,14 @@ Nothing in this package opens files or prints.
 from __future__ import annotations
 
 import inspect
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from perf_eval.forms import BasicData, Entry, SelfEval
-from perf_eval.model import CellRef, Severity
+from perf_eval.arithmetic import cells, numbers, part_sum, ratio
+from perf_eval.forms import BasicData, SelfEval
+from perf_eval.model import CellRef, Place, Severity
 from perf_eval.profiles import Profile
 
 
@@ -48,6 +48,7 @@ class Scope(StrEnum):
     FORM = "form"  # any one form
     PAIR = "pair"  # a 基础数据表 with the 自评表 of the same unit and year
     WORKBOOK = "workbook"  # produced by the checker itself (F01)
+    REPORT = "report"  # the written report (附件1) against its unit's forms
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Context:
     profile: Profile
     basic: BasicData | None = None
     self_eval: SelfEval | None = None
+    # The statements of a written report (`perf_eval.narrative.statements.Statements`), for REPORT rules.
+    report: Any = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Candidate:
     # False when `expected` is not the one right value (a sum of parts that may be wrong themselves, a
     # budget, a range's bound): the finding then carries no 应为, only the message.
     answer: bool = True
+    # A statement of the written report: the finding is shown there, not at a cell.
+    place: Place | None = None
 
 
 Builder = Callable[[Context], Iterable[Candidate]]
@@ -122,6 +127,8 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+# F structure, B basic data, S self-evaluation, X across forms, N the written report against the forms.
+RULE_LETTER_ORDER = {"F": 0, "B": 1, "S": 2, "X": 3, "N": 4}
 
 
 def rule(
@@ -158,11 +165,12 @@ def rule(
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, F first, then B, S, X (the order rules run and are listed in)."""
-    # Importing the rule modules registers them.
-    from perf_eval.rules import basic, cross, self_eval, structure  # noqa: F401
+    """Every rule, F first, then B, S, X, N (the order rules run and are listed in).
 
-    order = {"F": 0, "B": 1, "S": 2, "X": 3}
+    The rule modules register themselves when `perf_eval.rules` is imported, which
+    importing this module always does first.
+    """
+    order = RULE_LETTER_ORDER
     return sorted(REGISTRY.values(), key=lambda r: (order.get(r.id[0], 9), r.id))
 
 
@@ -191,30 +199,22 @@ def gap(a: float, b: float, quantity: Quantity = Quantity.AMOUNT) -> str:
     return fmt(abs(a - b), quantity)
 
 
-def numbers(*entries: Entry) -> list[float] | None:
-    """The values when every entry holds a number, else None (F02/F03/F04 report why, once)."""
-    values = [e.value for e in entries if e.ok and e.value is not None]
-    return values if len(values) == len(entries) else None
-
-
-def part_sum(entries: Iterable[Entry]) -> float | None:
-    """Sum of parts: blank and "——" count as 0; invalid or uncached parts make the sum unknown."""
-    total = 0.0
-    for entry in entries:
-        if entry.ok:
-            total += entry.value or 0.0
-        elif entry.number.kind.value in ("invalid", "uncached"):
-            return None
-    return total
-
-
-def ratio(numerator: Entry, denominator: Entry) -> float | None:
-    """numerator / denominator; None when the denominator is zero, blank or "——" (not applicable)."""
-    values = numbers(numerator, denominator)
-    if values is None or math.isclose(values[1], 0.0, abs_tol=1e-12):
-        return None
-    return values[0] / values[1]
-
-
-def cells(entries: Iterable[Entry]) -> Iterator[str]:
-    return (e.cell for e in entries if e.ref)
+__all__ = [
+    "REGISTRY",
+    "Builder",
+    "Candidate",
+    "Context",
+    "Op",
+    "Quantity",
+    "Rule",
+    "Scope",
+    "all_rules",
+    "cells",
+    "fmt",
+    "gap",
+    "get",
+    "numbers",
+    "part_sum",
+    "ratio",
+    "rule",
+]

@@ -134,6 +134,7 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
         expected=expected_out,
         actual=actual_out,
         related=candidate.related,
+        place=candidate.place,
         fix=rule.fix,
         quantity=candidate.quantity.value if expected_out is not None or actual_out is not None else "",
     )

@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.atomic import TEMP_PREFIX, TEMP_SUFFIX, OutputError, atomic_write_bytes, atomic_write_text
 from perf_eval.model import FileResult
 from perf_eval.scan.tasks import ReadEntry

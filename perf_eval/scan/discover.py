@@ -1,7 +1,7 @@
 """Finding the workbooks under a folder, and what is skipped before anything is opened.
 
 Nothing here opens a file: every decision is made from the name and an
-``lstat`` (a FIFO blocks forever once opened, reliability.md defence 4).
+``lstat`` (a FIFO blocks forever once opened, docs/reliability.md defence 4).
 Symbolic links (and Windows junctions) are never followed, inside the folder
 or out of it: a link is listed as skipped, so the people who put it there can
 see why their file was not checked.

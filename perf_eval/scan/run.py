@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
-from perf_eval import __version__
+from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.model import FileResult, FileStatus, Report
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys

@@ -1,6 +1,6 @@
 """The ``scan`` section of summary.json: changes, units, rules, skipped and unpaired files.
 
-It extends the §7 JSON contract (domain.md) without changing it: ``tool``,
+It extends the §7 JSON contract (docs/domain.md) without changing it: ``tool``,
 ``files`` and ``summary`` stay exactly what `Report.to_dict()` gives; the scan
 adds one top-level key. Paths in it (and in ``files``) are relative to the
 scanned folder; ``annotated`` paths are relative to OUTDIR. Everything except

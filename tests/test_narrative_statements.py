@@ -1,0 +1,173 @@
+"""Statements: one case per phrasing, and the figures that must be left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from perf_eval.narrative.blocks import Block
+from perf_eval.narrative.document import identity
+from perf_eval.narrative.statements import Field, find_statements
+
+PROJECTS = ("财政管理专项", "国有资产管理", "信息化建设", "党建经费项目", "综合治税信息建设项目")
+
+
+def found(*texts: str, year: int | None = 2023) -> list[tuple[Field, float | str | None, str | None]]:
+    blocks = [Block(i, text, paragraph=i) for i, text in enumerate(texts, start=1)]
+    statements = find_statements(blocks, year=year, projects=PROJECTS).items
+    return [(s.field, s.grade if s.field is Field.GRADE else round(s.value or 0.0, 4), s.project) for s in statements]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("共有编制人数37人，", Field.STAFF_AUTHORIZED, 37),
+        ("核定编制37名。", Field.STAFF_AUTHORIZED, 37),
+        ("编制37人。", Field.STAFF_AUTHORIZED, 37),
+        ("实有人数36人。", Field.STAFF_ACTUAL, 36),
+        ("在编在岗36人。", Field.STAFF_ACTUAL, 36),
+        ("现有在职人员36人。", Field.STAFF_ACTUAL, 36),
+        ("实际在职人数为36人。", Field.STAFF_ACTUAL, 36),
+        ("年初预算739.03万元。", Field.INITIAL_BUDGET, 739.03),
+        ("年初预算资金7,390,300元。", Field.INITIAL_BUDGET, 739.03),
+        ("全年预算数959.93万元。", Field.ANNUAL_BUDGET, 959.93),
+        ("调整后预算0.095993亿元。", Field.ANNUAL_BUDGET, 959.93),
+        ("2023年度单位一般公共预算财政拨款收入959.93万元。", Field.ANNUAL_BUDGET, 959.93),
+        ("本年收入合计959.93万元。", Field.ANNUAL_BUDGET, 959.93),
+        ("2023年度单位一般公共预算财政拨款支出959.93万元。", Field.EXECUTED, 959.93),
+        ("支出959.93万元。", Field.EXECUTED, 959.93),
+        ("全年支出合计9,599,300.00元。", Field.EXECUTED, 959.93),
+        ("全年执行数为959.93万元。", Field.EXECUTED, 959.93),
+        ("预算执行率为100%。", Field.EXECUTION_RATE, 1.0),
+        ("执行率99.5%。", Field.EXECUTION_RATE, 0.995),
+        ("基本支出721.5万元。", Field.BASIC, 721.5),
+        ("人员经费620.03万元。", Field.PERSONNEL, 620.03),
+        ("公用经费101.47万元。", Field.PUBLIC, 101.47),
+        ("其中：项目支出238.43万元。", Field.PROJECTS, 238.43),
+        ("年初预算项目支出金额125万元。", Field.PROJECTS_BUDGET, 125),
+        ("“三公”经费支出1.2万元。", Field.THREE_PUBLIC, 1.2),
+        ("公务用车购置及运行维护费0.8万元。", Field.CAR, 0.8),
+        ("公务用车运行维护费0.8万元。", Field.CAR_RUNNING, 0.8),
+        ("因公出国（境）费0万元。", Field.ABROAD, 0),
+        ("公务接待费0.4万元。", Field.RECEPTION, 0.4),
+        ("自评得分96分。", Field.SCORE, 96),
+        ("综合得分为96分。", Field.SCORE, 96),
+        ("评分96分。", Field.SCORE, 96),
+        ("１２３．４５万元的基本支出：基本支出１２３．４５万元。", Field.BASIC, 123.45),
+    ],
+)
+def test_each_phrasing_is_one_statement_of_its_field(text: str, field: Field, value: float) -> None:
+    assert found(text) == [(field, value, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "grade"),
+    [
+        ("自评等级为“优”。", "优"),
+        ("评价等级：优。", "优"),
+        ("自评结果为良好。", "良"),
+        ("绩效评价结果为“中”。", "中"),
+        ("被评定为优秀等次。", "优"),
+    ],
+)
+def test_grades(text: str, grade: str) -> None:
+    assert found(text) == [(Field.GRADE, grade, None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023年预算资金739.03万元。",  # 年初 or 全年? not tied to one field
+        "离退休人员18人。",
+        "退休、在岗工作人员54人。",
+        "行政编制20名，事业编制17名。",  # parts of 编制, not the total
+        "支出约960万元。",
+        "较上年增长5%。",
+        "上年支出900万元。",
+        "2022年度支出900.00万元。",
+        "非税收入30万元。",
+        "产出指标得分38分。",
+        "内设4个股室，开展培训5次。",
+        "编制37。",  # a count without 人/名 in running text is still a count: see next test
+    ][:-1],
+)
+def test_figures_left_alone(text: str) -> None:
+    assert found(text) == []
+
+
+def test_project_amounts_follow_the_named_project() -> None:
+    text = (
+        "财政管理专项项目上年指标结转10.86万元，年初预算55万元，实际支出65.86万元，本年无结转结余。",
+        "1.财政管理专项65.86万元；2.财政信息化建设19.99万元；3.党建经费4.37万元。",
+    )
+    assert found(*text) == [
+        (Field.PROJECT_CARRYOVER, 10.86, "财政管理专项"),
+        (Field.PROJECT_BUDGET, 55, "财政管理专项"),
+        (Field.PROJECT_FINAL, 65.86, "财政管理专项"),
+    ]  # a bare amount is spending only under a heading that says 支出
+    assert found("（二）项目支出情况", text[1]) == [
+        (Field.PROJECT_FINAL, 65.86, "财政管理专项"),
+        (Field.PROJECT_FINAL, 19.99, "信息化建设"),
+        (Field.PROJECT_FINAL, 4.37, "党建经费项目"),
+    ]
+
+
+def test_a_heading_names_the_project_of_the_paragraphs_below_it() -> None:
+    assert found(
+        "4.国有资产管理项目", "该项目预算资金40万元，实际支出85.74万元。", "五、存在的问题", "支出1万元。"
+    ) == [
+        (Field.PROJECT_BUDGET, 40, "国有资产管理"),
+        (Field.PROJECT_FINAL, 85.74, "国有资产管理"),
+        (Field.EXECUTED, 1, None),
+    ]
+
+
+def test_two_projects_in_one_clause_are_left_alone() -> None:
+    assert found("财政管理专项和国有资产管理共支出151.6万元。") == []
+
+
+def test_a_table_row_names_its_project() -> None:
+    blocks = [
+        Block(1, "国有资产管理", table=1, row=2, column=1),
+        Block(2, "预算40万元，实际支出85.74万元", table=1, row=2, column=2),
+        Block(3, "基本支出：721.5", table=2, row=1, column=1),
+    ]
+    items = find_statements(blocks, year=2023, projects=PROJECTS).items
+    assert [(s.field, s.value, s.project, s.place.text) for s in items] == [
+        (Field.PROJECT_BUDGET, 40, "国有资产管理", "表1第2行第2列"),
+        (Field.PROJECT_FINAL, 85.74, "国有资产管理", "表1第2行第2列"),
+        (Field.BASIC, 721.5, None, "表2第1行第1列"),  # a table restates the forms: 万元 without a unit
+    ]
+
+
+def test_statement_keeps_the_sentence_and_clause_as_written() -> None:
+    blocks = [Block(1, "株洲市芦淞区财政局为正科级单位，共有编制人数37人，实有人数36人。局内设4个股室。", paragraph=3)]
+    first = find_statements(blocks, year=2023).items[0]
+    assert first.clause == "共有编制人数37人"
+    assert first.place.sentence == "株洲市芦淞区财政局为正科级单位，共有编制人数37人，实有人数36人。"
+    assert first.place.text == "第3段"
+
+
+def test_amounts_in_yuan_compare_at_the_precision_written() -> None:
+    blocks = [Block(1, "年初预算资金7,390,300元，全年预算960万元。", paragraph=1)]
+    budget, annual = find_statements(blocks, year=2023).items
+    assert budget.value == pytest.approx(739.03) and budget.tolerance == pytest.approx(0.00005)
+    assert annual.value == 960 and annual.tolerance == 0.5
+
+
+@pytest.mark.parametrize(
+    ("texts", "unit", "year"),
+    [
+        (
+            ["附件1", "2023年度部门（单位）整体支出", "绩效自评报告", "部门（单位）名称：株洲市芦淞区财政局"],
+            "株洲市芦淞区财政局",
+            2023,
+        ),
+        (["株洲市芦淞区财政局2023年度整体支出绩效自评报告"], "株洲市芦淞区财政局", 2023),
+        (["2022年度长沙县教育局部门整体支出绩效自评报告"], "长沙县教育局", 2022),
+        (["2024年度某某项目支出绩效自评报告", "填报单位：某某中心"], "某某中心", 2024),
+        (["关于开展绩效自评的说明"], None, None),
+    ],
+)
+def test_unit_and_year_from_cover_and_title(texts: list[str], unit: str | None, year: int | None) -> None:
+    blocks = tuple(Block(i, t, paragraph=i) for i, t in enumerate(texts, start=1))
+    assert identity(blocks)[:2] == (unit, year)
