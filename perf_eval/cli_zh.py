@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+from difflib import get_close_matches
 from enum import Enum
 from types import MethodType
 from typing import Any
@@ -72,7 +73,8 @@ def _usage(ctx: Any, command: Any) -> str:
 
 
 def _help_of(param: Any, help_option: Any) -> str:
-    if param is help_option:
+    # click 8.1 builds a new help option on every call: compare by name.
+    if help_option is not None and param.name == help_option.name:
         return HELP_TEXT
     text = str(getattr(param, "help", None) or "")
     default = param.default
@@ -179,11 +181,13 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"'?(?P<a>.*?)'? is not a valid (?:integer|int)"), "“{a}”不是整数"),
     (re.compile(r"'?(?P<a>.*?)'? is not a valid float"), "“{a}”不是数值"),
     (re.compile(r"'?(?P<a>.*?)'? is not a valid boolean"), "“{a}”不是是/否的值"),
+    (re.compile(r"\S+ is not in the range x>=(?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不小于 {a}"),
+    (re.compile(r"\S+ is not in the range x<=(?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不大于 {a}"),
     (re.compile(r"(?P<a>\S+) is not in the range (?P<b>.+?)\.?$"), "{a} 不在允许的范围（{b}）内"),
     # typer's own parameter types (pydantic wording)
-    (re.compile(r"greater than or equal to (?P<a>[-0-9.]+)"), "应不小于 {a}"),
-    (re.compile(r"greater than (?P<a>[-0-9.]+)"), "应大于 {a}"),
-    (re.compile(r"less than or equal to (?P<a>[-0-9.]+)"), "应不大于 {a}"),
+    (re.compile(r"greater than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不小于 {a}"),
+    (re.compile(r"greater than (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应大于 {a}"),
+    (re.compile(r"less than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不大于 {a}"),
     (re.compile(r"valid integer"), "应为整数"),
     (re.compile(r"valid number"), "应为数值"),
     (re.compile(r"valid boolean"), "应为是或否"),
@@ -222,8 +226,13 @@ def usage_message(exc: Any) -> str:
         if match:
             text = template.format(**{k: v or "" for k, v in match.groupdict().items()})
             suggestion = match.groupdict().get("b")
-            if suggestion and "命令" in template:
-                text += f"（是不是要用 {_choices(suggestion)}？）"
+            if "命令" in template and match.groupdict().get("a"):
+                if not suggestion:  # older typer versions do not suggest
+                    ctx = getattr(exc, "ctx", None)
+                    known = list(getattr(getattr(ctx, "command", None), "commands", {}) or {})
+                    suggestion = ", ".join(get_close_matches(match.group("a"), known))
+                if suggestion:
+                    text += f"（是不是要用 {_choices(suggestion)}？）"
             return text
     return "命令行用法有误" + (f"：{message}" if re.search(r"[\u4e00-\u9fff]", message) else "")
 

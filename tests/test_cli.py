@@ -219,7 +219,7 @@ def test_annotated_copy_by_default_beside_the_input_and_named_in_json(seed: Path
 _ALLOWED_ASCII = {
     "perf", "eval", "check", "scan", "rules", "help", "version", "profile", "format", "out", "strict", "no",
     "annotate", "jobs", "full", "timeout", "rich", "json", "xlsx", "xlsm", "xls", "summary", "Excel", "WPS",
-    "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON",
+    "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps",
 }  # fmt: skip
 
 
