@@ -315,37 +315,21 @@ def show_rules(rule_id: str | None) -> int:
         console.print(Text(f"  另一情形（{level}）：{_readable(template)}"))
     if found.fix:
         console.print(Text("如何处理：", style="bold") + Text(found.fix))
-    if found.examples:
-        console.print(Text("示例：", style="bold"))
-        for line in found.examples:
+    from perf_eval.rules.examples import example_lines
+
+    examples = example_lines(found.id)
+    if examples:
+        console.print(Text("示例（取自本规则的测试用例）：", style="bold"))
+        for line in examples:
             console.print(Text(f"  {line}"))
     return EXIT_OK
 
 
-_PLACEHOLDERS = {
-    "label": "〈项目〉",
-    "expected": "〈对照值〉",
-    "actual": "〈填写值〉",
-    "diff": "〈差额〉",
-    "deviation": "〈偏差率〉",
-    "threshold": "〈阈值〉",
-    "parts": "〈各项〉",
-    "count": "〈个数〉",
-    "text": "〈所填内容〉",
-    "target": "〈指标值〉",
-    "actual_value": "〈实际完成值〉",
-    "profile": "〈配置〉",
-    "related": "〈对照单元格〉",
-    "other": "〈另一表单〉",
-    "other_form": "〈另一表单〉",
-}
-
-
 def _readable(template: str) -> str:
-    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
-    import re
+    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈对照值〉"."""
+    from perf_eval.rules.examples import readable
 
-    return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
+    return readable(template)
 
 
 def main() -> None:

@@ -128,7 +128,7 @@ class BasicData:
         yield self.control_rate, "控制率"
         for line in self.lines:
             for column in BASIC_COLUMNS:
-                yield line.amount(column), f"{line.quoted} / {self.column_label(column)}"
+                yield line.amount(column), f"{line.label} / {self.column_label(column)}"
         for name, entry in self.buildings.items():
             yield entry, BUILDING_LABELS[name]
 
@@ -181,8 +181,14 @@ class Indicator:
     reason: Entry
 
     @property
+    def key(self) -> str:
+        """The indicator's field name (normalized, shortened): how number_fields and case files address it."""
+        text = self.level3.text or self.level2 or self.level1
+        return text if len(text) <= 24 else text[:22] + "…"
+
+    @property
     def label(self) -> str:
-        """The 三级指标 name, shortened when a cell holds several numbered sub-indicators."""
+        """The 三级指标 name as written, shortened when a cell holds several numbered sub-indicators."""
         text = self.level3.shown or self.level3.text or self.level2 or self.level1
         return text if len(text) <= 24 else text[:22] + "…"
 
@@ -225,17 +231,17 @@ class SelfEval:
                     suffix = f" / {COLUMN_LABELS[column]}" if column != SINGLE else ""
                     yield entry, f"{group.name} / {part.label}{suffix}"
         for indicator in self.indicators:
-            yield indicator.max_score, f"{indicator.label} / 分值"
-            yield indicator.score, f"{indicator.label} / 得分"
+            yield indicator.max_score, f"{indicator.key} / 分值"
+            yield indicator.score, f"{indicator.key} / 得分"
         yield self.total_max, "总分 / 分值"
         yield self.total_score, "总分 / 得分"
 
     def text_fields(self) -> Iterator[tuple[Entry, str]]:
         """The indicator cells read as text (targets, actuals, reasons)."""
         for indicator in self.indicators:
-            yield indicator.target, f"{indicator.label} / 年度指标值"
-            yield indicator.actual, f"{indicator.label} / 实际完成值"
-            yield indicator.reason, f"{indicator.label} / 偏差原因"
+            yield indicator.target, f"{indicator.key} / 年度指标值"
+            yield indicator.actual, f"{indicator.key} / 实际完成值"
+            yield indicator.reason, f"{indicator.key} / 偏差原因"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

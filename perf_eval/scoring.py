@@ -28,9 +28,8 @@ def execution_score(form: SelfEval, profile: Profile) -> float | None:
     return weight * min(max(rate, 0.0), 1.0)
 
 
-def score(form: SelfEval, profile: Profile) -> Score:
-    """The unit's own total, ours, the grade of ours, and the grade the unit stated."""
-    reported_total = numbers(form.total_score)
+def recomputed_total(form: SelfEval, profile: Profile) -> float | None:
+    """Our total: 执行率得分 plus every indicator's score recomputed from its target and actual."""
     total = execution_score(form, profile)
     for indicator in form.indicators:
         max_score = numbers(indicator.max_score)
@@ -39,7 +38,13 @@ def score(form: SelfEval, profile: Profile) -> Score:
         reported = numbers(indicator.score)
         value = recomputed_score(indicator, assess(indicator), max_score[0], reported[0] if reported else 0.0)
         total = (total or 0.0) + value
-    recomputed = round(total, 2) if total is not None and form.indicators else None
+    return round(total, 2) if total is not None and form.indicators else None
+
+
+def score(form: SelfEval, profile: Profile) -> Score:
+    """The unit's own total, ours, the grade of ours, and the grade the unit stated."""
+    reported_total = numbers(form.total_score)
+    recomputed = recomputed_total(form, profile)
     stated = next((name for name, _ in profile.grades if name in form.grade.text), None) if form.grade.text else None
     return Score(
         reported=round(reported_total[0], 2) if reported_total else None,

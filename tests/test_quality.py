@@ -5,6 +5,7 @@ Lint, format, types and import layers are not tests: `.ci/lint` runs them over t
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -56,6 +57,23 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
     from perf_eval import __version__
 
     assert f"Version: {__version__}" in zipfile.ZipFile(wheel).read(version).decode("utf-8")
+    # The rule cases: `perf-eval rules ID` shows them as examples.
+    cases = {f"perf_eval/rules/cases/{p.name}" for p in (ROOT / "perf_eval" / "rules" / "cases").glob("*.toml")}
+    assert len(cases) >= 34 and cases <= names
+    # ... and an installed wheel, with no checkout beside it, shows them.
+    unpacked = tmp_path / "site-packages"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    code = "import perf_eval; from perf_eval.cli import show_rules; show_rules('B05'); print(perf_eval.__file__)"
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    ).stdout
+    assert str(unpacked) in shown and "324.12" in shown and "附件2!B12" in shown
 
 
 # What a clone has and a briefing folder beside it does not: the project says things in its own words.

@@ -115,11 +115,7 @@ def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> l
     fix="按 实际在职人数 ÷ 编制数 重新计算控制率；若人数填错，先改正人数。",
 )
 def control_rate(ctx: Context) -> Iterator[Candidate]:
-    """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown.
-
-    不通过：编制数 37，实际在职人数 36，控制率 100%。
-    通过：编制数 143，实际在职人数 136，控制率“95.10%”（136/143 = 95.104%，按所示精度相符）。
-    """
+    """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown."""
     form = _basic(ctx)
     if form is None:
         return
@@ -150,11 +146,7 @@ def control_rate(ctx: Context) -> Iterator[Candidate]:
     fix="核对编制数和实际在职人数；确属超编的，在自评报告中说明原因。",
 )
 def over_quota(ctx: Context) -> Iterator[Candidate]:
-    """实际在职人数 > 编制数 (超编).
-
-    不通过：编制数 36，实际在职人数 38。
-    通过：编制数 37，实际在职人数 36。
-    """
+    """实际在职人数 > 编制数 (超编)."""
     form = _basic(ctx)
     if form is None:
         return
@@ -184,11 +176,7 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
     fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
 )
 def three_public_sum(ctx: Context) -> Iterator[Candidate]:
-    """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column.
-
-    不通过：三公经费 5.00，三项为 2.00 + 0 + 2.00。
-    通过：三公经费 4.00，三项为 2.00 + 空 + 2.00（空白按 0 计）。
-    """
+    """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column."""
     yield from _sum_rule("B03", ctx, LineRole.THREE_PUBLIC, (LineRole.CAR, LineRole.ABROAD, LineRole.RECEPTION))
 
 
@@ -202,11 +190,7 @@ def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
 )
 def car_sum(ctx: Context) -> Iterator[Candidate]:
-    """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column.
-
-    不通过：公务用车购置和维护经费 3.00，公车购置 0，公车运行维护 2.00。
-    通过：2.00，公车购置 0，公车运行维护 2.00。
-    """
+    """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column."""
     yield from _sum_rule("B04", ctx, LineRole.CAR, (LineRole.CAR_PART,))
 
 
@@ -228,11 +212,7 @@ def car_sum(ctx: Context) -> Iterator[Candidate]:
     "本年决算数的合计还应与自评表的项目支出一致。",
 )
 def projects_sum(ctx: Context) -> Iterator[Candidate]:
-    """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed).
-
-    不通过：2022年决算数 项目支出填 324.12，所列 7 个项目合计 200.16（芦淞区财政局 2023 年自评表）。
-    通过：2023年决算数 238.43 = 65.86 + 85.74 + 19.99 + 4.37 + 0.56 + 58.67 + 3.24。
-    """
+    """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed)."""
     yield from _sum_rule("B05", ctx, LineRole.PROJECTS, (LineRole.PROJECT,))
 
 
@@ -246,11 +226,7 @@ def projects_sum(ctx: Context) -> Iterator[Candidate]:
     fix="“其中”各项是公用经费的一部分，之和不能超过公用经费：核对公用经费和各项金额。",
 )
 def public_parts(ctx: Context) -> Iterator[Candidate]:
-    """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it).
-
-    不通过：公用经费 5.00，其中办公经费 6.52。
-    通过：公用经费 101.47，其中各项 6.52 + 1.55 + 1.17（“其中”各项不必等于总数）。
-    """
+    """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it)."""
     yield from _sum_rule("B06", ctx, LineRole.PUBLIC, (LineRole.PUBLIC_PART,), op=Op.GE)
 
 
@@ -264,11 +240,7 @@ def public_parts(ctx: Context) -> Iterator[Candidate]:
     fix="核对决算数和预算数；确属超支的，在自评报告中说明原因（如年中追加预算）。",
 )
 def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
-    """三公经费 本年决算 > 本年预算.
-
-    不通过：预算 2.00，决算 2.50。
-    通过：预算 2.00，决算 1.80。
-    """
+    """三公经费 本年决算 > 本年预算."""
     yield from _over_budget("B07", ctx, LineRole.THREE_PUBLIC)
 
 
@@ -304,12 +276,7 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     fix="核对预算数和决算数是否填对；确有追加预算或调整的，在自评报告中说明偏差原因。",
 )
 def budget_deviation(ctx: Context) -> Iterator[Candidate]:
-    """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold and floor, or is spent with no budget.
-
-    不通过（阈值 20%、至少 1 万元）：项目支出 预算 125、决算 238.43（+90.7%）；党建经费 预算 0、决算 4.37。
-    通过：财政管理专项 预算 55、决算 65.86（+19.7%）；水费 预算 0.50、决算 0.90（只差 0.40 万元）。
-    （合计行偏差过大时，其下偏差过大的各行并入合计行的同一条提示，不再逐行重复。）
-    """
+    """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget."""
     form = _basic(ctx)
     if form is None:
         return
@@ -390,11 +357,7 @@ _PARTS_OF = {
     fix="核对政府采购金额的决算数和预算数；确属超出的，在自评报告中说明原因。",
 )
 def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
-    """政府采购金额 决算 > 预算.
-
-    不通过：预算 190.17，决算 213.33。
-    通过：预算 190.17，决算 180.00。
-    """
+    """政府采购金额 决算 > 预算."""
     yield from _over_budget("B09", ctx, LineRole.PROCUREMENT)
 
 
@@ -409,11 +372,7 @@ def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     fix="按 实际 ÷ 批复（预算）重新计算控制率；超过 100% 的，在自评报告中说明原因。",
 )
 def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
-    """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning).
-
-    不通过：批复 1000㎡、实际 1100㎡、规模控制率填 100%（应为 110%；超过 100% 另给警告）。
-    通过：0 / 0 / 0（分母为 0，不适用）。
-    """
+    """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning)."""
     form = _basic(ctx)
     if form is None:
         return
@@ -468,11 +427,7 @@ def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     fix="金额和人数不能为负数：改正为实际数（没有则填 0）。",
 )
 def negative_amount(ctx: Context) -> Iterator[Candidate]:
-    """A negative amount, count or area.
-
-    不通过：公务接待 2023年决算数 -0.50。
-    通过：0。
-    """
+    """A negative amount, count or area."""
     form = _basic(ctx)
     if form is None:
         return

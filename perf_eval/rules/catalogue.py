@@ -1,9 +1,11 @@
 """The rule catalogue: stable IDs, severities, Chinese message templates.
 
 Each rule is a function that yields `Candidate`s -- one assertion about one
-cell -- and is registered with `@rule`. Its docstring is its documentation:
-the first line says what it checks, then one failing (不通过) and one passing
-(通过) example, in the users' words because `perf-eval rules ID` shows them. The engine (`rules.engine`) validates all candidates of a workbook
+cell -- and is registered with `@rule`. Its docstring's first line says what
+it checks. Its passing and failing examples are its cases
+(`perf_eval/rules/cases/<ID>.toml`, read by `rules.examples`): the tests run
+them and `perf-eval rules ID` and `docs/rules.md` show them.
+The engine (`rules.engine`) validates all candidates of a workbook
 with one pandera schema and renders the failures through the templates here.
 Nothing in this package opens files or prints.
 """
@@ -106,18 +108,6 @@ class Rule:
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else self.title
-
-    @property
-    def examples(self) -> list[str]:
-        """The docstring's 不通过/通过 lines (and their continuation lines), as `perf-eval rules ID` shows them."""
-        lines = [line.strip() for line in self.doc.splitlines()[1:]]
-        out: list[str] = []
-        for line in lines:
-            if line.startswith(("不通过", "通过", "（")):
-                out.append(line)
-            elif out and line:
-                out[-1] += line
-        return out
 
     def message_for(self, variant: str) -> tuple[Severity, str]:
         if variant and variant in self.variants:

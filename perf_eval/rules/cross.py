@@ -20,12 +20,7 @@ from perf_eval.values import parse_number
     fix="把同一单位同一年度的基础数据表和部门整体支出绩效自评表一起检查（同一工作簿，或在命令中同时列出两个文件）。",
 )
 def not_paired(ctx: Context) -> Iterator[Candidate]:
-    """A 基础数据表 or 部门整体支出绩效自评表 checked without the other form of its unit and year: X01, X02 did not run.
-
-    不通过：只检查了自评表的文件，没有同时检查该单位的基础数据表（提示）。
-    通过：两张表在同一工作簿中，或两个文件一起检查。
-    （由检查程序给出。）
-    """
+    """A 基础数据表 or 部门整体支出绩效自评表 checked without the other form of its unit and year (given by the checker)."""
     return iter(())
 
 
@@ -39,11 +34,7 @@ def not_paired(ctx: Context) -> Iterator[Candidate]:
     fix="两表的项目支出应为同一个数：对照决算核对两处，改正填错的一处。",
 )
 def project_spending(ctx: Context) -> Iterator[Candidate]:
-    """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出.
-
-    不通过：自评表“项目支出：238.43”，基础数据表 2023年决算数 项目支出 200.00。
-    通过：两表均为 238.43。
-    """
+    """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出."""
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
         return
@@ -79,11 +70,7 @@ def project_spending(ctx: Context) -> Iterator[Candidate]:
     fix="年初预算项目支出金额应与基础数据表的本年预算数一致：对照预算批复核对两处，改正填错的一处。",
 )
 def project_budget(ctx: Context) -> Iterator[Candidate]:
-    """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出.
-
-    不通过：指标值“125万元”，基础数据表 2023年预算数 项目支出 130。
-    通过：两表均为 125。
-    """
+    """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出."""
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
         return

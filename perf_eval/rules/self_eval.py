@@ -64,11 +64,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
     fix="按 全年执行数 ÷ 全年预算数 重新计算执行率；若金额填错，先改正金额。",
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
-    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown.
-
-    不通过：全年预算数 100，全年执行数 90，执行率填“100%”。
-    通过：959.93 / 959.93，执行率“100%”。
-    """
+    """执行率 ≠ 全年执行数 / 全年预算数, compared at the precision shown."""
     form = _form(ctx)
     if form is None:
         return
@@ -102,11 +98,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
     fix="执行率得分 = 分值 × 执行率（执行率超过 100% 按 100% 计）；改正后总分随之调整。",
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
-    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one).
-
-    不通过：分值 10，执行率 90%，得分 10。
-    通过：分值 10，执行率 90%，得分 9。
-    """
+    """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 being 全年执行数 / 全年预算数 (S01 checks the stated one)."""
     form = _form(ctx)
     if form is None:
         return
@@ -144,12 +136,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
-    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
-
-    不通过：按支出性质分 基本支出 721.5 + 项目支出 200，年度资金总额 959.93。
-    通过：721.5 + 238.43 = 959.93。写成“名称：金额”的一组与全年预算数或全年执行数相符即可；
-    按行填写的“其中”各行逐列核对。
-    """
+    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
     form = _form(ctx)
     if form is None:
         return
@@ -211,11 +198,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     fix="核对各指标的分值，使全部分值（含执行率）合计为 100。",
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
-    """All 分值 (执行率 included) do not sum to 100.
-
-    不通过：执行率 10 + 各指标 85 = 95。
-    通过：10 + 40 + 30 + 10 + 10 = 100。
-    """
+    """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -258,12 +241,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     fix="一级指标标注的分值应等于其下各行分值之和，并与评分配置的权重一致：核对标注和各行分值。",
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
-    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning).
-
-    不通过：“产出指标(40分)”下各行分值 3×10 + 5 = 35；湖南表标注“产出指标(50分)”（警告）。
-    通过：“产出指标(40分)”下各行分值 3×10 + 10 = 40。
-    （标注与各行之和不符时，配置的权重决定哪一个有误：各行之和等于配置权重，则改标注；标注等于配置权重，则查各行。）
-    """
+    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -331,11 +309,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     fix="得分应在 0 到该项分值之间：按评分标准重新打分，并相应调整总分。",
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
-    """得分 > 分值 or 得分 < 0 (执行率得分 included).
-
-    不通过：分值 3，得分 4。
-    通过：分值 3，得分 3。
-    """
+    """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
     form = _form(ctx)
     if form is None:
         return
@@ -368,11 +342,7 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
     fix="在该行“偏差原因分析及改进措施”栏写明扣分原因和改进措施。",
 )
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
-    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/").
-
-    不通过：分值 8，得分 7，偏差原因填“0”。
-    通过：分值 8，得分 7，偏差原因“需进一步优化财政资金配置，严控各项支出。”。
-    """
+    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/")."""
     form = _form(ctx)
     if form is None:
         return
@@ -419,11 +389,7 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     fix="未达到指标值的，按完成比例扣分并写明偏差原因；若实际完成值填错，改正实际完成值。",
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
-    """Target missed but full marks.
-
-    不通过：年度指标值“≥6个”，实际完成值“5个”，分值 3，得分 3。
-    通过：同上但得分 2.5（3 × 5/6）并说明原因。
-    """
+    """Target missed but full marks."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         missed = assessment.met is False
         full = score >= max_score - ctx.profile.score_tolerance
@@ -460,11 +426,7 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     fix="已达到指标值的一般应得满分：扣分有其他原因的，在“偏差原因分析及改进措施”栏写明；否则改为满分。",
 )
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
-    """Target met but marks deducted.
-
-    不通过：“1.是否提高；2.是否优化”实际“1.提高；2.优化”，分值 8，得分 7。
-    通过：同上但得分 8。
-    """
+    """Target met but marks deducted."""
     for indicator, assessment, (max_score, score) in _assessed(ctx):
         met = assessment.met is True
         deducted = score < max_score - ctx.profile.score_tolerance
@@ -500,11 +462,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     fix="填写实际达到的值（如“92%”“5次”），不要照抄指标值。",
 )
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
-    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number).
-
-    不通过：年度指标值“≥80%”，实际完成值也填“≥80%”。
-    通过：实际完成值“92%”。
-    """
+    """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number)."""
     form = _form(ctx)
     if form is None:
         return
@@ -539,11 +497,7 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     fix="数量、成本指标的指标值应写成可量化的数值（如“≥3次”“≤125万元”）；下一年度设定指标时改正。",
 )
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
-    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值").
-
-    不通过：数量指标“完成培训”，年度指标值“按计划完成”。
-    通过：数量指标，年度指标值“≥3次”。
-    """
+    """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值")."""
     form = _form(ctx)
     if form is None:
         return
@@ -575,11 +529,7 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
     fix="核对实际完成值；确实大幅超额的，在自评报告中说明，下一年度据实提高指标值。",
 )
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
-    """Target far exceeded (actual ≥ the profile's factor, default 150%, of a "≥" target): it was set too low.
-
-    不通过：指标值“≥3次”，实际 5次（167%）。
-    通过：指标值“≥6个”，实际 7个（117%）。
-    """
+    """Target far exceeded (actual ≥ thresholds.target_exceeded × a "≥" target): it was set too low."""
     form = _form(ctx)
     if form is None:
         return
@@ -615,11 +565,7 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
-    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ 100.
-
-    不通过：总分填 97，各项得分合计 96。
-    通过：总分 100 / 96，各项得分合计 96。
-    """
+    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
     form = _form(ctx)
     if form is None or not form.indicators:
         return
@@ -664,11 +610,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     fix="按总分确定等级（优 ≥ 90，良 80–90，中 60–80，差 < 60）；若总分有误，先改总分。",
 )
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
-    """The stated grade (优/良/中/差) disagrees with the total (优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60).
-
-    不通过：总分 96，自评等级“良”。
-    通过：总分 96，自评等级“优”或“优秀”。
-    """
+    """The stated grade (优/良/中/差) disagrees with the grade the profile's [grades] bounds give the total."""
     form = _form(ctx)
     if form is None or not form.grade.text:
         return
@@ -700,19 +642,19 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
-    """The unit's scores add up to another total than the recomputed one; reported, never silently replaced.
+    """The unit's scores add up to another total than the one recomputed by the scoring rules.
 
-    不通过：指标值“≥6个”，实际 3个，得满分 3；复核为 1.5，总分应低 1.5。
-    通过：芦淞区财政局自评 96，复核 96。
+    Met quantitative targets score full marks, missed ones proportionally, and 执行率得分 is
+    分值 × min(执行率, 1). The difference is reported, never silently replaced.
     """
-    from perf_eval.scoring import score
+    from perf_eval.scoring import recomputed_total
 
     form = _form(ctx)
     if form is None:
         return
-    result = score(form, ctx.profile)
+    recomputed = recomputed_total(form, ctx.profile)
     reported = _score_sum([form.funds.score, *(i.score for i in form.indicators)])
-    if reported is None or result.recomputed is None:
+    if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     # Met quantitative targets score full, missed ones proportionally, 执行率得分 = 分值 × min(执行率, 1).
@@ -723,9 +665,9 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         "总分 / 得分",
         Op.EQ,
         actual=round(reported, 6),
-        expected=result.recomputed,
+        expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
-        params={"diff": gap(reported, result.recomputed, Quantity.SCORE)},
+        params={"diff": gap(reported, recomputed, Quantity.SCORE)},
         answer=False,
     )

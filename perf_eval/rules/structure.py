@@ -40,9 +40,7 @@ def _flag(rule_id: str, entry: Entry, label: str, *, variant: str = "", **params
 def no_form(ctx: Context) -> Iterator[Candidate]:
     """No known form found in the workbook; the message says what was looked for.
 
-    不通过：工作簿中只有一张人员名单。
-    通过：有标题为“2023年度部门（单位）整体支出绩效自评表”的工作表。
-    （由检查程序对整个工作簿给出。）
+    The checker gives this finding for the whole workbook; this builder yields nothing.
     """
     return iter(())
 
@@ -88,11 +86,7 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
     fix="填写该项；确实没有的金额填 0，不适用的填“——”。",
 )
 def blank_field(ctx: Context) -> Iterator[Candidate]:
-    """A required field is blank: totals, staffing, scores (error); 填表人/填报日期/联系电话/单位负责人 (warning).
-
-    不通过：项目支出 2023年决算数为空，而所列项目合计 238.43。
-    通过：出国经费为空（按 0 计）；政府采购金额 2022年决算数填“——”（不适用）。
-    """
+    """A required field is blank: totals, staffing, scores (error); 填表人/填报日期/联系电话/单位负责人 (warning)."""
     for section, entry in _missing_sections(ctx):
         yield _flag("F02", entry, section, variant="section")
     if ctx.basic is not None:
@@ -163,11 +157,7 @@ def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
     fix="只填数字（如 72.00），单位写在表头，不要写“约”“左右”等文字。",
 )
 def not_a_number(ctx: Context) -> Iterator[Candidate]:
-    """A number field holds text that is not a number ("约50", "7.50.").
-
-    不通过：公用经费 2023年预算数填“约72”。
-    通过：“1,234.56”“ 0 ”“１２３”“125万元”“95.10%”“——”。
-    """
+    """A number field holds text that is not a number ("约50", "7.50.")."""
     for entry, label in _numbers(ctx):
         if entry.number.kind is Kind.INVALID:
             yield _flag("F03", entry, label, text=entry.text)
@@ -183,11 +173,7 @@ def not_a_number(ctx: Context) -> Iterator[Candidate]:
     fix="在 Excel 或 WPS 中打开文件，保存后再提交。",
 )
 def uncached_formula(ctx: Context) -> Iterator[Candidate]:
-    """A formula cell without a cached value: it cannot be verified, and is not read as blank.
-
-    不通过：三公经费为公式 =B6+B9+B10，但由未计算公式的程序生成，没有结果值。
-    通过：同一公式经 Excel 或 WPS 保存（已保存计算结果）。
-    """
+    """A formula cell without a cached value: it cannot be verified, and is not read as blank."""
     texts = ctx.self_eval.text_fields() if ctx.self_eval is not None else iter(())
     for entry, label in (*_numbers(ctx), *texts):
         if entry.number.kind is Kind.UNCACHED:
@@ -234,12 +220,7 @@ def _year_candidates(ctx: Context) -> Iterator[Candidate]:
     fix="核对单位名称和年度：同一单位同一年度的各表应一致，表头年度应与标题一致。",
 )
 def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
-    """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers.
-
-    不通过：基础数据表标题为 2023 年，本年决算数一栏表头却是“2022年决算数”；芦淞区财政局的自评表
-    配的是芦淞区审计局的基础数据表。
-    通过：标题 2023 年，表头 2022年决算数 / 2023年预算数 / 2023年决算数。
-    """
+    """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers."""
     basic, self_eval = ctx.basic, ctx.self_eval
     if basic is None or self_eval is None:
         yield from _year_candidates(ctx)
@@ -268,11 +249,7 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     fix="删除没有内容的模板行，或填写实际的指标。",
 )
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
-    """Template placeholder rows left in ("指标1", "指标2", "……" with no values).
-
-    不通过：三级指标为“指标1”，指标值、分值、得分均为空。
-    通过：每一行都是实际的指标。
-    """
+    """Template placeholder rows left in ("指标1", "指标2", "……" with no values)."""
     if ctx.self_eval is None:
         return
     for entry in ctx.self_eval.placeholders:
