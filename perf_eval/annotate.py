@@ -123,6 +123,7 @@ def annotate(
     *,
     out_dir: Path | None = None,
     drawings: Sequence[str] = (),
+    source_name: str | None = None,
     reports: Sequence[FileResult] = (),
 ) -> AnnotatedCopy:
     """Write the annotated copy of `source` for `result`; raise `OutputError` if it cannot be written.
@@ -130,6 +131,8 @@ def annotate(
     `drawings` names the sheets that hold images, charts or shapes, as found
     by the reader's pre-flight (`ReadWorkbook.drawings`). `reports` are the results of the written
     reports checked against this workbook's forms: the 校验结果 sheet lists their findings too.
+    `source_name` is the file name the 校验结果 sheet shows (default: the source's own; the web
+    service stores uploads under neutral names and shows the uploaded one).
     """
     if result.status is FileStatus.UNREADABLE:
         raise ValueError("an unreadable file has no annotated copy")
@@ -151,7 +154,7 @@ def annotate(
         notes = _annotate_workbook(
             workbook,
             result,
-            source_name=source.name,
+            source_name=source_name or source.name,
             notes=[*edited_note, *loaded.notes, *_drawing_notes(drawings), *_uncached_note(formulas, cached)],
             reports=reports,
         )

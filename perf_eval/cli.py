@@ -332,6 +332,70 @@ def _readable(template: str) -> str:
     return readable(template)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址；本机以外的地址必须同时设置 --token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="端口")] = 8750,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="同时检查的进程数（默认为 CPU 核数，最多 4）", show_default=False),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="PERF_EVAL_TOKEN", help="访问令牌（也可用环境变量 PERF_EVAL_TOKEN）", show_default=False
+        ),
+    ] = None,
+    keep_minutes: Annotated[
+        float, typer.Option("--keep-minutes", min=1, help="检查结果保留的分钟数，到期自动删除")
+    ] = 60,
+    max_mb: Annotated[float, typer.Option("--max-mb", min=0.1, help="一次上传的大小上限（MB）")] = 20,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="另外允许的主机名（通过域名访问时需要，可多次使用）", show_default=False),
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+) -> None:
+    """启动网页服务：经办人在浏览器中上传工作簿、查看问题并下载批注副本；业务系统可调用 HTTP 接口 /api/v1。
+
+    默认只在本机 127.0.0.1 上提供服务；按 Ctrl+C 停止，停止时删除全部上传文件和检查结果。
+    """
+    from perf_eval.serve.app import ConfigError, ServeConfig, is_loopback, port_problem, run, validate
+
+    config = ServeConfig(
+        host=host,
+        port=port,
+        jobs=jobs or min(4, os.cpu_count() or 1),
+        token=token or None,
+        keep_minutes=keep_minutes,
+        max_mb=max_mb,
+        allowed_hosts=tuple(allow_host or ()),
+        profile=profile,
+    )
+    try:
+        validate(config)
+        if profile:
+            from perf_eval.profiles import ProfileError, load
+
+            try:
+                load(profile)
+            except ProfileError as exc:
+                raise ConfigError(exc.reason) from None
+    except ConfigError as exc:
+        raise _fail(exc.reason) from None
+    problem = port_problem(host, port)
+    if problem:
+        raise _fail(problem)
+    shown = f"[{host}]" if ":" in host else host
+    where = "仅本机可访问" if is_loopback(host) else "其他电脑可访问，需要访问令牌"
+    _error(f"perf-eval 网页服务：http://{shown}:{port}/ （{where}；按 Ctrl+C 停止）")
+    try:
+        run(config)
+    except KeyboardInterrupt:
+        pass
+    raise typer.Exit(EXIT_OK)
+
+
 def main() -> None:
     # Windows consoles default to a legacy code page; Chinese must still print.
     for stream in (sys.stdout, sys.stderr):

@@ -52,6 +52,9 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
         "perf_eval/schemas/mof-2020.toml",
         "perf_eval/cli.py",
         "perf_eval/py.typed",
+        # The web service's page and API description are package data too.
+        "perf_eval/serve/static/index.html",
+        "perf_eval/serve/static/openapi.json",
     } <= names
     version = next(n for n in names if n.endswith(".dist-info/METADATA"))
     from perf_eval import __version__
