@@ -88,9 +88,18 @@ _FORMULA_LIKE = ("=", "+", "-", "@")
 _COPY_NAME = re.compile(re.escape(COPY_INFIX) + r"(\(\d+\))?$")
 _MAX_NAME_TRIES = 100
 
-_TABLE_HEADER = ("级别", "规则", "位置", "说明", "应为", "实际", "原填充（perf-eval 内部使用）")
-_TABLE_WIDTHS = (22, 8, 26, 60, 14, 14, 20)
-_RECORD_COLUMN = 7
+_TABLE_HEADER = ("级别", "规则", "位置", "说明", "应为", "实际", "如何处理", "原填充（perf-eval 内部使用）")
+_TABLE_WIDTHS = (10, 7, 18, 56, 14, 14, 40, 20)
+_WRAPPED = (3, 4, 5, 6, 7)  # columns whose text wraps (position, message, values, what to do)
+_RECORD_COLUMN = 8
+_LEGACY_RECORD_COLUMN = 7  # copies written before the 如何处理 column
+_HEADER_VALUE_END = 7  # header values span B..G so that they wrap instead of running on
+# One CJK font for the sheet: Excel, WPS and LibreOffice all have or substitute it.
+_FONT = "宋体"
+_LINE_POINTS = 16.0  # one line of 11 pt CJK text, with the leading LibreOffice uses
+_LEGEND = "错误：必须改正后再提交；警告：请核实，确有原因的可在自评报告中说明，不影响提交；提示：供参考（如某项核对未能进行），不影响结论。"
+CONTENT_PROPERTY = "perf-eval-content"
+_UNSET_CONTENT = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -134,21 +143,26 @@ def annotate(
         workbook = loaded.workbook
         formulas = _formula_cells(workbook)
         cached = _cached_values(data, formulas)
+        source_key = _source_key(source)
+        _make_folder(folder)
+        target, edited = _choose_target(source, folder, loaded.suffix, source_key)
+        edited_note = (
+            [f"已有的批注副本“{edited.name}”在生成后被改动过，未覆盖；本次的批注副本另存为“{target.name}”"]
+            if edited
+            else []
+        )
         notes = _annotate_workbook(
             workbook,
             result,
             source_name=source_name or source.name,
-            notes=[*loaded.notes, *_drawing_notes(drawings), *_uncached_note(formulas, cached)],
+            notes=[*edited_note, *loaded.notes, *_drawing_notes(drawings), *_uncached_note(formulas, cached)],
             reports=reports,
         )
-        source_key = _source_key(source)
         _set_marks(workbook, source_key)
-        _make_folder(folder)
-        target = _choose_target(source, folder, loaded.suffix, source_key)
         atomic_write(
             target,
-            lambda temp: temp.write_bytes(_saved(workbook, cached)),
-            may_replace=lambda path: _is_copy_of(path, source_key),
+            lambda temp: temp.write_bytes(_sealed(_saved(workbook, cached))),
+            may_replace=lambda path: _copy_state(path, source_key) == "ours",
         )
     except OutputError:
         raise
@@ -448,9 +462,13 @@ def _annotate_workbook(
     sheets = {worksheet.title: worksheet for worksheet in workbook.worksheets}
     fill_records: dict[CellRef, str | None] = {}
     placed: dict[Finding, CellRef] = {}
-    for anchor, findings in _group_by_anchor(sheets, result.deviations, notes).items():
-        _mark_cell(sheets[anchor.sheet], anchor, findings, fill_records)
+    groups = _group_by_anchor(sheets, result.deviations, notes)
+    mentions = _mentions_by_anchor(sheets, result.deviations, groups)
+    for anchor, findings in groups.items():
+        _mark_cell(sheets[anchor.sheet], anchor, findings, fill_records, mentions.pop(anchor, []))
         placed.update((finding, anchor) for finding in findings)
+    for anchor, related in mentions.items():
+        _mark_cell(sheets[anchor.sheet], anchor, [], fill_records, related)
     notes = list(dict.fromkeys(notes))
     sheet = _add_result_sheet(workbook, result, source_name, notes)
     _write_table(sheet, list(sheets), result.deviations, placed, fill_records)
@@ -478,6 +496,32 @@ def _group_by_anchor(
     return groups
 
 
+_MAX_MENTIONS = 40  # a finding compared with more cells than this names them in its own comment only
+
+
+def _mentions_by_anchor(
+    sheets: dict[str, Worksheet], findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
+) -> dict[CellRef, list[Finding]]:
+    """The cells each finding compares with (a total's parts, the budget beside a 决算), by anchor."""
+    mentions: dict[CellRef, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if len(finding.related) > _MAX_MENTIONS:
+            continue
+        own = _finding_ref(finding)
+        for text in finding.related:
+            sheet, _, a1 = text.rpartition("!")
+            try:
+                ref = CellRef.parse(sheet, a1)
+            except ValueError:
+                continue
+            if ref.sheet not in sheets:
+                continue  # a cell of the other file of a split pair
+            anchor = _merge_anchor(sheets[ref.sheet], ref)
+            if anchor != own and finding not in mentions[anchor]:
+                mentions[anchor].append(finding)
+    return dict(mentions)
+
+
 def _finding_ref(finding: Finding) -> CellRef | None:
     try:
         return finding.ref
@@ -494,16 +538,25 @@ def _merge_anchor(worksheet: Worksheet, ref: CellRef) -> CellRef:
 
 
 def _mark_cell(
-    worksheet: Worksheet, anchor: CellRef, findings: list[Finding], fill_records: dict[CellRef, str | None]
+    worksheet: Worksheet,
+    anchor: CellRef,
+    findings: list[Finding],
+    fill_records: dict[CellRef, str | None],
+    mentions: Sequence[Finding] = (),
 ) -> None:
+    """The cell's comment: its own findings (errors first), then the findings it is compared in; a fill for its own."""
     cell = worksheet.cell(anchor.row, anchor.col)
-    ours = "\n\n".join(_comment_block(finding, anchor) for finding in sorted(findings, key=_finding_order))
+    blocks = [_comment_block(finding, anchor) for finding in sorted(findings, key=_finding_order)]
+    blocks += [_mention_block(finding) for finding in sorted(mentions, key=Finding.sort_key)]
+    ours = "\n\n".join(blocks)
     existing = cell.comment
     if existing is not None and existing.text.strip():
         text = f"{existing.text.rstrip()}\n\n{COMMENT_MARK}\n{ours}"
         cell.comment = _sized_comment(text, existing.author or "")
     else:
         cell.comment = _sized_comment(f"{ours}\n{COMMENT_MARK}", COMMENT_AUTHOR)
+    if not findings:
+        return
     worst = min((finding.severity for finding in findings), key=_SEVERITY_RANK.__getitem__)
     if worst in _SEVERITY_FILL:
         fill_records[anchor] = _fill_xml(cell.fill)
@@ -516,15 +569,23 @@ def _finding_order(finding: Finding) -> tuple[int, str]:
 
 def _comment_block(finding: Finding, anchor: CellRef) -> str:
     lines = [f"{finding.rule} {_described(finding)}"]
-    if finding.expected is not None or finding.actual is not None:
-        lines.append(f"应为 {_format_value(finding.expected)}，实际 {_format_value(finding.actual)}")
+    if finding.expected is not None:
+        lines.append(f"应为 {finding.expected_shown}，实际 {finding.actual_shown or '（空）'}")
     related = _related_text(finding)
     if related:
         lines.append(f"对照：{related}")
+    if finding.fix:
+        lines.append(f"如何处理：{finding.fix}")
     ref = _finding_ref(finding)
     if ref is not None and ref != anchor:
         lines.append(f"（问题单元格 {ref.a1} 位于合并区域内，批注标在左上角 {anchor.a1}）")
     return "\n".join(lines)
+
+
+def _mention_block(finding: Finding) -> str:
+    """On a cell a finding compares with: where the finding is, so the clerk checks both."""
+    where = finding.cell if finding.ref is None else str(finding.ref)
+    return f"{finding.rule}（{finding.severity.label_zh}，见 {where}）与本单元格有关：{_described(finding)}"
 
 
 def _described(finding: Finding) -> str:
@@ -593,7 +654,13 @@ def _first_value(worksheet: Worksheet) -> object:
 
 def _read_fill_records(sheet: Worksheet) -> dict[CellRef, str | None]:
     records: dict[CellRef, str | None] = {}
-    for (value,) in sheet.iter_rows(min_col=_RECORD_COLUMN, max_col=_RECORD_COLUMN, values_only=True):
+    values = [
+        value
+        for column in (_LEGACY_RECORD_COLUMN, _RECORD_COLUMN)
+        for (value,) in sheet.iter_rows(min_col=column, max_col=column, values_only=True)
+        if isinstance(value, str) and value.startswith("{")
+    ]
+    for value in values:
         try:
             record = json.loads(value) if isinstance(value, str) else None
             if isinstance(record, dict):
@@ -749,37 +816,57 @@ def _put_cached(xml: bytes, values: dict[str, tuple[str | None, str]]) -> bytes:
 
 
 def _add_result_sheet(workbook: Workbook, result: FileResult, source_name: str, notes: list[str]) -> Worksheet:
+    """The header: one label and one value per row (a value never sits beside the next label)."""
     title, number = RESULT_SHEET, 1
     while title in workbook.sheetnames:  # a user's own sheet of that name is kept
         number += 1
         title = f"{RESULT_SHEET}({number})"
     sheet = workbook.create_sheet(title, 0)
     _select_only(workbook, sheet)
-    bold = Font(bold=True)
     sheet["A1"] = RESULT_TITLE
-    sheet["A1"].font = Font(bold=True, size=14)
-    reported, recomputed = (result.score.reported, result.score.recomputed) if result.score else (None, None)
-    # Not available (S16 says why): "—", never an empty cell read as 0.
-    shown: float | str | None = "—" if result.score is not None and recomputed is None else recomputed
-    header: list[list[object]] = [
-        ["文件", source_name],
-        # The unit's name is long: alone on its row it may run on into the empty cells beside it.
-        ["单位", result.unit or "（未识别）"],
+    sheet["A1"].font = Font(name=_FONT, bold=True, size=14)
+    header: list[tuple[str, object]] = [
+        ("文件", source_name),
+        ("单位", result.unit or "（未识别）"),
+        ("年度", str(result.year) if result.year else "（未识别）"),
         # Which layout family and profile judged each form.
-        ["年度", result.year, "表单", "、".join(f.label_zh for f in result.forms) or None],
-        ["自评得分（单位填报）", reported, "复核得分", shown, "等级", _grade_text(result)],
-        ["错误", result.errors, "警告", result.warnings, "提示", _count(result, Severity.INFO)],
-    ]  # fmt: skip
+        ("表单", "、".join(f.label_zh for f in result.forms) or "（未识别）"),
+        ("结论", result.status.label_zh),
+        ("问题", f"错误 {result.errors} 项，警告 {result.warnings} 项，提示 {_count(result, Severity.INFO)} 项"),
+    ]
+    if result.score is not None:
+        header.append(("得分", _score_text(result)))
+    header.append(("级别说明", _LEGEND))
     if notes:
-        header.append(["说明", "\n".join(dict.fromkeys(notes))])
-    for offset, values in enumerate(header, start=2):
-        for col, value in enumerate(values, start=1):
-            _put_value(sheet.cell(offset, col), value)
-            if col % 2 == 1:
-                sheet.cell(offset, col).font = bold
-    if notes:
-        sheet.cell(len(header) + 1, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(("说明", "\n".join(dict.fromkeys(notes))))
+    value_width = sum(_TABLE_WIDTHS[1:_HEADER_VALUE_END])
+    for row, (label, value) in enumerate(header, start=2):
+        label_cell = sheet.cell(row, 1)
+        _put_text(label_cell, label)
+        label_cell.font = Font(name=_FONT, bold=True)
+        label_cell.alignment = Alignment(vertical="top")
+        value_cell = sheet.cell(row, 2)
+        _put_value(value_cell, value)
+        if label == "结论":
+            value_cell.font = Font(name=_FONT, bold=True, color=_STATUS_COLOR.get(result.status))
+        else:
+            value_cell.font = Font(name=_FONT)
+        value_cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=_HEADER_VALUE_END)
+        sheet.row_dimensions[row].height = _wrapped_height(str(value), value_width)
     return sheet
+
+
+_STATUS_COLOR = {FileStatus.ERRORS: "FF9C0006", FileStatus.WARNINGS: "FF9C5700", FileStatus.CLEAN: "FF006100"}
+
+
+def _score_text(result: FileResult) -> str:
+    score = result.score
+    assert score is not None
+    reported = _format_value(score.reported) if score.reported is not None else "—"
+    recomputed = _format_value(score.recomputed) if score.recomputed is not None else "—"
+    grade = _grade_text(result)
+    return f"单位自评 {reported}，复核 {recomputed}" + (f"，等级 {grade}" if grade else "")
 
 
 def _grade_text(result: FileResult) -> str | None:
@@ -812,7 +899,9 @@ def _write_table(
 ) -> None:
     top = sheet.max_row + 2
     for col, (name, width) in enumerate(zip(_TABLE_HEADER, _TABLE_WIDTHS, strict=True), start=1):
-        sheet.cell(top, col, name).font = Font(bold=True)
+        cell = sheet.cell(top, col, name)
+        cell.font = Font(name=_FONT, bold=True)
+        cell.alignment = Alignment(vertical="top")
         sheet.column_dimensions[get_column_letter(col)].width = width
     sheet.column_dimensions[get_column_letter(_RECORD_COLUMN)].hidden = True
     order = {name: index for index, name in enumerate(sheet_names)}
@@ -830,10 +919,17 @@ def _write_table(
                 "fill": fill_records[anchor],
             }
             _put_text(sheet.cell(row, _RECORD_COLUMN), json.dumps(record, ensure_ascii=False))
+    if not findings:
+        row = top + 1
+        clean = sheet.cell(row, 1)
+        _put_text(clean, "未发现问题")
+        clean.font = Font(name=_FONT, bold=True, color="FF006100")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(_TABLE_HEADER) - 1)
     sheet.freeze_panes = sheet.cell(top + 1, 1)
     sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(_TABLE_HEADER) - 1)}{row}"
     sheet.print_title_rows = f"{top}:{top}"
     sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
@@ -860,38 +956,58 @@ def _table_order(finding: Finding, sheet_order: dict[str, int]) -> tuple[int, in
 
 
 def _write_finding(sheet: Worksheet, row: int, finding: Finding, *, linkable: bool) -> None:
-    severity = sheet.cell(row, 1)
-    _put_text(severity, finding.severity.label_zh)
-    if finding.severity in _SEVERITY_FILL:
-        severity.fill = _SEVERITY_FILL[finding.severity]
-    _put_text(sheet.cell(row, 2), finding.rule)
-    _write_position(sheet.cell(row, 3), finding, linkable=linkable)
     related = _related_text(finding)
     message = _described(finding)
-    text = f"{message}（对照：{related}）" if related else message
-    _put_text(sheet.cell(row, 4), text)
-    sheet.cell(row, 4).alignment = Alignment(wrap_text=True, vertical="top")
+    texts = {
+        1: finding.severity.label_zh,
+        2: finding.rule,
+        4: f"{message}（对照：{related}）" if related else message,
+        5: finding.expected_shown if finding.expected is not None else "",
+        6: finding.actual_shown if finding.expected is not None else "",
+        7: finding.fix,
+    }
+    for col, text in texts.items():
+        if text:
+            _put_text(sheet.cell(row, col), text)
+    _write_position(sheet.cell(row, 3), finding, linkable=linkable)
+    for col in range(1, len(_TABLE_HEADER)):
+        cell = sheet.cell(row, col)
+        # One vertical alignment for the whole row, so each 说明 stays level with its own 级别.
+        cell.alignment = Alignment(vertical="top", wrap_text=col in _WRAPPED)
+        if not cell.hyperlink:
+            cell.font = Font(name=_FONT, bold=col == 1)
+    if finding.severity in _SEVERITY_FILL:
+        sheet.cell(row, 1).fill = _SEVERITY_FILL[finding.severity]
     # Spreadsheet programs keep a stored row height; without one LibreOffice's PDF overlaps wrapped rows.
-    sheet.row_dimensions[row].height = _wrapped_height(text, _TABLE_WIDTHS[3])
-    _put_value(sheet.cell(row, 5), finding.expected)
-    _put_value(sheet.cell(row, 6), finding.actual)
+    position = str(sheet.cell(row, 3).value or "")
+    sheet.row_dimensions[row].height = max(
+        _wrapped_height(text, _TABLE_WIDTHS[col - 1])
+        for col, text in ((3, position), *((c, t) for c, t in texts.items() if c in _WRAPPED))
+    )
 
 
 def _wrapped_height(text: str, width: float) -> float:
-    """Points for `text` wrapped in a column `width` characters wide (a CJK character takes two)."""
-    units = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-    return 15.0 * max(1, math.ceil(units / max(width - 1, 1)))
+    """Points for `text` wrapped in a column `width` characters wide (a CJK character takes two).
+
+    Counted a little wide (width - 2 per line, 16 pt a line) so that no spreadsheet program cuts the last line.
+    """
+    per_line = max(width - 2, 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        units = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in paragraph)
+        lines += max(1, math.ceil(units / per_line))
+    return _LINE_POINTS * lines + 4
 
 
 def _write_position(cell: Cell, finding: Finding, *, linkable: bool) -> None:
     ref = _finding_ref(finding)
     if ref is None:
-        _put_text(cell, "—")
+        _put_text(cell, finding.sheet or "—")
         return
     _put_text(cell, str(ref))
     if linkable:
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link_location(ref), display=str(ref))
-        cell.font = Font(color="FF0563C1", underline="single")
+        cell.font = Font(name=_FONT, color="FF0563C1", underline="single")
 
 
 def link_location(ref: CellRef) -> str:
@@ -935,14 +1051,48 @@ def _source_key(source: Path) -> str:
 
 def _set_marks(workbook: Workbook, source_key: str) -> None:
     props = workbook.custom_doc_props
-    for name in (MARK_PROPERTY, SOURCE_PROPERTY):
+    for name in (MARK_PROPERTY, SOURCE_PROPERTY, CONTENT_PROPERTY):
         if name in props.names:
             del props[name]
     props.append(StringProperty(name=MARK_PROPERTY, value=__version__))
     props.append(StringProperty(name=SOURCE_PROPERTY, value=source_key))
+    # Filled in by _sealed once the rest of the file is written.
+    props.append(StringProperty(name=CONTENT_PROPERTY, value=_UNSET_CONTENT))
+
+
+_CUSTOM_PART = "docProps/custom.xml"
+
+
+def _content_hash(archive: zipfile.ZipFile) -> str:
+    """sha256 over every part but the custom properties (which carry this hash): any edit and save changes it."""
+    digest = hashlib.sha256()
+    for info in sorted(archive.infolist(), key=lambda i: i.filename):
+        if info.filename == _CUSTOM_PART:
+            continue
+        digest.update(info.filename.encode("utf-8") + b"\0")
+        digest.update(archive.read(info))
+    return digest.hexdigest()
+
+
+def _sealed(xlsx: bytes) -> bytes:
+    """The copy with the hash of its own content recorded, so a later run can tell whether someone edited it."""
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        content = _content_hash(archive)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == _CUSTOM_PART:
+                body = body.replace(_UNSET_CONTENT.encode("ascii"), content.encode("ascii"), 1)
+            target.writestr(info, body)
+    return out.getvalue()
 
 
 def _make_folder(folder: Path) -> None:
+    """The output folder, made if missing; a file in the way is named as such (it is never replaced)."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"输出位置应为文件夹，但 {blocker} 是一个文件（--out 请指定文件夹）", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -956,15 +1106,20 @@ def copy_name(source: Path, suffix: str, attempt: int = 1) -> str:
     return f"{stem}{COPY_INFIX}{number}{suffix}"
 
 
-def _choose_target(source: Path, folder: Path, suffix: str, source_key: str) -> Path:
+def _choose_target(source: Path, folder: Path, suffix: str, source_key: str) -> tuple[Path, Path | None]:
+    """The name to write, and the first copy of ours that someone edited (kept, so the next name is used)."""
+    edited: Path | None = None
     for attempt in range(1, _MAX_NAME_TRIES + 1):
         candidate = folder / copy_name(source, suffix, attempt)
         if _same_file(candidate, source):
             continue
         if not candidate.exists() and not candidate.is_symlink():
-            return candidate
-        if _is_copy_of(candidate, source_key):
-            return candidate
+            return candidate, edited
+        state = _copy_state(candidate, source_key)
+        if state == "ours":
+            return candidate, edited
+        if state == "edited" and edited is None:
+            edited = candidate
     raise OutputError.not_ours(folder / copy_name(source, suffix))
 
 
@@ -978,16 +1133,30 @@ def _same_file(candidate: Path, source: Path) -> bool:
 
 
 def _is_copy_of(path: Path, source_key: str) -> bool:
-    """True if `path` is an annotated copy we made of the same source (so it may be replaced)."""
+    """True if `path` is an annotated copy we made of the same source and nobody changed since (it may be replaced)."""
+    return _copy_state(path, source_key) == "ours"
+
+
+_MAX_COPY_BYTES = 512 << 20  # an existing copy larger than this is not hashed: it is left alone
+
+
+def _copy_state(path: Path, source_key: str) -> str:
+    """ "ours" (our copy of this source, unchanged), "edited" (ours, changed since) or "foreign"."""
     if path.is_symlink() or not path.is_file():
-        return False
+        return "foreign"
     try:
         with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("docProps/custom.xml")
+            info = archive.getinfo(_CUSTOM_PART)
             if info.file_size > 1 << 20:
-                return False
+                return "foreign"
             tree = ElementTree.fromstring(archive.read(info))
-    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError):
-        return False
-    values = {prop.get("name"): "".join(prop.itertext()) for prop in tree if prop.tag.endswith("}property")}
-    return MARK_PROPERTY in values and values.get(SOURCE_PROPERTY) == source_key
+            values = {prop.get("name"): "".join(prop.itertext()) for prop in tree if prop.tag.endswith("}property")}
+            if MARK_PROPERTY not in values or values.get(SOURCE_PROPERTY) != source_key:
+                return "foreign"
+            total = sum(i.file_size for i in archive.infolist())
+            if total > _MAX_COPY_BYTES:
+                return "edited"
+            # A copy from before the content hash, or one saved again by Excel/WPS, counts as edited.
+            return "ours" if values.get(CONTENT_PROPERTY) == _content_hash(archive) else "edited"
+    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError, RuntimeError):
+        return "foreign"

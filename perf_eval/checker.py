@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, cast
 
 from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
-from perf_eval.model import FileResult, FileStatus, Finding, Report, Score
+from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, for_family, load
 from perf_eval.reading import safety
 from perf_eval.reading.locate import LOOKED_FOR
 from perf_eval.reading.workbook import ReadWorkbook, read_workbook
 from perf_eval.rules import engine
+from perf_eval.rules.basic import decided_by_partner
 from perf_eval.rules.catalogue import Candidate, get
 from perf_eval.scoring import score
 
@@ -114,6 +115,9 @@ def check_workbooks(
     for basic_ref, evaluation_ref in pairs:
         # Two equally near 基础数据表 of one unit (pairing rule 4's tie): the 自评表 is checked against both.
         partners.setdefault(evaluation_ref, []).append(basic_ref)
+    evaluations: dict[FormRef, list[FormRef]] = {}
+    for basic_ref, evaluation_ref in pairs:
+        evaluations.setdefault(basic_ref, []).append(evaluation_ref)
     batches: list[tuple[list[Candidate], Profile]] = []
     owners: list[int] = []
     for index, workbook in enumerate(read):
@@ -121,7 +125,14 @@ def check_workbooks(
             continue
         for at, form in enumerate(workbook.forms):
             form_profile = _profile_for(form, profile)
-            batches.append((engine.form_candidates(form, form_profile), form_profile))
+            candidates = engine.form_candidates(form, form_profile)
+            if isinstance(form, BasicData):
+                # The paired 自评表 may decide which side of a sum is wrong (B05).
+                for evaluation_index, evaluation_at in evaluations.get((index, at), []):
+                    evaluation = cast(ReadWorkbook, read[evaluation_index]).forms[evaluation_at]
+                    assert isinstance(evaluation, SelfEval)
+                    candidates = decided_by_partner(candidates, form, evaluation, form_profile.amount_tolerance)
+            batches.append((candidates, form_profile))
             owners.append(index)
             if not isinstance(form, SelfEval):
                 continue
@@ -144,8 +155,17 @@ def check_workbooks(
             rule = get("F01")
             assert rule is not None
             findings = [
-                Finding("F01", rule.severity, None, None, "工作簿", rule.template.format(looked_for=LOOKED_FOR))
+                Finding(
+                    "F01",
+                    rule.severity,
+                    None,
+                    None,
+                    "工作簿",
+                    rule.template.format(looked_for=LOOKED_FOR),
+                    fix=rule.fix,
+                )
             ]
+        findings = engine.dedupe([*findings, *_not_paired(index, workbook, pairs)])
         evals = [f for f in workbook.forms if isinstance(f, SelfEval)]
         file_score: Score | None = score(evals[0], _profile_for(evals[0], profile)) if evals else None
         result = FileResult(
@@ -158,6 +178,31 @@ def check_workbooks(
             notes=list(workbook.notes),
         )
         out.append(Checked(result, workbook))
+    return out
+
+
+def _not_paired(index: int, workbook: ReadWorkbook, pairs: Sequence[Pair]) -> list[Finding]:
+    """An info finding for each 基础数据表 or 部门整体自评表 that had no partner: say that X01/X02 did not run."""
+    paired = {ref for pair in pairs for ref in pair}
+    rule = get("X00")
+    assert rule is not None
+    out: list[Finding] = []
+    for at, form in enumerate(workbook.forms):
+        if form.info.kind not in (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL) or (index, at) in paired:
+            continue
+        other = FormKind.DEPT_SELF_EVAL if isinstance(form, BasicData) else FormKind.BASIC_DATA
+        anchor = form.unit_ref
+        out.append(
+            Finding(
+                "X00",
+                rule.severity,
+                form.info.sheet,
+                anchor.a1 if anchor else None,
+                form.info.kind.label_zh,
+                rule.template.format(other=other.label_zh),
+                fix=rule.fix,
+            )
+        )
     return out
 
 

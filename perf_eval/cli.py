@@ -14,11 +14,15 @@ import typer
 from rich.console import Console
 
 from perf_eval._version import __version__
+from perf_eval.cli_zh import ChineseGroup, install
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+# Help pages and usage errors in Chinese (perf_eval/cli_zh.py).
+install()
 app = typer.Typer(
+    cls=ChineseGroup,
     name="perf-eval",
     help="预算绩效自评表（基础数据表、部门整体/项目支出绩效自评表）校验、复核评分与批注工具。",
     no_args_is_help=True,
@@ -96,14 +100,23 @@ def check(
         typer.Argument(
             help="要检查的工作簿（.xlsx / .xlsm / .xls）及绩效自评报告（.docx / .doc / .wps），可多个",
             show_default=False,
+            metavar="文件",
         ),
     ],
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
-    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件", show_default=False)
+    ] = None,
+    profiles_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹", show_default=False),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")
     ] = OutputFormat.rich,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="批注副本的输出文件夹（默认与原文件同目录）")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="批注副本的输出文件夹（默认与原文件同目录）", metavar="文件夹"),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="有警告也以退出码 1 结束")] = False,
     no_annotate: Annotated[bool, typer.Option("--no-annotate", help="不生成批注副本")] = False,
 ) -> None:
@@ -179,7 +192,9 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
 
 @app.command()
 def scan(
-    folder: Annotated[Path, typer.Argument(help="要扫描的文件夹（含全部子文件夹）", show_default=False)],
+    folder: Annotated[
+        Path, typer.Argument(help="要扫描的文件夹（含全部子文件夹）", show_default=False, metavar="文件夹")
+    ],
     out: Annotated[
         Path,
         typer.Option(
@@ -187,13 +202,22 @@ def scan(
             "-o",
             help="输出文件夹：批注副本、summary.json、summary.xlsx 和缓存；不能位于被扫描的文件夹之内",
             show_default=False,
+            metavar="文件夹",
         ),
     ],
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False)
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False, metavar="进程数"
+        ),
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
-    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件", show_default=False)
+    ] = None,
+    profiles_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹", show_default=False),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
     ] = OutputFormat.rich,
@@ -205,7 +229,11 @@ def scan(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=1, help="单个文件的读取时限（秒，默认 60）；超时的文件记为无法读取", show_default=False
+            "--timeout",
+            min=1,
+            help="单个文件的读取时限（秒，默认 60）；超时的文件记为无法读取",
+            show_default=False,
+            metavar="秒",
         ),
     ] = None,
 ) -> None:
@@ -294,7 +322,9 @@ def _scan_progress(console: Console) -> Iterator[Callable[[str, int, int], None]
 
 @app.command()
 def rules(
-    rule_id: Annotated[str | None, typer.Argument(help="规则编号，如 B05；省略则列出全部规则")] = None,
+    rule_id: Annotated[
+        str | None, typer.Argument(help="规则编号，如 B05；省略则列出全部规则", metavar="规则编号")
+    ] = None,
 ) -> None:
     """列出校验规则，或说明某一条规则。"""
     raise typer.Exit(show_rules(rule_id))
@@ -309,19 +339,23 @@ def show_rules(rule_id: str | None) -> int:
 
     console = _console()
     if rule_id is None:
-        console.print(rules_table((r.id, r.severity.label_zh, r.name, r.title) for r in all_rules()))
+        console.print(rules_table((r.id, r.severity.label_zh, r.title) for r in all_rules()))
+        console.print(Text("级别：错误＝必须改正；警告＝请核实或说明（仍可提交）；提示＝供参考"))
         console.print(_families_text())
+        console.print(Text("查看某条规则的示例和处理办法：perf-eval rules 规则编号（如 perf-eval rules B05）"))
         return EXIT_OK
     found = get(rule_id)
     if found is None:
         _error(f"没有编号为 {rule_id} 的规则；运行 perf-eval rules 查看全部规则")
         return EXIT_USAGE
     console.print(Text(f"{found.id}  {found.title}", style="bold"))
-    console.print(Text(f"级别：{found.severity.label_zh}（{found.severity.value}）    名称：{found.name}"))
+    console.print(Text(f"级别：{found.severity.label_zh}"))
     console.print(Text(f"提示信息：{_readable(found.template)}"))
     for severity, template in found.variants.values():
         level = (severity or found.severity).label_zh
         console.print(Text(f"  另一情形（{level}）：{_readable(template)}"))
+    if found.fix:
+        console.print(Text("如何处理：", style="bold") + Text(found.fix))
     from perf_eval.rules.examples import example_lines
 
     examples = example_lines(found.id)
@@ -349,7 +383,7 @@ def _families_text() -> str:
 
 
 def _readable(template: str) -> str:
-    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
+    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈对照值〉"."""
     from perf_eval.rules.examples import readable
 
     return readable(template)
@@ -468,7 +502,7 @@ def serve(
         list[str] | None,
         typer.Option("--allow-host", help="另外允许的主机名（通过域名访问时需要，可多次使用）", show_default=False),
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="评分配置（默认按表单类型自动选择）")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件")] = None,
 ) -> None:
     """启动网页服务：经办人在浏览器中上传工作簿、查看问题并下载批注副本；业务系统可调用 HTTP 接口 /api/v1。
 
@@ -524,4 +558,5 @@ def main() -> None:
         # typer builds a pydantic adapter for every parameter of the command it runs (~0.1 s of
         # imports); the catalogue must list instantly, so a plain `rules [ID]` skips the parser.
         sys.exit(show_rules(arguments[1] if len(arguments) == 2 else None))
-    app()
+    # One name in usage lines, whether started as perf-eval, perf-eval.exe or python -m perf_eval.
+    app(prog_name="perf-eval")

@@ -22,6 +22,8 @@ class Entry:
     ref: CellRef | None
     text: str = ""
     number: Number = BLANK
+    # The cell's text as written (whitespace collapsed, not normalized): what messages quote.
+    shown: str = ""
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,13 @@ class Line:
     label: str
     label_ref: CellRef
     amounts: dict[str, Entry]
+    # The label as written in the form (whitespace collapsed), for messages.
+    shown: str = ""
+
+    @property
+    def quoted(self) -> str:
+        """The label as written, without the trailing colon some forms put after it."""
+        return self.shown.rstrip(":： ") or self.label
 
     def amount(self, column: str) -> Entry:
         return self.amounts.get(column, MISSING)
@@ -177,9 +186,15 @@ class Indicator:
     share: Entry = MISSING
 
     @property
-    def label(self) -> str:
-        """The 三级指标 name, shortened when a cell holds several numbered sub-indicators."""
+    def key(self) -> str:
+        """The indicator's field name (normalized, shortened): how number_fields and case files address it."""
         text = self.level3.text or self.level2 or self.level1
+        return text if len(text) <= 24 else text[:22] + "…"
+
+    @property
+    def label(self) -> str:
+        """The 三级指标 name as written, shortened when a cell holds several numbered sub-indicators."""
+        text = self.level3.shown or self.level3.text or self.level2 or self.level1
         return text if len(text) <= 24 else text[:22] + "…"
 
 
@@ -223,17 +238,17 @@ class SelfEval:
                     suffix = f" / {COLUMN_LABELS[column]}" if column != SINGLE else ""
                     yield entry, f"{group.name} / {part.label}{suffix}"
         for indicator in self.indicators:
-            yield indicator.max_score, f"{indicator.label} / 分值"
-            yield indicator.score, f"{indicator.label} / 得分"
+            yield indicator.max_score, f"{indicator.key} / 分值"
+            yield indicator.score, f"{indicator.key} / 得分"
         yield self.total_max, "总分 / 分值"
         yield self.total_score, "总分 / 得分"
 
     def text_fields(self) -> Iterator[tuple[Entry, str]]:
         """The indicator cells read as text (targets, actuals, reasons)."""
         for indicator in self.indicators:
-            yield indicator.target, f"{indicator.label} / 年度指标值"
-            yield indicator.actual, f"{indicator.label} / 实际完成值"
-            yield indicator.reason, f"{indicator.label} / 偏差原因"
+            yield indicator.target, f"{indicator.key} / 年度指标值"
+            yield indicator.actual, f"{indicator.key} / 实际完成值"
+            yield indicator.reason, f"{indicator.key} / 偏差原因"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

@@ -185,6 +185,11 @@ class Finding:
     related: tuple[str, ...] = ()
     place: Place | None = None
     related_file: str | None = None
+    # What the clerk can do about it (the rule's "如何处理" line).
+    fix: str = ""
+    # How `expected`/`actual` read: "amount" (万元), "rate" (a fraction shown as a percentage),
+    # "score", "count", "text"; "" when neither is given.
+    quantity: str = ""
 
     @property
     def ref(self) -> CellRef | None:
@@ -209,12 +214,37 @@ class Finding:
             "message": self.message,
             "expected": self.expected,
             "actual": self.actual,
+            "quantity": self.quantity,
+            "related": list(self.related),
+            "fix": self.fix,
         }
         if self.place is not None:
             data.update(self.place.to_dict())
-            data["related"] = list(self.related)
             data["related_file"] = self.related_file
         return data
+
+    @property
+    def expected_shown(self) -> str:
+        return shown_value(self.expected, self.quantity)
+
+    @property
+    def actual_shown(self) -> str:
+        return shown_value(self.actual, self.quantity)
+
+
+def shown_value(value: float | str | None, quantity: str) -> str:
+    """A finding's value as a clerk reads it: "97.22%", "238.43 万元", "7", text as written; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, str) or isinstance(value, bool):
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if quantity == "rate":
+        return f"{value:.2%}"
+    if quantity == "amount":
+        return f"{value:.2f} 万元"
+    return f"{round(value, 4):g}"
 
 
 def form_label(kind: FormKind, sheet: str, family: str | None = None, profile: str | None = None) -> str:
@@ -308,6 +338,7 @@ class FileResult:
             "deviations": [f.to_dict() for f in self.deviations],
             "score": self.score.to_dict() if self.score else None,
             "annotated": self.annotated,
+            "notes": list(self.notes),
         }
 
 

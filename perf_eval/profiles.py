@@ -64,14 +64,15 @@ class Profile:
     weights: dict[str, float]
     grades: tuple[tuple[str, float], ...]
     severity: dict[str, Severity] = field(default_factory=dict)
+    # B08 also needs the deviation to exceed this many 万元 (0: the relative threshold alone).
+    budget_deviation_floor: float = 0.0
     # The layout family this profile judges (A, A′, B … J), recognised from the form's labels.
     family: str | None = None
     description: str = ""
     # How the family's forms round a computed score (执行率得分, 指标得分 = 权重 × 系数): a written score equal
-    # to the exact value rounded this way to the decimals shown is a warning, not an error. "round" is
-    # half-up, "floor" truncates, "ceil" rounds up.
+    # to the exact one rounded by one of these conventions is a warning, not an error.
     rounding: tuple[str, ...] = ("round",)
-    # Labels of the row that holds the form's total (总分; Sichuan's 合计 is the 总分).
+    # The labels of the row that holds the total score (总分, 合计, 自评总分, 项目总得分).
     total_labels: tuple[str, ...] = ("总分",)
     # False for a family variant whose funds block carries no execution score (its weights differ).
     scores_execution: bool = True
@@ -95,6 +96,7 @@ _TOML_PATH: dict[str, tuple[str, str]] = {
     "score_tolerance": ("tolerance", "score"),
     "rate_tolerance": ("tolerance", "rate"),
     "budget_deviation": ("thresholds", "budget_deviation"),
+    "budget_deviation_floor": ("thresholds", "budget_deviation_floor"),
     "target_exceeded": ("thresholds", "target_exceeded"),
     "total": ("thresholds", "total"),
 }
@@ -449,7 +451,8 @@ def _severities(raw: dict[str, Any], errors: _FileErrors) -> dict[str, Severity]
     known = set(_rule_ids()) if _rule_ids is not None else None
     out: dict[str, Severity] = {}
     for rule_id, level in raw.items():
-        if known is not None and rule_id not in known:
+        # "S10.explained": a case of a rule (docs/severity.md); the rule itself must exist.
+        if known is not None and rule_id.split(".", 1)[0] not in known:
             raise errors.error("severity", rule_id, "不是已知的规则编号（perf-eval rules 列出全部规则）")
         try:
             out[rule_id] = Severity(level)

@@ -60,6 +60,15 @@ def normalize(text: object) -> str:
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
+def as_written(text: object) -> str:
+    """A cell's text as the clerk typed it, runs of whitespace (newlines too) collapsed to one space."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        return str(int(text))
+    return " ".join(str(text).translate(_INVISIBLE).split())
+
+
 def label_key(text: object) -> str:
     """A label ready for matching: normalized, numbering ("1、", "(1)", "一、") and "其中：" stripped."""
     key = normalize(text)

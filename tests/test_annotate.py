@@ -269,6 +269,50 @@ def test_each_finding_cell_has_comment_starting_with_rule_and_a_fill(copy: Annot
     assert f"对照：{BASIC}!D4" in comments(copy.path)[f"{SELF_EVAL}!C5"]
 
 
+def test_comment_says_how_to_fix_and_the_parts_of_a_sum_are_marked_too(forms: Path) -> None:
+    total = Finding(
+        "B05", Severity.ERROR, BASIC, "B4", "项目支出 / 2022年决算数",
+        "项目支出 / 2022年决算数：合计 324.12 万元 与所列 2 个项目之和 200.16 万元 相差 123.96 万元",
+        None, 324.12, related=(f"{BASIC}!B5", f"{BASIC}!B6"), fix="对照账表逐项核对", quantity="amount",
+    )  # fmt: skip
+    annotated = annotate(forms, result_for(forms, [total]))
+    notes = comments(annotated.path)
+    assert "如何处理：对照账表逐项核对" in notes[f"{BASIC}!B4"]
+    assert "应为" not in notes[f"{BASIC}!B4"]  # no one right value: the total or a part may be wrong
+    for part in ("B5", "B6"):
+        assert notes[f"{BASIC}!{part}"].startswith(f"B05（错误，见 {BASIC}!B4）与本单元格有关：")
+    wb = load(annotated.path)
+    assert wb[BASIC]["B5"].fill.fill_type is None  # only the finding's own cell is filled
+    # A fixed workbook loses the part comments with the finding.
+    again = annotate(annotated.path, result_for(annotated.path, []))
+    assert set(comments(again.path)) == {f"{BASIC}!D6"}
+
+
+def test_result_rows_show_rates_as_percentages_and_read_top_aligned(forms: Path) -> None:
+    rate = Finding("B01", Severity.ERROR, BASIC, "B4", "控制率", "控制率应为 100.00%，填写的是 97.22%",
+                   1.0, 0.9722, quantity="rate", fix="重新计算控制率")  # fmt: skip
+    annotated = annotate(forms, result_for(forms, [rate]))
+    sheet = load(annotated.path)[RESULT_SHEET]
+    (row,) = list(table_rows(sheet))
+    values = [c.value for c in row[:7]]
+    assert values == ["错误", "B01", f"{BASIC}!B4", rate.message, "100.00%", "97.22%", "重新计算控制率"]
+    assert "应为 100.00%，实际 97.22%" in comments(annotated.path)[f"{BASIC}!B4"]
+    cells = [c for r in sheet.iter_rows(min_row=2) for c in r[:7] if c.value is not None]
+    assert {c.alignment.vertical for c in cells} == {"top"}
+    assert {c.font.name for c in cells} == {"宋体"}
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+
+
+def test_rows_are_tall_enough_for_their_wrapped_text(forms: Path) -> None:
+    long = Finding("S10", Severity.WARNING, SELF_EVAL, "C8", "产出指标", "很长的说明。" * 40, fix="处理办法。" * 20)
+    annotated = annotate(forms, result_for(forms, [long]))
+    sheet = load(annotated.path)[RESULT_SHEET]
+    (row,) = list(table_rows(sheet))
+    # 240 CJK characters in a 56-wide column: at least 9 lines of 16 pt.
+    assert sheet.row_dimensions[row[0].row].height >= 9 * 16
+
+
 def test_comment_is_sized_to_its_text(copy: AnnotatedCopy) -> None:
     with zipfile.ZipFile(copy.path) as archive:
         vml = "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".vml"))
@@ -299,11 +343,20 @@ def test_result_sheet_is_first_active_and_the_only_selected(copy: AnnotatedCopy)
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [RESULT_SHEET]
     result = wb[RESULT_SHEET]
     assert is_result_sheet(result.title, result["A1"].value)
-    summary = {row[0]: row[1:] for row in result.iter_rows(min_row=2, max_row=6, values_only=True)}
-    assert summary["文件"][0] == "自评表.xlsx"
-    assert summary["单位"][0] == FORMULA_LIKE_UNIT and summary["年度"][0] == 2023
-    assert summary["自评得分（单位填报）"][:5] == (96, "复核得分", 92.5, "等级", "优")
-    assert summary["错误"][:5] == (4, "警告", 3, "提示", 1)
+    # One label and one value per row: a number never sits beside the next label.
+    header = [row[:2] for row in result.iter_rows(min_row=2, max_row=9, values_only=True)]
+    assert header.pop(3) == ("表单", "基础数据表（基础数据表）、部门整体支出绩效自评表（自评表）")
+    assert header == [
+        ("文件", "自评表.xlsx"),
+        ("单位", FORMULA_LIKE_UNIT),
+        ("年度", "2023"),
+        ("结论", "需修改"),
+        ("问题", "错误 4 项，警告 3 项，提示 1 项"),
+        ("得分", "单位自评 96，复核 92.5，等级 优"),
+        ("级别说明", header[6][1]),
+    ]
+    assert "提示：供参考" in header[6][1] and "警告：请核实" in header[6][1]
+    assert all(row[2:] == (None,) * len(row[2:]) for row in result.iter_rows(min_row=2, max_row=9, values_only=True))
     assert result.freeze_panes is not None and result.auto_filter.ref
 
 
@@ -328,8 +381,8 @@ def assert_links_resolve(path: Path) -> int:
     linked = 0
     for row in table_rows(wb[RESULT_SHEET]):
         link = row[2].hyperlink
-        if row[2].value == "—":
-            assert link is None
+        if row[2].value is None or "!" not in str(row[2].value):
+            assert link is None  # a workbook-level finding ("—"), or one placed on a whole sheet
             continue
         location = link.location.removeprefix("#")
         match = re.fullmatch(r"'((?:[^']|'')+)'!([A-Z]{1,3}[0-9]+)", location)
@@ -445,10 +498,12 @@ def _write_zip(path: Path, parts: dict[str, bytes]) -> None:
             archive.writestr(name, data)
 
 
-def test_clean_file_gets_a_copy_with_an_empty_table(forms: Path) -> None:
+def test_clean_file_says_no_problem_found(forms: Path) -> None:
     annotated = annotate(forms, result_for(forms, []))
     wb = load(annotated.path)
-    assert list(table_rows(wb[RESULT_SHEET])) == []
+    assert [tuple(c.value for c in row if c.value) for row in table_rows(wb[RESULT_SHEET])] == [("未发现问题",)]
+    header = {row[0]: row[1] for row in wb[RESULT_SHEET].iter_rows(min_row=2, max_row=8, values_only=True)}
+    assert header["结论"] == "通过"
     assert comments(annotated.path) == {f"{BASIC}!D6": "请核对项目B"}
 
 
@@ -583,6 +638,30 @@ def test_rerun_replaces_our_own_copy(forms: Path, copy: AnnotatedCopy) -> None:
     again = annotate(forms, result_for(forms, findings()[:1]))
     assert again.path == copy.path
     assert set(comments(again.path)) == {f"{BASIC}!B4", f"{BASIC}!D6"}
+
+
+def test_rerun_never_overwrites_a_copy_someone_edited(forms: Path, copy: AnnotatedCopy) -> None:
+    edited = load_workbook(copy.path)
+    edited[BASIC]["A9"] = "我看过了"
+    edited.save(copy.path)
+    kept = copy.path.read_bytes()
+    again = annotate(forms, result_for(forms, findings()[:1]))
+    assert again.path.name == "自评表.校验(2).xlsx"
+    assert copy.path.read_bytes() == kept
+    note = "已有的批注副本“自评表.校验.xlsx”在生成后被改动过，未覆盖；本次的批注副本另存为“自评表.校验(2).xlsx”"
+    assert note in again.notes
+    header = {row[0]: row[1] for row in load(again.path)[RESULT_SHEET].iter_rows(max_row=10, values_only=True)}
+    assert note in header["说明"]
+    # The new copy is ours and unedited: the next run replaces it, and still leaves the edited one alone.
+    third = annotate(forms, result_for(forms, findings()[:2]))
+    assert third.path == again.path and copy.path.read_bytes() == kept
+
+
+def test_a_copy_merely_resaved_by_another_program_counts_as_edited(forms: Path, copy: AnnotatedCopy) -> None:
+    parts = _zip_parts(copy.path)
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</worksheet>", b" </worksheet>")
+    _write_zip(copy.path, parts)
+    assert annotate(forms, result_for(forms)).path.name == "自评表.校验(2).xlsx"
 
 
 def test_never_overwrites_a_file_we_did_not_create(forms: Path) -> None:
@@ -791,6 +870,47 @@ def test_libreoffice_opens_prints_and_resaves_every_copy(
         again = resaved / f"{annotated.stem}.xlsx"
         rechecked = annotate(again, result_for(again, findings()[:4]))
         assert comments(rechecked.path) == comments(annotated), annotated.name
+
+
+def _pdf_text(soffice: str, tmp: Path, copy: Path) -> str:
+    pdfs = tmp / "pdf"
+    _convert(soffice, tmp / "profile", "pdf", [copy], pdfs)
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    out = subprocess.run(
+        [pdftotext, "-layout", str(pdfs / f"{copy.stem}.pdf"), "-"], check=True, capture_output=True, timeout=60
+    )
+    return out.stdout.decode("utf-8")
+
+
+def test_result_sheet_as_libreoffice_prints_it(soffice: str, tmp_path: Path) -> None:
+    """The seed's copy through LibreOffice: the verdict, errors before warnings before info, nothing cut off."""
+    from perf_eval.checker import check_files
+
+    source = tmp_path / "seed.xlsx"
+    shutil.copyfile(SAMPLE_ROOT / "lusong-2023-seed.xlsx", source)
+    (checked,) = check_files([source])
+    copy = annotate(source, checked.result, out_dir=tmp_path / "out")
+    text = _pdf_text(soffice, tmp_path, copy.path)
+    first_page = text.split("\f")[0]
+    assert re.search(r"结论\s+需修改", first_page)
+    assert re.search(r"问题\s+错误 1 项，警告 8 项，提示 4 项", first_page)
+    levels = [m.group(1) for m in re.finditer(r"^\s*(错误|警告|提示)\s+[FBSX]\d\d\s", text, re.MULTILINE)]
+    assert levels == ["错误"] + ["警告"] * 8 + ["提示"] * 4
+    # The last words of the longest 说明 are printed, not clipped by the row height.
+    assert "综合治税信息建设项目 无预算 3.24 万元" in re.sub(r"\s+", " ", text).replace("万 元", "万元")
+
+
+def test_clean_copy_prints_no_problem_found(soffice: str, tmp_path: Path) -> None:
+    from perf_eval.checker import check_files
+
+    source = tmp_path / "clean.xlsx"
+    shutil.copyfile(SAMPLE_ROOT / "project-2023-clean.xlsx", source)
+    (checked,) = check_files([source])
+    assert checked.result.status is FileStatus.CLEAN
+    text = _pdf_text(soffice, tmp_path, annotate(source, checked.result, out_dir=tmp_path / "out").path)
+    assert "未发现问题" in text and re.search(r"结论\s+通过", text)
 
 
 @pytest.mark.parametrize(

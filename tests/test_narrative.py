@@ -59,6 +59,8 @@ def _golden_text(case: dict) -> str:  # type: ignore[type-arg]
     for finding in data["deviations"]:
         if finding.get("related_file"):
             finding["related_file"] = Path(finding["related_file"]).name
+    # The notes name the forms read; the checkout's location is not part of the result.
+    data["notes"] = [note.replace(str(SAMPLES) + "/", "") for note in data.get("notes", [])]
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 

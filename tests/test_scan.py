@@ -241,7 +241,7 @@ def test_summary_json_extends_the_contract(tree: Any) -> None:
     summary = data["summary"]
     assert (summary["files"], summary["clean"], summary["with_errors"], summary["unreadable"]) == (12, 5, 3, 3)
     entry = by_path(outcome)["审计局/上报材料/材料一.xlsx"]
-    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated"}
+    assert set(entry) == {"path", "sha256", "status", "error", "forms", "deviations", "score", "annotated", "notes"}
     assert entry["annotated"] is None  # clean: no copy
     assert (
         by_path(outcome)["财政局/2023年/退回修改/跨表不符.xlsx"]["annotated"]

@@ -63,7 +63,8 @@ def _upload(client: TestClient, *files: tuple[str, bytes], **kwargs: Any) -> Any
 
 
 def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in entry.items() if key not in ("path", "annotated")}
+    # notes name files by where they were read (the service names them by their uploaded names).
+    return {key: value for key, value in entry.items() if key not in ("path", "annotated", "notes")}
 
 
 def _error(response: Any, status: int, code: str) -> str:
@@ -165,7 +166,8 @@ def test_a_split_pair_is_checked_together(client: TestClient, tmp_path: Path) ->
     assert [_comparable(f) for f in body["files"]] == [_comparable(f) for f in expected["files"]]
     assert [f["path"] for f in body["files"]] == ["基础数据表.xlsx", "自评表.xlsx"]
     assert [(d["rule"], d["cell"]) for d in body["files"][1]["deviations"]] == [("X01", "F7")]
-    assert check_paths([evaluation]).to_dict()["files"][0]["deviations"] == []  # alone, nothing to compare with
+    # Alone, nothing to compare with, and the check says so (X00, info).
+    assert [d["rule"] for d in check_paths([evaluation]).to_dict()["files"][0]["deviations"]] == ["X00"]
     assert [f["download_name"] for f in body["links"]["files"]] == ["基础数据表.校验.xlsx", "自评表.校验.xlsx"]
 
 
@@ -260,7 +262,7 @@ def test_404s(client: TestClient) -> None:
 def test_rule_explanation(client: TestClient) -> None:
     body = client.get("/api/v1/rules/b05").json()
     assert body["id"] == "B05" and body["severity_zh"] == "错误"
-    assert "〈应为〉" in body["message"] and any("324.12" in line for line in body["examples"])
+    assert "〈对照值〉" in body["message"] and any("324.12" in line for line in body["examples"])
 
 
 def test_openapi_lists_every_route(client: TestClient) -> None:

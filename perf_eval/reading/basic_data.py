@@ -5,7 +5,7 @@ from __future__ import annotations
 from perf_eval.forms import BUILDING_LABELS, MISSING, BasicData, Entry, Line, LineRole
 from perf_eval.model import CellRef, FormInfo, FormKind
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
-from perf_eval.values import find_year, label_key, parse_rate
+from perf_eval.values import as_written, find_year, label_key, parse_rate
 
 _UNIT_LABELS = ("填报单位", "单位名称", "部门(单位)名称", "部门名称", "预算单位")
 _RATE_FIELDS = ("scale_rate", "investment_rate")
@@ -96,7 +96,7 @@ def _lines(region: Region, header_row: int, columns: dict[str, int]) -> tuple[Li
         seen.add(anchor)
         role, section = _role(key, text, section)
         amounts = {name: region.entry(row, col) for name, col in columns.items()}
-        lines.append(Line(role, key, region.grid.ref(*label_cell), amounts))
+        lines.append(Line(role, key, region.grid.ref(*label_cell), amounts, as_written(text)))
     return tuple(lines)
 
 

@@ -108,6 +108,7 @@ class WorkbookGrids:
     sheets: tuple[Grid, ...]
     notes: tuple[str, ...]
     drawings: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
 
 
 def _grid_from_rows(name: str, rows: list[list[Raw]], start: tuple[int, int]) -> dict[tuple[int, int], Raw]:
@@ -122,7 +123,7 @@ def _grid_from_rows(name: str, rows: list[list[Raw]], start: tuple[int, int]) ->
 
 
 def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> WorkbookGrids:
-    """Read every visible sheet of a workbook (.xlsx, .xlsm, .xls) into grids.
+    """Read every sheet of a workbook, hidden ones too (their names in `hidden`), (.xlsx, .xlsm, .xls) into grids.
 
     Raises `safety.UnreadableWorkbook` with a Chinese reason for anything that
     is not a readable workbook.
@@ -135,6 +136,7 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
     before = safety.fingerprint(path)
     notes: list[str] = []
     sheets: list[Grid] = []
+    hidden: list[str] = []
     try:
         with safety.open_regular(path) as handle:
             book = python_calamine.CalamineWorkbook.from_filelike(handle)
@@ -142,8 +144,8 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
                 sheet_facts = states.get(name)
                 state = sheet_facts.state if sheet_facts else "visible"
                 if state != "visible":
-                    notes.append(f"已跳过{'隐藏' if state == 'hidden' else '深度隐藏'}工作表“{name}”")
-                    continue
+                    # A form on a hidden sheet is still read and checked (read_workbook says so).
+                    hidden.append(name)
                 sheet = book.get_sheet_by_name(name)
                 rows = sheet.to_python()
                 start = sheet.start or (0, 0)
@@ -170,4 +172,4 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
         raise safety.UnreadableWorkbook("文件在读取过程中被修改，可能仍在写入，请稍后重试")
     if sheets:
         notes.insert(0, "已读取工作表：" + "、".join(f"“{g.name}”" for g in sheets))
-    return WorkbookGrids(path, tuple(sheets), tuple(notes), tuple(facts.drawings))
+    return WorkbookGrids(path, tuple(sheets), tuple(notes), tuple(facts.drawings), tuple(hidden))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from perf_eval.forms import Entry
 from perf_eval.model import FormKind
 from perf_eval.reading.grid import Grid
-from perf_eval.values import Kind, Number, label_key, normalize, parse_number
+from perf_eval.values import Kind, Number, as_written, label_key, normalize, parse_number
 
 TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.BASIC_DATA: ("基础数据表",),
@@ -68,7 +68,7 @@ class Region:
         raw = self.grid.raw(row, col)
         if self.grid.is_uncached(row, col):
             return Entry(ref, "", Number(Kind.UNCACHED))
-        return Entry(ref, normalize(raw), parse(raw))
+        return Entry(ref, normalize(raw), parse(raw), as_written(raw))
 
     def right_of(self, row: int, col: int) -> tuple[int, int] | None:
         """The first non-empty cell to the right of the (merged) cell at (row, col), same row."""

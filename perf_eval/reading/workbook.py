@@ -24,13 +24,22 @@ class ReadWorkbook:
 
 
 def read_workbook(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> ReadWorkbook:
-    """Every form found on every visible sheet; raises `safety.UnreadableWorkbook`."""
+    """Every form found on every sheet, hidden ones too; raises `safety.UnreadableWorkbook`."""
     grids = load_grids(path, limits=limits)
     forms: list[Form] = []
+    notes = list(grids.notes)
     for grid in grids.sheets:
+        found = 0
         for region in locate_forms(grid):
+            found += 1
             if region.kind is FormKind.BASIC_DATA:
                 forms.append(read_basic_data(region))
             else:
                 forms.append(read_self_eval(region))
-    return ReadWorkbook(path, tuple(forms), tuple(g.name for g in grids.sheets), grids.notes, grids.drawings)
+        if grid.name in grids.hidden:
+            notes.append(
+                f"工作表“{grid.name}”是隐藏的，其中的表单已读取并检查"
+                if found
+                else f"隐藏工作表“{grid.name}”中没有可识别的表单"
+            )
+    return ReadWorkbook(path, tuple(forms), tuple(g.name for g in grids.sheets), tuple(notes), grids.drawings)

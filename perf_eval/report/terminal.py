@@ -28,22 +28,31 @@ def _value(value: float | str | None) -> str:
     return str(value)
 
 
+def _described(finding: Finding) -> Text:
+    """The message, then "应为 X，实际 Y" on a line of its own where there is one right value."""
+    text = Text(finding.message)
+    if finding.expected is not None:
+        text.append(f"\n应为 {finding.expected_shown}，实际 {finding.actual_shown or '（空）'}", style="bold")
+    return text
+
+
 def findings_table(findings: Sequence[Finding], *, whole: str = "（工作簿）") -> Table:
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False)
-    for header in ("位置", "规则", "级别", "说明", "应为", "实际"):
-        table.add_column(header, overflow="fold")
+    """级别, 规则, 位置, 说明: the 说明 column takes what is left of the width (80 columns still read)."""
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False, pad_edge=False)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("规则", no_wrap=True)
+    table.add_column("位置", overflow="fold", max_width=16)
+    table.add_column("说明", overflow="fold", ratio=1)
     for finding in findings:
         if finding.place is not None:
             where = finding.place.text  # a statement of the written report: 第12段 / 表1第3行第2列
         else:
-            where = f"{finding.sheet}!{finding.cell}" if finding.cell else whole
+            where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or whole)
         table.add_row(
-            Text(where),
-            Text(finding.rule),
             Text(finding.severity.label_zh, style=_STYLE[finding.severity]),
-            Text(finding.message),
-            Text(_value(finding.expected)),
-            Text(_value(finding.actual)),
+            Text(finding.rule),
+            Text(where),
+            _described(finding),
         )
     return table
 
@@ -65,6 +74,10 @@ def _file_header(result: FileResult) -> Text:
     return text
 
 
+def _form_name(kind: str, sheet: str) -> str:
+    return kind if not sheet or sheet == kind else f"{kind}（工作表“{sheet}”）"
+
+
 def _score_line(result: FileResult) -> Text | None:
     if result.score is None:
         return None
@@ -82,13 +95,16 @@ def render_file(console: Console, result: FileResult) -> None:
         console.print(Text(f"无法读取：{result.error}", style="magenta"))
         console.print()
         return
-    console.print(Text(f"错误 {result.errors} 项，警告 {result.warnings} 项", style="bold"))
+    console.print(Text(f"错误 {result.errors} 项，警告 {result.warnings} 项，提示 {result.infos} 项", style="bold"))
     for note in result.notes:
         console.print(Text(note, style="dim"))
     if result.deviations:
         is_report = any(f.kind is FormKind.REPORT for f in result.forms)
         ordered = sorted(result.deviations, key=Finding.sort_key)
         console.print(findings_table(ordered, whole="（报告）" if is_report else "（工作簿）"))
+        console.print(Text("每条规则的处理办法：perf-eval rules 规则编号（如 perf-eval rules B05）", style="dim"))
+    else:
+        console.print(Text("未发现问题", style="green"))
     line = _score_line(result)
     if line is not None:
         console.print(line)
@@ -114,10 +130,12 @@ def render_report(console: Console, report: Report) -> None:
         )
 
 
-def rules_table(rows: Iterable[tuple[str, str, str, str]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAVY)
-    for header in ("规则", "级别", "名称", "说明"):
-        table.add_column(header, overflow="fold")
-    for rule_id, severity, name, title in rows:
-        table.add_row(Text(rule_id), Text(severity), Text(name), Text(title))
+def rules_table(rows: Iterable[tuple[str, str, str]]) -> Table:
+    """规则, 级别, 说明: the catalogue at 80 columns without an English column."""
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+    table.add_column("规则", no_wrap=True)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("说明", overflow="fold")
+    for rule_id, severity, title in rows:
+        table.add_row(Text(rule_id), Text(severity), Text(title))
     return table

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from perf_eval.forms import BASIC_COLUMNS, BasicData, Line, LineRole
+from perf_eval.forms import BASIC_COLUMNS, BasicData, Line, LineRole, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     Candidate,
@@ -13,6 +14,7 @@ from perf_eval.rules.catalogue import (
     Quantity,
     Scope,
     cells,
+    gap,
     numbers,
     part_sum,
     ratio,
@@ -44,17 +46,49 @@ def _sum_rule(
         expected = part_sum(p.amount(column) for p in parts)
         if values is None or expected is None:
             continue
+        # Either the total or a part may be the wrong one: no 应为, the total and its parts are marked together.
         yield Candidate(
             rule_id,
             entry.ref,
-            f"{total.label} / {form.column_label(column)}",
+            f"{total.quoted} / {form.column_label(column)}",
             op,
             actual=values[0],
             expected=round(expected, 6),
             tol=ctx.profile.amount_tolerance,
-            params={"parts": "、".join(p.label for p in parts) or "（未列出）", "count": len(parts)},
+            params={
+                "parts": "、".join(p.label for p in parts) or "（未列出）",
+                "count": len(parts),
+                "diff": gap(values[0], expected),
+            },
             related=tuple(cells(p.amount(column) for p in parts)),
+            answer=False,
         )
+
+
+def decided_by_partner(
+    candidates: list[Candidate], basic: BasicData, self_eval: SelfEval, tol: float
+) -> list[Candidate]:
+    """B05 on the 本年决算数 total says which side is wrong when the 自评表 decides it.
+
+    When the total agrees with the 自评表's 项目支出 (按支出性质分) and only the listed projects
+    disagree, the projects are the ones to check: the finding says so and names the 自评表 cell.
+    """
+    line = basic.line(LineRole.PROJECTS)
+    part = self_eval.part("项目支出")
+    if line is None or part is None or not part.ok or part.value is None:
+        return candidates
+    total = line.amount("final")
+    out = []
+    for candidate in candidates:
+        if (
+            candidate.rule == "B05"
+            and candidate.ref == total.ref
+            and candidate.actual is not None
+            and abs(candidate.actual - part.value) <= tol + 1e-9
+        ):
+            candidate = replace(candidate, variant="parts", related=(*candidate.related, part.cell))
+        out.append(candidate)
+    return out
 
 
 def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> list[Line]:
@@ -78,6 +112,7 @@ def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> l
     Scope.BASIC,
     title="控制率与实际在职人数/编制数不符",
     template="控制率应为 实际在职人数 / 编制数 = {expected}，填写的是 {actual}",
+    fix="按 实际在职人数 ÷ 编制数 重新计算控制率；若人数填错，先改正人数。",
 )
 def control_rate(ctx: Context) -> Iterator[Candidate]:
     """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown."""
@@ -108,6 +143,7 @@ def control_rate(ctx: Context) -> Iterator[Candidate]:
     Scope.BASIC,
     title="实际在职人数超过编制数（超编）",
     template="实际在职人数 {actual} 超过编制数 {expected}（超编）",
+    fix="核对编制数和实际在职人数；确属超编的，在自评报告中说明原因。",
 )
 def over_quota(ctx: Context) -> Iterator[Candidate]:
     """实际在职人数 > 编制数 (超编)."""
@@ -126,6 +162,7 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
         expected=values[1],
         quantity=Quantity.COUNT,
         related=tuple(cells((form.staff_authorized,))),
+        answer=False,
     )
 
 
@@ -135,7 +172,8 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.BASIC,
     title="三公经费不等于三项之和",
-    template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}",
+    template="{label}：合计 {actual} 与{parts}之和 {expected} 相差 {diff}",
+    fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
 )
 def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column."""
@@ -148,7 +186,8 @@ def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.BASIC,
     title="公务用车购置和维护经费不等于公车购置与运行维护之和",
-    template="{label} 应为 {parts} 之和 {expected}，填写的是 {actual}",
+    template="{label}：合计 {actual} 与{parts}之和 {expected} 相差 {diff}",
+    fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
 )
 def car_sum(ctx: Context) -> Iterator[Candidate]:
     """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column."""
@@ -161,7 +200,16 @@ def car_sum(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.BASIC,
     title="项目支出不等于所列项目之和",
-    template="{label} 应为所列 {count} 个项目之和 {expected}，填写的是 {actual}",
+    template="{label}：合计 {actual} 与所列 {count} 个项目之和 {expected} 相差 {diff}",
+    variants={
+        "parts": (
+            None,
+            "{label}：合计 {actual} 与自评表的项目支出一致，所列 {count} 个项目之和 {expected} 与之相差 {diff}，"
+            "请核对各项目金额",
+        )
+    },
+    fix="对照账表逐项核对：合计与各项目中哪一个填错就改哪一个，不要只把合计改成各项之和；"
+    "本年决算数的合计还应与自评表的项目支出一致。",
 )
 def projects_sum(ctx: Context) -> Iterator[Candidate]:
     """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed)."""
@@ -175,6 +223,7 @@ def projects_sum(ctx: Context) -> Iterator[Candidate]:
     Scope.BASIC,
     title="公用经费小于其中各项之和",
     template="{label} {actual} 小于其中各项（{parts}）之和 {expected}",
+    fix="“其中”各项是公用经费的一部分，之和不能超过公用经费：核对公用经费和各项金额。",
 )
 def public_parts(ctx: Context) -> Iterator[Candidate]:
     """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it)."""
@@ -187,7 +236,8 @@ def public_parts(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.BASIC,
     title="三公经费决算超预算",
-    template="三公经费本年决算数 {actual} 超过本年预算数 {expected}",
+    template="{label} 本年决算数 {actual} 超过本年预算数 {expected}",
+    fix="核对决算数和预算数；确属超支的，在自评报告中说明原因（如年中追加预算）。",
 )
 def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
     """三公经费 本年决算 > 本年预算."""
@@ -205,12 +255,13 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     yield Candidate(
         rule_id,
         line.amount("final").ref,
-        f"{line.label} / 本年决算数",
+        line.quoted,
         Op.LE,
         actual=values[0],
         expected=values[1],
         tol=ctx.profile.amount_tolerance,
         related=tuple(cells((line.amount("budget"),))),
+        answer=False,
     )
 
 
@@ -220,8 +271,9 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     Severity.WARNING,
     Scope.BASIC,
     title="决算与预算偏差过大或无预算支出",
-    template="{label} 本年决算数 {actual} 与预算数 {expected} 偏差 {deviation}，超过 {threshold}",
-    variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}")},
+    template="{label} 本年决算数 {actual} 与预算数 {expected} 相差 {diff}（{deviation}），超过 {threshold}{parts}",
+    variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}{parts}")},
+    fix="核对预算数和决算数是否填对；确有追加预算或调整的，在自评报告中说明偏差原因。",
 )
 def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget."""
@@ -229,7 +281,9 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     threshold = ctx.profile.budget_deviation
-    for line in form.lines:
+    floor = max(ctx.profile.amount_tolerance, ctx.profile.budget_deviation_floor)
+    found: dict[int, tuple[Line, Candidate, bool, str]] = {}
+    for index, line in enumerate(form.lines):
         if line.role in (LineRole.PROCUREMENT, LineRole.ADJUSTMENT, LineRole.OTHER):
             continue  # B09 covers procurement; an adjustment has no budget of its own
         budget, final = line.amount("budget"), line.amount("final")
@@ -239,18 +293,58 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
         spent, planned = values
         no_budget = abs(planned) < ctx.profile.amount_tolerance
         deviation = (spent - planned) / planned if not no_budget else 0.0
-        yield Candidate(
-            "B08",
-            final.ref,
-            line.label,
-            Op.EQ,
-            actual=spent,
-            expected=planned,
-            tol=max(ctx.profile.amount_tolerance, threshold * abs(planned)),
-            variant="no_budget" if no_budget else "",
-            params={"deviation": f"{deviation:+.1%}", "threshold": f"{threshold:.0%}"},
-            related=tuple(cells((budget,))),
+        tol = max(floor, threshold * abs(planned))
+        failing = abs(spent - planned) > tol + 1e-9
+        brief = f"无预算 {spent:.2f} 万元" if no_budget else f"{deviation:+.1%}"
+        found[index] = (
+            line,
+            Candidate(
+                "B08",
+                final.ref,
+                line.quoted,
+                Op.EQ,
+                actual=spent,
+                expected=planned,
+                tol=tol,
+                variant="no_budget" if no_budget else "",
+                params={
+                    "deviation": f"{deviation:+.1%}",
+                    "threshold": f"{threshold:.0%}",
+                    "diff": gap(spent, planned),
+                    "parts": "",
+                },
+                related=tuple(cells((budget,))),
+                answer=False,
+            ),
+            failing,
+            f"{line.label} {brief}",
         )
+    # A total that deviates carries its deviating parts in one finding instead of one more per row.
+    folded: set[int] = set()
+    for index, (line, candidate, failing, _) in list(found.items()):
+        roles = _PARTS_OF.get(line.role)
+        if roles is None or not failing:
+            continue
+        parts = [form.lines.index(p) for p in _parts_after(form, line, roles)]
+        deviating = [i for i in parts if i in found and found[i][2]]
+        if not deviating:
+            continue
+        folded.update(deviating)
+        listed = "、".join(found[i][3] for i in deviating)
+        related = candidate.related + tuple(found[i][1].ref.__str__() for i in deviating if found[i][1].ref)
+        params = {**candidate.params, "parts": f"；其中偏差较大的：{listed}"}
+        found[index] = (line, replace(candidate, params=params, related=related), failing, found[index][3])
+    for index, (_, candidate, _, _) in found.items():
+        if index not in folded:
+            yield candidate
+
+
+_PARTS_OF = {
+    LineRole.THREE_PUBLIC: (LineRole.CAR, LineRole.ABROAD, LineRole.RECEPTION),
+    LineRole.CAR: (LineRole.CAR_PART,),
+    LineRole.PROJECTS: (LineRole.PROJECT,),
+    LineRole.PUBLIC: (LineRole.PUBLIC_PART,),
+}
 
 
 @rule(
@@ -259,7 +353,8 @@ def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.BASIC,
     title="政府采购金额决算超预算",
-    template="政府采购金额本年决算数 {actual} 超过本年预算数 {expected}",
+    template="{label} 本年决算数 {actual} 超过本年预算数 {expected}",
+    fix="核对政府采购金额的决算数和预算数；确属超出的，在自评报告中说明原因。",
 )
 def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     """政府采购金额 决算 > 预算."""
@@ -274,6 +369,7 @@ def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     title="楼堂馆所规模/投资概算控制率与比值不符，或超过100%",
     template="{label} 应为 {expected}，填写的是 {actual}",
     variants={"over": (Severity.WARNING, "{label} {actual} 超过 100%")},
+    fix="按 实际 ÷ 批复（预算）重新计算控制率；超过 100% 的，在自评报告中说明原因。",
 )
 def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning)."""
@@ -317,20 +413,31 @@ def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
             quantity=Quantity.RATE,
             variant="over",
             related=related,
+            answer=False,
         )
 
 
 @rule(
-    "B11", "amount.negative", Severity.ERROR, Scope.BASIC, title="金额或人数为负数", template="{label} 为负数 {actual}"
+    "B11",
+    "amount.negative",
+    Severity.ERROR,
+    Scope.BASIC,
+    title="金额或人数为负数",
+    template="{label} 为负数 {actual}",
+    fix="金额和人数不能为负数：改正为实际数（没有则填 0）。",
 )
 def negative_amount(ctx: Context) -> Iterator[Candidate]:
     """A negative amount, count or area."""
     form = _basic(ctx)
     if form is None:
         return
+    amounts = {id(line.amount(column)) for line in form.lines for column in BASIC_COLUMNS}
     for entry, label in form.number_fields():
         if entry is form.control_rate:
             continue
         values = numbers(entry)
         if values is not None:
-            yield Candidate("B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0)
+            quantity = Quantity.AMOUNT if id(entry) in amounts else Quantity.COUNT
+            yield Candidate(
+                "B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0, quantity=quantity, answer=False
+            )

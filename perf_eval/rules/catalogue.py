@@ -80,6 +80,9 @@ class Candidate:
     related: tuple[str, ...] = ()
     actual_text: str | None = None
     expected_text: str | None = None
+    # False when `expected` is not the one right value (a sum of parts that may be wrong themselves, a
+    # budget, a range's bound): the finding then carries no 应为, only the message.
+    answer: bool = True
     # A statement of the written report: the finding is shown there, not at a cell.
     place: Place | None = None
 
@@ -99,6 +102,8 @@ class Rule:
     build: Builder | None
     # variant -> (severity or None for the rule's own, template)
     variants: dict[str, tuple[Severity | None, str]] = field(default_factory=dict)
+    # "如何处理": what the clerk can do about a finding of this rule.
+    fix: str = ""
 
     @property
     def summary(self) -> str:
@@ -125,6 +130,7 @@ def rule(
     title: str,
     template: str,
     variants: dict[str, tuple[Severity | None, str]] | None = None,
+    fix: str = "",
 ) -> Callable[[Builder], Builder]:
     """Register a candidate builder under a stable rule ID."""
 
@@ -141,6 +147,7 @@ def rule(
             inspect.getdoc(build) or "",
             build,
             variants or {},
+            fix,
         )
         return build
 
@@ -163,6 +170,25 @@ def get(rule_id: str) -> Rule | None:
 
 # Profiles sit below the rules: they learn the rule IDs a [severity] table may name from here.
 use_rule_ids(lambda: set(REGISTRY))
+# Helpers the rule modules share -------------------------------------------
+
+
+def fmt(value: float | None, quantity: Quantity) -> str:
+    """A number in a message: amounts with 万元, rates as percentages."""
+    if value is None:
+        return "—"
+    if quantity is Quantity.RATE:
+        return f"{value:.2%}"
+    if quantity is Quantity.AMOUNT:
+        return f"{value:.2f} 万元"
+    if quantity is Quantity.COUNT:
+        return f"{value:g}"
+    return f"{round(value, 2):g}"
+
+
+def gap(a: float, b: float, quantity: Quantity = Quantity.AMOUNT) -> str:
+    """How far apart two values are, as a message shows it ("10.00 万元")."""
+    return fmt(abs(a - b), quantity)
 
 
 __all__ = [
@@ -176,6 +202,8 @@ __all__ = [
     "Scope",
     "all_rules",
     "cells",
+    "fmt",
+    "gap",
     "get",
     "numbers",
     "part_sum",

@@ -9,6 +9,7 @@ pandera's failure cases back into exactly one finding per failing row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandera.pandas as pa
 from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import Finding
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules
+from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules, fmt
 
 _COLUMNS = ("rule", "op", "actual", "expected", "tol", "ok")
 
@@ -93,18 +94,6 @@ def failing(candidates: Sequence[Candidate], rule_ids: tuple[str, ...]) -> list[
     return []
 
 
-def fmt(value: float | None, quantity: Quantity) -> str:
-    if value is None:
-        return "—"
-    if quantity is Quantity.RATE:
-        return f"{value:.2%}"
-    if quantity is Quantity.AMOUNT:
-        return f"{value:.2f}"
-    if quantity is Quantity.COUNT:
-        return f"{value:g}"
-    return f"{round(value, 2):g}"
-
-
 def _display(value: float | None, quantity: Quantity) -> float | None:
     if value is None:
         return None
@@ -115,7 +104,9 @@ def _display(value: float | None, quantity: Quantity) -> float | None:
 
 def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
     severity, template = rule.message_for(candidate.variant)
-    severity = profile.severity.get(rule.id, severity) if not candidate.variant else severity
+    # A profile may change a rule's severity ("B08") or one case's ("S10.explained").
+    key = f"{rule.id}.{candidate.variant}" if candidate.variant else rule.id
+    severity = profile.severity.get(key, severity)
     expected = (
         candidate.expected_text if candidate.expected_text is not None else fmt(candidate.expected, candidate.quantity)
     )
@@ -131,6 +122,8 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
     else:
         expected_out = _display(candidate.expected, candidate.quantity)
         actual_out = _display(candidate.actual, candidate.quantity)
+    if not candidate.answer:
+        expected_out = None
     return Finding(
         rule=rule.id,
         severity=severity,
@@ -142,6 +135,8 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
         actual=actual_out,
         related=candidate.related,
         place=candidate.place,
+        fix=rule.fix,
+        quantity=candidate.quantity.value if expected_out is not None or actual_out is not None else "",
     )
 
 
@@ -179,4 +174,18 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
         if key not in seen:
             seen.add(key)
             out.append(finding)
-    return sorted(out, key=Finding.sort_key)
+    return _one_expectation(sorted(out, key=Finding.sort_key))
+
+
+def _one_expectation(findings: list[Finding]) -> list[Finding]:
+    """One cell never carries two different 应为: the first finding's (errors first) stands, later ones lose theirs."""
+    stated: dict[tuple[str | None, str | None], float | str] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        key = (finding.sheet, finding.cell)
+        if finding.expected is None or finding.cell is None:
+            out.append(finding)
+            continue
+        first = stated.setdefault(key, finding.expected)
+        out.append(finding if first == finding.expected else replace(finding, expected=None))
+    return out

@@ -192,11 +192,28 @@ def all_case_files() -> list[Path]:
 
 # Rendering, in the users' words -------------------------------------------------------------
 
-_PLACEHOLDERS = {"label": "〈项目〉", "expected": "〈应为〉", "actual": "〈实际〉"}
+# `expected` is not always a right value (a budget, a sum of parts): the neutral 〈对照值〉.
+_PLACEHOLDERS = {
+    "label": "〈项目〉",
+    "expected": "〈对照值〉",
+    "actual": "〈填写值〉",
+    "diff": "〈差额〉",
+    "deviation": "〈偏差率〉",
+    "threshold": "〈阈值〉",
+    "parts": "〈各项〉",
+    "count": "〈个数〉",
+    "text": "〈所填内容〉",
+    "target": "〈指标值〉",
+    "actual_value": "〈实际完成值〉",
+    "profile": "〈配置〉",
+    "related": "〈对照单元格〉",
+    "other": "〈另一表单〉",
+    "other_form": "〈另一表单〉",
+}
 
 
 def readable(template: str) -> str:
-    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈应为〉"."""
+    """A message template as a clerk can read it: "{label} 应为 {expected}" -> "〈项目〉 应为 〈对照值〉"."""
     return re.sub(r"\{(\w+)\}", lambda m: _PLACEHOLDERS.get(m.group(1), "…"), template)
 
 

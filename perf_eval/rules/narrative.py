@@ -95,6 +95,7 @@ def _compare(
     Scope.REPORT,
     title="报告所述人员编制、在职人数与基础数据表不符",
     template=_TEMPLATE,
+    fix="核对报告中的人员编制和在职人数：应与基础数据表一致，改正填错的一处。",
 )
 def staff(ctx: Context) -> Iterator[Candidate]:
     """The report's 编制数 or 实有（在职）人数 differs from the 基础数据表."""
@@ -126,6 +127,7 @@ _FUNDS = {
     Scope.REPORT,
     title="报告所述预算、收入、支出或执行率与自评表不符",
     template=_TEMPLATE,
+    fix="核对报告中的预算、收入、支出和执行率：应与自评表一致，改正填错的一处。",
 )
 def funds(ctx: Context) -> Iterator[Candidate]:
     """The report's 年初预算, 全年预算（收入）, 全年支出（执行） or 执行率 differs from the 自评表."""
@@ -172,6 +174,7 @@ def _line(basic: BasicData, role: LineRole, word: str | None) -> Line | None:
     Scope.REPORT,
     title="报告所述基本支出、公用经费、项目支出或三公经费与表单不符",
     template=_TEMPLATE,
+    fix="核对报告中的基本支出、公用经费、项目支出和三公经费：应与表单一致，改正填错的一处。",
 )
 def spending_lines(ctx: Context) -> Iterator[Candidate]:
     """The report's 基本支出, 公用经费, 项目支出 or 三公经费 (and its parts) differs from the forms."""
@@ -211,6 +214,7 @@ def spending_lines(ctx: Context) -> Iterator[Candidate]:
     Scope.REPORT,
     title="报告所述某个项目的预算或支出与基础数据表不符",
     template=_TEMPLATE,
+    fix="核对报告中该项目的预算和支出：应与基础数据表一致，改正填错的一处。",
 )
 def project(ctx: Context) -> Iterator[Candidate]:
     """A named project's 预算 or 实际支出 in the report differs from its row of the 基础数据表."""
@@ -240,6 +244,7 @@ def project(ctx: Context) -> Iterator[Candidate]:
     Scope.REPORT,
     title="报告所述自评得分或等级与自评表不符",
     template=_TEMPLATE,
+    fix="核对报告中的自评得分和等级：应与自评表一致。",
 )
 def score(ctx: Context) -> Iterator[Candidate]:
     """The report's 自评得分 or 等级 differs from the 自评表's 总分 (or the grade that total earns)."""
@@ -308,6 +313,7 @@ _DECOMPOSITIONS: tuple[tuple[Field, tuple[Field, ...]], ...] = (
     Scope.REPORT,
     title="报告自身的数字不能互相印证（总数与其组成部分、结转加预算与支出、执行率）",
     template=_ARITHMETIC_TEMPLATE,
+    fix="核对报告中相关的几个数字：总数应等于各组成部分之和，执行率应与支出和预算相符。",
 )
 def arithmetic(ctx: Context) -> Iterator[Candidate]:
     """Figures of one paragraph of the report that cannot all be true together.
@@ -424,6 +430,7 @@ def _own(
     Scope.REPORT,
     title="报告没有可对照的表单",
     template="报告（{unit}，{year}年度）没有找到同一单位、同一年度的基础数据表或部门整体支出绩效自评表，其中的数字未能核对",
+    fix="把报告与同一单位、同一年度的基础数据表和自评表一起检查（在命令中同时列出这些文件）。",
 )
 def unpaired(ctx: Context) -> Iterator[Candidate]:
     """No 基础数据表 or 自评表 of the report's unit and year was checked with it.

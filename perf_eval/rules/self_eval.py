@@ -14,6 +14,7 @@ from perf_eval.rules.catalogue import (
     Quantity,
     Scope,
     cells,
+    gap,
     numbers,
     part_sum,
     ratio,
@@ -77,6 +78,16 @@ def _execution(entry: Entry, ctx: Context) -> list[Entry] | None:
     return []
 
 
+def _inline(entry: Entry) -> str:
+    """A cell's text as written, to quote inside a sentence: without its own closing full stop."""
+    return (entry.shown or entry.text).rstrip("。.；;，, ")
+
+
+def _has_reason(reason: Entry) -> bool:
+    """A 偏差原因 cell that says something ("0", "无", "/" and the number 0 are the template's blanks)."""
+    return normalize(reason.text) not in _EMPTY_REASONS and not (reason.ok and reason.value == 0)
+
+
 def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
 
@@ -103,6 +114,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
             "执行率填写 {actual}，是精确值 {exact}（全年执行数 / 全年预算数）{how}到所填位数的结果",
         )
     },
+    fix="按 全年执行数 ÷ 全年预算数 重新计算执行率；若金额填错，先改正金额。",
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数 at the precision shown (cut off at it: a warning where the profile allows)."""
@@ -147,6 +159,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
             "执行率得分填写 {actual}，是精确值 {exact}（分值 {max_score} × 执行率 {rate}）{how}到所填位数的结果",
         )
     },
+    fix="执行率得分 = 分值 × 执行率（执行率超过 100% 按 100% 计）；改正后总分随之调整。",
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 = 全年执行数 / 全年预算数 (rounded to the decimals shown: a warning)."""
@@ -188,7 +201,8 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="资金构成之和不等于年度资金总额",
-    template="{label} 各项之和 {actual} 不等于年度资金总额 {expected}",
+    template="{label}：各项之和 {actual} 与年度资金总额 {expected} 相差 {diff}",
+    fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
     """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
@@ -217,6 +231,8 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                     expected=values[0],
                     tol=tol,
                     related=tuple(cells(parts)),
+                    params={"diff": gap(actual, values[0])},
+                    answer=False,
                 )
             continue
         entries = [p.amounts[SINGLE] for p in group.parts if SINGLE in p.amounts]
@@ -236,6 +252,8 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
             expected=expected,
             tol=tol,
             related=tuple(cells(entries)),
+            params={"diff": gap(actual, expected)},
+            answer=False,
         )
 
 
@@ -246,6 +264,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="各项分值之和不等于100",
     template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
+    fix="核对各指标的分值，使全部分值（含执行率）合计为 100。",
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
     """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
@@ -277,8 +296,20 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="一级指标标注的分值与其下各行分值之和不符",
-    template="{label} 标注 {expected} 分，其下各行分值之和为 {actual}",
-    variants={"profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同")},
+    template="{label} 标注 {expected} 分，其下各行分值之和为 {actual}，相差 {diff} 分",
+    variants={
+        "profile": (Severity.WARNING, "{label} 的权重 {actual} 分与配置“{profile}”规定的 {expected} 分不同"),
+        "declared": (
+            None,
+            "{label} 标注 {actual} 分，而其下各行分值之和与配置“{profile}”规定的都是 {expected} 分：标注应改为 {expected} 分",
+        ),
+        "rows": (
+            None,
+            "{label} 标注 {expected} 分（与配置“{profile}”相同），其下各行分值之和却为 {actual}，相差 {diff} 分："
+            "请核对各行分值",
+        ),
+    },
+    fix="一级指标标注的分值应等于其下各行分值之和，并与评分配置的权重一致：核对标注和各行分值。",
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
     """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
@@ -289,26 +320,42 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     # Weights are compared with the profile only for a form of the profile's template: a 2021+ project
     # form with 成本指标 as its own 一级指标 splits the same 100 points differently.
     same_template = {c.name for c in form.categories} == set(profile_weights)
+    tol = ctx.profile.score_tolerance
+    profile_name = f"{ctx.profile.title}（{ctx.profile.name}）"
     for category in form.categories:
         rows = [i.max_score for i in form.indicators if i.level1_ref == category.ref]
         total = _score_sum(rows)
         if total is None:
             continue
-        if category.declared is not None:
+        weight = profile_weights.get(category.name) if same_template else None
+        declared = category.declared
+        params = {"profile": profile_name}
+        if declared is not None:
+            off = abs(total - declared) > tol + 1e-9
+            if off and weight is not None and abs(total - weight) <= tol + 1e-9:
+                # The rows and the profile agree: the declared "(N分)" is the one to change.
+                yield Candidate(
+                    "S05", category.ref, category.name, Op.EQ, actual=declared, expected=weight, tol=tol,
+                    quantity=Quantity.SCORE, variant="declared", params=params, related=tuple(cells(rows)),
+                )  # fmt: skip
+                continue
+            rows_off = off and weight is not None and abs(declared - weight) <= tol + 1e-9
             yield Candidate(
                 "S05",
                 category.ref,
                 category.name,
                 Op.EQ,
                 actual=round(total, 6),
-                expected=category.declared,
-                tol=ctx.profile.score_tolerance,
+                expected=declared,
+                tol=tol,
                 quantity=Quantity.SCORE,
+                variant="rows" if rows_off else "",
+                params={**params, "diff": gap(total, declared, Quantity.SCORE)},
                 related=tuple(cells(rows)),
+                answer=False,
             )
-        weight = profile_weights.get(category.name)
-        if weight is not None and same_template:
-            stated = category.declared if category.declared is not None else total
+        if weight is not None:
+            stated = declared if declared is not None else total
             yield Candidate(
                 "S05",
                 category.ref,
@@ -316,10 +363,10 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
                 Op.EQ,
                 actual=stated,
                 expected=weight,
-                tol=ctx.profile.score_tolerance,
+                tol=tol,
                 quantity=Quantity.SCORE,
                 variant="profile",
-                params={"profile": f"{ctx.profile.title}（{ctx.profile.name}）"},
+                params=params,
             )
 
 
@@ -330,6 +377,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="得分超过分值或为负数",
     template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
+    fix="得分应在 0 到该项分值之间：按评分标准重新打分，并相应调整总分。",
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
     """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
@@ -351,6 +399,7 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
             expected=values[0],
             tol=ctx.profile.score_tolerance,
             quantity=Quantity.SCORE,
+            answer=False,
         )
 
 
@@ -361,6 +410,7 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="扣分但未说明偏差原因",
     template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施",
+    fix="在该行“偏差原因分析及改进措施”栏写明扣分原因和改进措施。",
 )
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
     """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/")."""
@@ -372,9 +422,7 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
         if values is None or indicator.reason.ref is None:
             continue  # no weight, or a form without a reason column (F, H)
         deducted = values[1] < values[0] - ctx.profile.score_tolerance
-        reason = indicator.reason
-        # A reason cell holding the number 0 is the template's "0", not a reason.
-        has_reason = normalize(reason.text) not in _EMPTY_REASONS and not (reason.ok and reason.value == 0)
+        has_reason = _has_reason(indicator.reason)
         ref = indicator.reason.ref or indicator.score.ref
         yield Candidate(
             "S07",
@@ -384,8 +432,10 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
             ok=not deducted or has_reason,
             actual=values[1],
             expected=values[0],
-            quantity=Quantity.SCORE,
+            # The numbers are scores, not what belongs in the reason cell: no 应为/实际.
+            quantity=Quantity.TEXT,
             related=tuple(cells((indicator.score,))),
+            answer=False,
         )
 
 
@@ -407,6 +457,7 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     Scope.SELF_EVAL,
     title="未达到指标值却得满分",
     template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
+    fix="未达到指标值的，按完成比例扣分并写明偏差原因；若实际完成值填错，改正实际完成值。",
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     """Target missed but full marks."""
@@ -422,7 +473,10 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
             quantity=Quantity.SCORE,
-            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
+            params={
+                "target": _shown_target(indicator),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+            },
         )
 
 
@@ -433,6 +487,14 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="已达到指标值却扣分",
     template="{label} 已达到指标值（{target}，实际 {actual_value}）却扣分（得分 {actual}，分值 {expected}）",
+    variants={
+        "explained": (
+            None,
+            "{label} 已达到指标值（{target}，实际 {actual_value}）仍扣分（得分 {actual}，分值 {expected}），"
+            "单位已说明原因",
+        )
+    },
+    fix="已达到指标值的一般应得满分：扣分有其他原因的，在“偏差原因分析及改进措施”栏写明；否则改为满分。",
 )
 def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     """Target met but marks deducted."""
@@ -448,7 +510,15 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
             actual=score,
             expected=max_score,
             quantity=Quantity.SCORE,
-            params={"target": _shown_target(indicator), "actual_value": assessment.shown},
+            # A deduction the unit explained: the profile decides how much it weighs ("S10.explained").
+            variant="explained" if _has_reason(indicator.reason) else "",
+            params={
+                "target": _shown_target(indicator),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+            },
+            related=tuple(cells((indicator.reason,))) if _has_reason(indicator.reason) else (),
+            # Full marks is the one right score unless the unit explained the deduction.
+            answer=not _has_reason(indicator.reason),
         )
 
 
@@ -460,6 +530,7 @@ def met_but_deducted(ctx: Context) -> Iterator[Candidate]:
     title="实际完成值为空或不是实际值",
     template="{label} 的实际完成值“{text}”不是实际达到的值（指标值为 {target}）",
     variants={"blank": (None, "{label} 的实际完成值为空")},
+    fix="填写实际达到的值（如“92%”“5次”），不要照抄指标值。",
 )
 def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     """实际完成值 blank, or not a value ("≥80%" as an actual; text where the target is a number)."""
@@ -481,9 +552,11 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
             ok=ok,
             quantity=Quantity.TEXT,
             variant="" if text else "blank",
-            params={"text": text, "target": _shown_target(indicator) or "（空）"},
-            actual_text=text or None,
-            expected_text=_shown_target(indicator) or None,
+            params={
+                "text": indicator.actual.shown or text,
+                "target": _shown_target(indicator) or "（空）",
+            },
+            actual_text=indicator.actual.shown or text or None,
         )
 
 
@@ -494,6 +567,7 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="数量/成本指标没有可量化的指标值",
     template="{label} 属于{kind}，但指标值“{text}”没有可量化的数值",
+    fix="数量、成本指标的指标值应写成可量化的数值（如“≥3次”“≤125万元”）；下一年度设定指标时改正。",
 )
 def not_measurable(ctx: Context) -> Iterator[Candidate]:
     """A 数量 or 成本 indicator with no measurable target (the seed's own "缺乏具体可量化数值")."""
@@ -513,8 +587,8 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
             Op.FLAG,
             ok=indicator.parsed_target.quantitative,
             quantity=Quantity.TEXT,
-            params={"kind": kind, "text": indicator.target.text},
-            actual_text=indicator.target.text or None,
+            params={"kind": kind, "text": indicator.target.shown or indicator.target.text},
+            actual_text=indicator.target.shown or indicator.target.text or None,
         )
 
 
@@ -525,6 +599,7 @@ def not_measurable(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="实际完成值远超指标值（指标值设置过于保守）",
     template="{label} 实际完成 {actual_value}，达到指标值 {target} 的 {achieved}，指标值可能设置过于保守",
+    fix="核对实际完成值；确实大幅超额的，在自评报告中说明，下一年度据实提高指标值。",
 )
 def target_too_low(ctx: Context) -> Iterator[Candidate]:
     """Target far exceeded (actual ≥ thresholds.target_exceeded × a "≥" target): it was set too low."""
@@ -545,11 +620,10 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
             quantity=Quantity.TEXT,
             params={
                 "target": _shown_target(indicator),
-                "actual_value": assessment.shown,
+                "actual_value": _inline(indicator.actual) or assessment.shown,
                 "achieved": f"{assessment.achieved:.0%}",
             },
-            actual_text=indicator.actual.text,
-            expected_text=_shown_target(indicator),
+            actual_text=indicator.actual.shown or indicator.actual.text,
         )
 
 
@@ -559,8 +633,9 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="总分与各项得分之和不符，或总分分值不是100",
-    template="总分得分应为各项得分之和 {expected}，填写的是 {actual}",
+    template="总分得分 {actual} 与各项得分之和 {expected} 相差 {diff} 分",
     variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
+    fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
     """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
@@ -596,6 +671,8 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
         expected=round(scores, 6),
         tol=_score_tol(ctx, form.total_score),
         quantity=Quantity.SCORE,
+        params={"diff": gap(reported[0], scores, Quantity.SCORE)},
+        answer=False,
     )
 
 
@@ -606,6 +683,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="自评等级与总分不符",
     template="自评等级“{actual}”与总分 {total} 对应的等级“{expected}”不符",
+    fix="按总分确定等级（优 ≥ 90，良 80–90，中 60–80，差 < 60）；若总分有误，先改总分。",
 )
 def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     """The stated grade (优/良/中/差) disagrees with the grade the profile's [grades] bounds give the total."""
@@ -636,7 +714,8 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.SELF_EVAL,
     title="自评总分与复核总分不一致",
-    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 不一致，请核实各项得分",
+    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，请核实各项得分",
+    fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     """The unit's scores add up to another total than the one recomputed by the scoring rules.
@@ -657,6 +736,8 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
+    # Met quantitative targets score full, missed ones proportionally, 执行率得分 = 分值 × min(执行率, 1).
+    # The recomputed total is a second opinion, not the one right value: no 应为.
     yield Candidate(
         "S15",
         form.total_score.ref or form.funds.score.ref,
@@ -666,6 +747,8 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
+        params={"diff": gap(reported, recomputed, Quantity.SCORE)},
+        answer=False,
     )
 
 

@@ -35,6 +35,7 @@ def _flag(rule_id: str, entry: Entry, label: str, *, variant: str = "", **params
     Scope.WORKBOOK,
     title="工作簿中未找到可识别的表单",
     template="未找到可识别的表单（查找了：{looked_for}）",
+    fix="确认文件是绩效自评表或基础数据表，表头标题没有被删改；表单所在工作表不要放在别的文件里。",
 )
 def no_form(ctx: Context) -> Iterator[Candidate]:
     """No known form found in the workbook; the message says what was looked for.
@@ -85,6 +86,7 @@ def _missing_sections(ctx: Context) -> Iterator[tuple[str, Entry]]:
         "all_scores": (None, "所有指标的得分均为空，无法复核"),
         "group": (None, "{label} 各项均未填写，无法核对资金来源/构成"),
     },
+    fix="填写该项；确实没有的金额填 0，不适用的填“——”。",
 )
 def blank_field(ctx: Context) -> Iterator[Candidate]:
     """A required field is blank: totals, staffing, scores (error); 填表人/填报日期/联系电话/单位负责人 (warning)."""
@@ -115,7 +117,7 @@ def _blank_basic(form: BasicData) -> Iterator[Candidate]:
         for column in BASIC_COLUMNS:
             entry = line.amount(column)
             if entry.ref and entry.blank:
-                yield _flag("F02", entry, f"{line.label} / {form.column_label(column)}")
+                yield _flag("F02", entry, f"{line.quoted} / {form.column_label(column)}")
 
 
 def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
@@ -155,6 +157,7 @@ def _blank_self_eval(form: SelfEval) -> Iterator[Candidate]:
     Scope.FORM,
     title="数值栏填写了非数值内容",
     template="{label} 应为数值，填写的是“{text}”",
+    fix="只填数字（如 72.00），单位写在表头，不要写“约”“左右”等文字。",
 )
 def not_a_number(ctx: Context) -> Iterator[Candidate]:
     """A number field holds text that is not a number ("约50", "7.50.")."""
@@ -170,6 +173,7 @@ def not_a_number(ctx: Context) -> Iterator[Candidate]:
     Scope.FORM,
     title="公式没有计算结果，无法核验",
     template="{label} 是公式但没有保存计算结果，无法核验；请在 Excel/WPS 中打开并保存后再提交",
+    fix="在 Excel 或 WPS 中打开文件，保存后再提交。",
 )
 def uncached_formula(ctx: Context) -> Iterator[Candidate]:
     """A formula cell without a cached value: it cannot be verified, and is not read as blank."""
@@ -216,6 +220,7 @@ def _year_candidates(ctx: Context) -> Iterator[Candidate]:
         "year": (None, "{label}为 {actual} 年，与本表年度 {other} 年不一致"),
         "cross_year": (None, "年度 {actual} 与{other_form}的 {expected} 年不一致"),
     },
+    fix="核对单位名称和年度：同一单位同一年度的各表应一致，表头年度应与标题一致。",
 )
 def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     """Unit name or year disagrees between the forms of one unit, or between a form's title and its headers."""
@@ -227,12 +232,14 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
         finding = _mismatch(
             self_eval.unit_ref, "单位名称", basic.info.unit, self_eval.info.unit, other_form="基础数据表"
         )
-        yield replace(finding, related=(str(basic.unit_ref),) if basic.unit_ref else ())
+        # Either form may hold the wrong name: no 应为.
+        yield replace(finding, related=(str(basic.unit_ref),) if basic.unit_ref else (), answer=False)
     if basic.info.year and self_eval.info.year and basic.info.year != self_eval.info.year:
         ref = self_eval.year_refs[0][1] if self_eval.year_refs else self_eval.unit_ref
-        yield _mismatch(
+        mismatch = _mismatch(
             ref, "年度", basic.info.year, self_eval.info.year, variant="cross_year", other_form="基础数据表"
         )
+        yield replace(mismatch, answer=False)
 
 
 @rule(
@@ -243,6 +250,7 @@ def identity_mismatch(ctx: Context) -> Iterator[Candidate]:
     title="模板占位行未删除",
     template="模板占位行“{text}”未删除（没有指标值和分值）",
     variants={"scored": (None, "三级指标仍是模板占位“{text}”，没有指标值和完成值，却有得分：得分无从核对")},
+    fix="删除没有内容的模板行，或填写实际的指标。",
 )
 def placeholder_rows(ctx: Context) -> Iterator[Candidate]:
     """Template placeholder rows left in ("指标1", "指标2", "……" with no values), or a placeholder name scored.
