@@ -512,9 +512,13 @@ def for_family(family: str | None, kind: FormKind, *, scores_execution: bool = T
     without an execution score), then the one also default for this kind.
     """
     if family is not None:
+        # A profile of the bureau's own folders (which may extend a built-in one of the family) comes first.
+        own = {each.name: each.source != "builtin" for each in located()}
         matching = [p for p in (load(name) for name in available()) if p.family == family]
         if matching:
-            matching.sort(key=lambda p: (p.scores_execution != scores_execution, kind not in p.default_for))
+            matching.sort(
+                key=lambda p: (p.scores_execution != scores_execution, kind not in p.default_for, not own.get(p.name))
+            )
             return matching[0]
     return default_for(kind)
 

@@ -227,13 +227,24 @@ _ALLOWED_ASCII = {
     "perf", "eval", "check", "scan", "rules", "help", "version", "profile", "format", "out", "strict", "no",
     "annotate", "jobs", "full", "timeout", "rich", "json", "xlsx", "xlsm", "xls", "summary", "Excel", "WPS",
     "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps", "serve",
+    "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings",
 }  # fmt: skip
+
+
+def _product_names() -> set[str]:
+    """The built-in profiles' names (e.g. chongqing-dept): identifiers a user types, not English prose."""
+    import re
+
+    from perf_eval import profiles
+
+    return {word for name in profiles.available() for word in re.findall(r"[A-Za-z]{3,}", name)}
 
 
 def _english_words(text: str) -> set[str]:
     import re
 
-    return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in _ALLOWED_ASCII} - {"tmp", "pytest"}
+    allowed = _ALLOWED_ASCII | _product_names()
+    return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed} - {"tmp", "pytest"}
 
 
 def _display_width(line: str) -> int:

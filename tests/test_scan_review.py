@@ -174,33 +174,43 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
 
     first = scan(root, out)
     since = first.data["scan"]["since_last"]
-    assert since["first_scan"] and since["counts"]["new"] == 18
+    assert since["first_scan"] and since["counts"]["new"] == 6
     assert "首次扫描" in rendered(first)
-    assert unit_of(first)["status"] == "warnings" and unit_of(first)["warnings"] == 18
+    assert unit_of(first)["status"] == "warnings" and unit_of(first)["warnings"] == 6
     assert all(r[ID_HEADER] for r in _rows(xlsx).values())
 
     # The reviewer accepts two warnings in summary.xlsx.
     _write_reasons(
-        xlsx, {("S13", "F18"): "按上级下达任务设定的指标值，超额完成属实", ("B08", "F17"): "新设经费，年中追加"}
+        xlsx, {("S13", "F18"): "按上级下达任务设定的指标值，超额完成属实", ("B08", "F12"): "年中追加的项目，已报批"}
     )
     second = scan(root, out)
     unit = unit_of(second)
-    assert (unit["warnings"], unit["accepted"]) == (16, 2)
-    assert second.data["scan"]["since_last"]["counts"] == {"new": 0, "lapsed": 0, "open": 16, "accepted": 2, "fixed": 0}
+    assert (unit["warnings"], unit["accepted"]) == (4, 2)
+    assert second.data["scan"]["since_last"]["counts"] == {"new": 0, "lapsed": 0, "open": 4, "accepted": 2, "fixed": 0}
     store = json.loads((out / STORE_NAME).read_text(encoding="utf-8"))["acceptances"]
     assert {(a["rule"], a["cell"], a["state"], a["actual"]) for a in store} == {
         ("S13", "F18", "active", "5次"),
-        ("B08", "F17", "active", 0.56),
+        ("B08", "F12", "active", 238.43),
     }
     rows = _rows(xlsx)
     assert rows[("S13", "F18")]["处理"] == "已说明"
     assert rows[("S13", "F18")][REASON_HEADER] == "按上级下达任务设定的指标值，超额完成属实"
-    assert "B08" not in "".join(p["rule"] for p in unit["problems"] if p["count"] == 10)  # one B08 accepted
 
     # The unit edits its report: S13's actual value changes, a reason is deleted (S07), a total no
-    # longer adds up (B05) while one line's deviation is gone (B08 F15); the reviewer withdraws one acceptance.
-    _edit(report, {("附件3", "F18"): "6次", ("附件3", "I26"): None, ("附件2", "F15"): 29.99})
-    _write_reasons(xlsx, {("B08", "F17"): None})
+    # longer adds up (B05), 公用经费 and its lines are brought back to their budgets (B08 F20 fixed); the
+    # reviewer withdraws one acceptance.
+    _edit(
+        report,
+        {
+            ("附件3", "F18"): "6次",
+            ("附件3", "I26"): None,
+            ("附件2", "F15"): 29.99,
+            ("附件2", "F20"): 72.17,
+            ("附件2", "F21"): 4.5,
+            ("附件2", "F22"): 0.5,
+        },
+    )
+    _write_reasons(xlsx, {("B08", "F12"): None})
     third = scan(root, out)
     scan_data = third.data["scan"]
     since = scan_data["since_last"]
@@ -210,14 +220,14 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
         ("S07", "I26", "new"),
         ("S13", "F18", "lapsed"),
     }
-    assert [(f["rule"], f["cell"]) for f in since["fixed"]] == [("B08", "F15")]
+    assert [(f["rule"], f["cell"]) for f in since["fixed"]] == [("B08", "F20")]
     [changed] = since["units"]
     assert (changed["unit"], changed["before"], changed["new"], changed["fixed"]) == (UNIT, "warnings", 2, 1)
     unit = unit_of(third)
     assert unit["status"] == "errors" and unit["accepted"] == 0
     assert [p["rule"] for p in unit["problems"][:2]] == ["B05", "S07"]  # errors first
     store = {a["rule"]: a for a in json.loads((out / STORE_NAME).read_text(encoding="utf-8"))["acceptances"]}
-    assert set(store) == {"S13"}  # B08 F17 was withdrawn
+    assert set(store) == {"S13"}  # B08 F12 was withdrawn
     assert store["S13"]["state"] == "lapsed" and store["S13"]["now_actual"] == "6次"
     text = rendered(third)
     assert text.index("与上次扫描相比") < text.index("文件（含旧版本）")  # what changed comes first
@@ -225,7 +235,7 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
     rows = _rows(xlsx)
     assert rows[("S13", "F18")]["处理"] == "说明已失效"
     assert "说明已失效：" in rows[("S13", "F18")]["说明"] and "5次" in rows[("S13", "F18")]["说明"]
-    assert rows[("B08", "F17")]["处理"] == "仍未修改" and rows[("B08", "F17")][REASON_HEADER] is None
+    assert rows[("B08", "F12")]["处理"] == "仍未修改" and rows[("B08", "F12")][REASON_HEADER] is None
     workbook = load_workbook(xlsx)
     changes = [r for r in workbook["本次变化"].iter_rows(min_row=2, values_only=True)]
     assert [r[0] for r in changes[:2]] == ["最近变化", "单位"]
@@ -237,7 +247,7 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
     # Nothing changes overnight: nothing new, the lapsed finding is simply open; summary.xlsx is left as it is.
     stamp = xlsx.stat().st_mtime_ns
     fourth = scan(root, out)
-    assert fourth.data["scan"]["since_last"]["counts"] == {"new": 0, "lapsed": 0, "open": 19, "accepted": 0, "fixed": 0}
+    assert fourth.data["scan"]["since_last"]["counts"] == {"new": 0, "lapsed": 0, "open": 8, "accepted": 0, "fixed": 0}
     assert fourth.data["scan"]["since_last"]["units"] == []
     assert fourth.data["scan"]["latest_change"] == {**since, "on": third.data["scan"]["latest_change"]["on"]}
     assert xlsx.stat().st_mtime_ns == stamp
@@ -295,7 +305,7 @@ def test_scan_command_with_a_profile_file_of_its_own(tmp_path: Path, monkeypatch
     assert "S13" not in unit["rules"]  # an info finding under this profile
     assert (out / "项目/养护.校验.xlsx").is_file()  # --copies all: the clean file too
     rows = list(load_workbook(out / "summary.xlsx")["文件清单"].iter_rows(min_row=2, values_only=True))
-    assert all("：本局" in str(row[3]) for row in rows)
+    assert all("配置 本局" in str(row[3]) for row in rows)
     text = CliRunner().invoke(app, args)
     configure(None)
     assert "评分配置：本局" in text.stdout
