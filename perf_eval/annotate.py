@@ -58,7 +58,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring, tostring
 
 from perf_eval._version import __version__
-from perf_eval.atomic import OutputError, atomic_write
+from perf_eval.atomic import OutputError, atomic_write, same_file
 from perf_eval.model import (
     COPY_INFIX,
     RESULT_SHEET,
@@ -1111,7 +1111,7 @@ def _choose_target(source: Path, folder: Path, suffix: str, source_key: str) -> 
     edited: Path | None = None
     for attempt in range(1, _MAX_NAME_TRIES + 1):
         candidate = folder / copy_name(source, suffix, attempt)
-        if _same_file(candidate, source):
+        if same_file(candidate, source):
             continue
         if not candidate.exists() and not candidate.is_symlink():
             return candidate, edited
@@ -1121,15 +1121,6 @@ def _choose_target(source: Path, folder: Path, suffix: str, source_key: str) -> 
         if state == "edited" and edited is None:
             edited = candidate
     raise OutputError.not_ours(folder / copy_name(source, suffix))
-
-
-def _same_file(candidate: Path, source: Path) -> bool:
-    if candidate.absolute() == source.absolute():
-        return True
-    try:
-        return os.path.samefile(candidate, source)
-    except OSError:
-        return False
 
 
 def _is_copy_of(path: Path, source_key: str) -> bool:

@@ -128,3 +128,13 @@ def _fsync_folder(folder: Path) -> None:
         pass  # some filesystems (e.g. CIFS mounts) refuse fsync on folders
     finally:
         os.close(fd)
+
+
+def same_file(candidate: Path, source: Path) -> bool:
+    """True when `candidate` is `source` itself (same path, or the same file through another name)."""
+    if candidate.absolute() == source.absolute():
+        return True
+    try:
+        return os.path.samefile(candidate, source)
+    except OSError:
+        return False

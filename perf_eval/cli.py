@@ -35,6 +35,13 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 PROFILE_HELP = "评分配置：名称（perf-eval profiles 列出可用的）或 .toml 文件的路径；默认按表单类型自动选择"
 PROFILES_DIR_HELP = "存放自定义配置（*.toml）的文件夹，可多次给出；也可用环境变量 PERF_EVAL_PROFILES 指定"
+# `--profile` and `--profiles-dir`, the same on `check` and `scan`.
+ProfileOption = Annotated[
+    str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件", show_default=False)
+]
+ProfilesDirOption = Annotated[
+    list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹", show_default=False)
+]
 
 
 class OutputFormat(StrEnum):
@@ -103,13 +110,8 @@ def check(
             metavar="文件",
         ),
     ],
-    profile: Annotated[
-        str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件", show_default=False)
-    ] = None,
-    profiles_dir: Annotated[
-        list[Path] | None,
-        typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹", show_default=False),
-    ] = None,
+    profile: ProfileOption = None,
+    profiles_dir: ProfilesDirOption = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json")
     ] = OutputFormat.rich,
@@ -211,13 +213,8 @@ def scan(
             "--jobs", "-j", min=1, help="并行读取的进程数（默认为 CPU 核数）", show_default=False, metavar="进程数"
         ),
     ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", "-p", help=PROFILE_HELP, metavar="配置名或文件", show_default=False)
-    ] = None,
-    profiles_dir: Annotated[
-        list[Path] | None,
-        typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹", show_default=False),
-    ] = None,
+    profile: ProfileOption = None,
+    profiles_dir: ProfilesDirOption = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="输出格式：rich（终端表格）或 json（只输出汇总 JSON）")
     ] = OutputFormat.rich,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from defusedxml import ElementTree
 
-from perf_eval.atomic import OutputError, atomic_write
+from perf_eval.atomic import OutputError, atomic_write, same_file
 from perf_eval.model import COPY_INFIX, FileResult, Finding
 from perf_eval.narrative.document import ReportDocument, open_docx, walk
 
@@ -160,22 +160,13 @@ def copy_name(source: Path, attempt: int = 1) -> str:
 def _choose_target(source: Path, folder: Path, key: str) -> Path:
     for attempt in range(1, _MAX_NAME_TRIES + 1):
         candidate = folder / copy_name(source, attempt)
-        if _same_file(candidate, source):
+        if same_file(candidate, source):
             continue
         if not candidate.exists() and not candidate.is_symlink():
             return candidate
         if is_copy_of(candidate, key):
             return candidate
     raise OutputError.not_ours(folder / copy_name(source))
-
-
-def _same_file(candidate: Path, source: Path) -> bool:
-    if candidate.absolute() == source.absolute():
-        return True
-    try:
-        return os.path.samefile(candidate, source)
-    except OSError:
-        return False
 
 
 def is_copy_of(path: Path, key: str) -> bool:
