@@ -120,11 +120,20 @@ def check_workbooks(
         evaluations.setdefault(basic_ref, []).append(evaluation_ref)
     batches: list[tuple[list[Candidate], Profile]] = []
     owners: list[int] = []
+    # Each form's profile, looked up once: finding a family's profile lists the profile folders.
+    profiles: dict[int, Profile] = {}
+
+    def profile_of(form: Form) -> Profile:
+        found = profiles.get(id(form))
+        if found is None:
+            found = profiles[id(form)] = _profile_for(form, profile)
+        return found
+
     for index, workbook in enumerate(read):
         if not isinstance(workbook, ReadWorkbook):
             continue
         for at, form in enumerate(workbook.forms):
-            form_profile = _profile_for(form, profile)
+            form_profile = profile_of(form)
             candidates = engine.form_candidates(form, form_profile)
             if isinstance(form, BasicData):
                 # The paired 自评表 may decide which side of a sum is wrong (B05).
@@ -167,12 +176,12 @@ def check_workbooks(
             ]
         findings = engine.dedupe([*findings, *_not_paired(index, workbook, pairs)])
         evals = [f for f in workbook.forms if isinstance(f, SelfEval)]
-        file_score: Score | None = score(evals[0], _profile_for(evals[0], profile)) if evals else None
+        file_score: Score | None = score(evals[0], profile_of(evals[0])) if evals else None
         result = FileResult(
             path=str(path),
             sha256=sha256_of(path),
             status=FileStatus.of(findings),
-            forms=[replace(f.info, profile=_profile_for(f, profile).name) for f in workbook.forms],
+            forms=[replace(f.info, profile=profile_of(f).name) for f in workbook.forms],
             deviations=findings,
             score=file_score,
             notes=list(workbook.notes),

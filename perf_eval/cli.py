@@ -14,13 +14,12 @@ import typer
 from rich.console import Console
 
 from perf_eval._version import __version__
-from perf_eval.cli_zh import ChineseGroup, install
+from perf_eval.cli_zh import ChineseGroup
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
 # Help pages and usage errors in Chinese (perf_eval/cli_zh.py).
-install()
 app = typer.Typer(
     cls=ChineseGroup,
     name="perf-eval",

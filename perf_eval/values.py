@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 # U+3000 and friends are removed by NFKC + str.split(); zero-width ones are not.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
@@ -55,7 +56,13 @@ def normalize(text: object) -> str:
     """NFKC, and every kind of whitespace (also U+3000 and newlines inside labels) removed."""
     if text is None:
         return ""
-    value = "".join(unicodedata.normalize("NFKC", str(text)).translate(_INVISIBLE).split())
+    return _normalized(text if type(text) is str else str(text))
+
+
+# A form repeats its labels, and the reading and the rules normalize the same texts many times.
+@lru_cache(maxsize=16384)
+def _normalized(text: str) -> str:
+    value = "".join(unicodedata.normalize("NFKC", text).translate(_INVISIBLE).split())
     # Removing a space can bring a combining mark next to a letter ("R ̧"): compose again.
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
@@ -71,9 +78,12 @@ def as_written(text: object) -> str:
 
 def label_key(text: object) -> str:
     """A label ready for matching: normalized, numbering ("1、", "(1)", "一、") and "其中：" stripped."""
-    key = normalize(text)
-    key = _NUMBERING.sub("", key)
-    return key.rstrip(":：")
+    return _label_key(normalize(text))
+
+
+@lru_cache(maxsize=16384)
+def _label_key(key: str) -> str:
+    return _NUMBERING.sub("", key).rstrip(":：")
 
 
 class Kind(StrEnum):

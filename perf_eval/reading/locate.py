@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from perf_eval.forms import Entry
 from perf_eval.model import FormKind
 from perf_eval.reading.grid import Grid
-from perf_eval.values import Kind, Number, as_written, label_key, normalize, parse_number
+from perf_eval.values import Kind, Number, as_written, normalize, parse_number
 
 TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.BASIC_DATA: ("基础数据表",),
@@ -95,7 +95,7 @@ def _title_kind(text: str) -> FormKind | None:
 
 
 def _has(grid: Grid, first: int, last: int, *keys: str) -> bool:
-    found = {label_key(text) for row, _, text in grid.iter_text() if first <= row <= last}
+    found = {grid.key(row, col) for row, col, _ in grid.iter_text() if first <= row <= last}
     return all(any(key == k or k.startswith(key) for k in found) for key in keys)
 
 
