@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 from perf_eval._version import __version__
 from perf_eval.forms import BasicData, Form, SelfEval
-from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score
+from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Report, Score, is_report_path
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, for_family, load
 from perf_eval.reading import safety
@@ -217,8 +217,6 @@ def _not_paired(index: int, workbook: ReadWorkbook, pairs: Sequence[Pair]) -> li
 
 def check_files(paths: Sequence[Path], *, profile: str | None = None) -> list[Checked]:
     """Workbooks and written reports (.docx/.doc/.wps), each report against its unit's forms."""
-    from perf_eval.narrative.document import is_report_path
-
     if profile:
         load(profile)  # an unknown profile is a usage error, before any file is read
     books = [p for p in paths if not is_report_path(p)]

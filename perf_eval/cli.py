@@ -182,6 +182,8 @@ def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type
             continue
         item.result.annotated = str(copy.path)
         item.result.notes.extend(copy.notes)
+    if all(item.report is None for item in checked):
+        return failed  # no written report: python-docx is not needed
     from perf_eval.narrative.annotate import annotate_all as annotate_reports
 
     for report, problem in annotate_reports(checked, out):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import PurePath
 from typing import Any
 
 
@@ -81,6 +82,13 @@ RESULT_TITLE = "perf-eval 校验结果"
 # An annotated copy is named `<stem>.校验.xlsx` (`annotate` writes it; the scan skips such files
 # without importing `annotate`, which loads openpyxl).
 COPY_INFIX = ".校验"
+# A written report (附件1) is checked beside the workbooks; `perf_eval.narrative.document` reads it
+# (python-docx, LibreOffice) and is imported only when one is given.
+REPORT_SUFFIXES = (".docx", ".doc", ".wps")
+
+
+def is_report_path(path: PurePath) -> bool:
+    return path.suffix.lower() in REPORT_SUFFIXES
 
 
 def is_result_sheet(title: str, first_cell: object) -> bool:

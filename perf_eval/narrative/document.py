@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# Re-exported: the readers of reports and the service name them from here.
+from perf_eval.model import REPORT_SUFFIXES as REPORT_SUFFIXES
+from perf_eval.model import is_report_path as is_report_path
 from perf_eval.narrative.blocks import Block
 from perf_eval.reading import safety
 from perf_eval.values import normalize
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
     from docx.document import Document
     from docx.text.paragraph import Paragraph
 
-REPORT_SUFFIXES = (".docx", ".doc", ".wps")
 CONVERT_SECONDS = 120.0
 
 _REASONS = {
@@ -70,10 +72,6 @@ class ReportDocument:
     # The .docx that was read: the file itself, or LibreOffice's conversion of a .doc/.wps.
     docx: bytes
     converted: bool = False
-
-
-def is_report_path(path: Path) -> bool:
-    return path.suffix.lower() in REPORT_SUFFIXES
 
 
 # --- walking a document ------------------------------------------------------------------------
