@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from perf_eval._version import __version__
 from perf_eval.cli_zh import ChineseGroup
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
 
 # Help pages and usage errors in Chinese (perf_eval/cli_zh.py).
@@ -55,6 +55,9 @@ class CopiesChoice(StrEnum):
 
 def _console(*, stderr: bool = False) -> Console:
     # Rich drops colour and cursor codes itself when the stream is not a terminal, and honours NO_COLOR.
+    # Imported here: `--format json` prints no table.
+    from rich.console import Console
+
     console = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         # A log file or a pipe has no width: don't fold every message into an 80-column table.

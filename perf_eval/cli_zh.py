@@ -14,14 +14,12 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from difflib import get_close_matches
 from enum import Enum
 from types import MethodType
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
 
 HELP_TEXT = "显示本帮助并退出"
@@ -89,6 +87,10 @@ def _help_of(param: Any, help_option: Any) -> str:
 
 def render_help(ctx: Any, command: Any) -> str:
     """The help page of `command` as plain text, wrapped by display width (CJK counts double)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     width = _width()
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, no_color=True, highlight=False, soft_wrap=False)
@@ -150,10 +152,11 @@ class ChineseGroup(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         """Parse and run; a usage error prints in Chinese (`print_usage_error`) and exits with its code.
@@ -163,10 +166,11 @@ class ChineseGroup(TyperGroup):
         start. So the parser runs non-standalone (click's documented mode: errors are raised, an exit
         code is returned) and this method does what standalone mode would, in Chinese.
         """
+        run = dict(standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, **run)
         try:
-            outcome = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            outcome = super().main(args, prog_name, complete_var, **run)
         except Exception as exc:
             names = {cls.__name__ for cls in type(exc).__mro__}
             if "ClickException" in names:  # click's, or the copy of click that newer typer versions carry

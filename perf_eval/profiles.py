@@ -357,6 +357,7 @@ def _parent(spec: str, child: Path) -> Path:
     raise ProfileError(f"未知的配置“{spec}”，可用：{'、'.join(available())}")
 
 
+@cache  # evaluating the annotations costs more than reading a profile's TOML
 def _field_types() -> dict[str, Any]:
     return typing.get_type_hints(Profile)
 

@@ -65,7 +65,16 @@ def test_check_without_a_copy_reads_no_word_or_xml_library_and_no_output_writer(
     done, modules = imported("check", str(seed), "--no-annotate", "--format", "json", cwd=seed.parent)
     assert done.returncode == 1 and json.loads(done.stdout)["summary"]["errors"] > 0
     assert "perf_eval.rules.engine" in modules  # it did check
-    heavy = ("openpyxl", "lxml", "xlrd", "perf_eval.annotate", "perf_eval.narrative.document")
+    # No table to print: no rich either; and no child process to start.
+    heavy = (
+        "openpyxl",
+        "lxml",
+        "xlrd",
+        "rich",
+        "multiprocessing",
+        "perf_eval.annotate",
+        "perf_eval.narrative.document",
+    )
     assert loaded(modules, OTHER_COMMANDS + PANELS + heavy) == []
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import multiprocessing
 import os
 import pickle
 import signal
@@ -31,8 +30,8 @@ import stat
 import struct
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
-from typing import Any, BinaryIO, NamedTuple, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
 
 from perf_eval.model import column_letter
 
@@ -49,6 +48,10 @@ from perf_eval.reading.limits import (
     WorkbookFormat,
     shown,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkServerContext
 
 # --- Opening -----------------------------------------------------------------
 
@@ -371,10 +374,19 @@ def _xls_sheet_facts(sheet: Any, state: SheetState) -> SheetFacts:
 
 T = TypeVar("T")
 
-# forkserver: each child is forked from a small clean server process, so it
-# starts fast and never inherits the parent's threads or open files.
-_CONTEXT = multiprocessing.get_context("forkserver")
 _PRELOAD: list[str] = []
+
+
+@cache
+def _context() -> ForkServerContext:
+    """The forkserver context, made on first use: a check in process starts no child.
+
+    Each child is forked from a small clean server process, so it starts fast and never
+    inherits the parent's threads or open files.
+    """
+    import multiprocessing
+
+    return multiprocessing.get_context("forkserver")
 
 
 def _preload(module: str) -> None:
@@ -384,7 +396,7 @@ def _preload(module: str) -> None:
     """
     if not _PRELOAD:
         _PRELOAD.extend(["__main__", __name__, "perf_eval.reading.preflight", module])
-        _CONTEXT.set_forkserver_preload(_PRELOAD)
+        _context().set_forkserver_preload(_PRELOAD)
 
 
 def run_isolated(func: Callable[..., T], *args: Any, limits: Limits = DEFAULT_LIMITS) -> T:
@@ -397,8 +409,9 @@ def run_isolated(func: Callable[..., T], *args: Any, limits: Limits = DEFAULT_LI
     re-raised here with the child's traceback as a note.
     """
     _preload(getattr(func, "__module__", None) or __name__)
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    child = _CONTEXT.Process(
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
         target=_child_main,
         args=(sender, func, args, limits.child_memory_bytes, limits.child_cpu_seconds),
         daemon=True,
