@@ -626,5 +626,11 @@ def main() -> None:
         # typer builds a pydantic adapter for every parameter of the command it runs (~0.1 s of
         # imports); the catalogue must list instantly, so a plain `rules [ID]` skips the parser.
         sys.exit(show_rules(arguments[1] if len(arguments) == 2 else None))
-    # One name in usage lines, whether started as perf-eval, perf-eval.exe or python -m perf_eval.
-    app(prog_name="perf-eval")
+    from perf_eval.errors import PerfEvalError
+
+    try:
+        # One name in usage lines, whether started as perf-eval, perf-eval.exe or python -m perf_eval.
+        app(prog_name="perf-eval")
+    except PerfEvalError as exc:  # what a command did not catch itself: its Chinese line, no traceback
+        _error(exc.reason)
+        sys.exit(EXIT_USAGE)

@@ -34,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from perf_eval.errors import PerfEvalError
 from perf_eval.model import FormKind, Severity
 
 _PACKAGED = Path(__file__).parent / "schemas"
@@ -42,7 +43,7 @@ ENV_VAR = "PERF_EVAL_PROFILES"
 SUFFIX = ".toml"
 
 
-class ProfileError(Exception):
+class ProfileError(PerfEvalError):
     """A profile that does not exist or cannot be read; `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:
