@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perf_eval.errors import PerfEvalError
+
 # Re-exported: the readers of reports and the service name them from here.
 from perf_eval.model import REPORT_SUFFIXES as REPORT_SUFFIXES
 from perf_eval.model import is_report_path as is_report_path
@@ -50,7 +52,7 @@ _REASONS = {
 }
 
 
-class UnreadableReport(Exception):
+class UnreadableReport(PerfEvalError):
     """A report that cannot be read; `reason` is one Chinese line (the caller adds the file name)."""
 
     def __init__(self, reason: str) -> None:
