@@ -476,7 +476,9 @@ def _finding_cell(annotated: str | None, finding: dict[str, Any]) -> Any:
     cell, sheet = finding.get("cell"), finding.get("sheet")
     if not cell and (finding.get("paragraph") or finding.get("table")):
         # A statement of the written report: where it is (第12段 / 表1第3行第2列); the 说明 quotes it.
-        return Place(0, "", finding.get("paragraph"), finding.get("table"), finding.get("row"), finding.get("column")).text
+        return Place(
+            0, "", finding.get("paragraph"), finding.get("table"), finding.get("row"), finding.get("column")
+        ).text
     if not cell:
         return "（报告）" if finding.get("label") == "绩效自评报告" else "（工作簿）"
     if not (annotated and sheet):

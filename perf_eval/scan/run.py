@@ -448,9 +448,13 @@ class _Scan:
             spec: list[tuple[Any, ...]] = []
             for partner in partners:
                 ends = [(workbooks[ref[0]], ref[1]) if ref else None for ref in (partner.basic, partner.evaluation)]
-                spec.append(tuple(x for end in ends for x in ((end[0].sha, end[1], end[0].found.rel) if end else (None,))))
+                spec.append(
+                    tuple(x for end in ends for x in ((end[0].sha, end[1], end[0].found.rel) if end else (None,)))
+                )
             if partners:
-                units = [keys[ref[0]].forms[ref[1]].info.unit for p in partners for ref in (p.evaluation, p.basic) if ref]
+                units = [
+                    keys[ref[0]].forms[ref[1]].info.unit for p in partners for ref in (p.evaluation, p.basic) if ref
+                ]
                 item.partner_unit = next((u for u in units if u), None)
             else:
                 self.unpaired.append({"path": item.found.rel, **(info.to_dict() if info else {})})
@@ -617,7 +621,12 @@ class _Scan:
                 self._record(item)
                 return
             self.pool.submit(
-                ("annotate", item.index), annotate_report_task, str(item.found.path), source, str(folder), stored.workbook
+                ("annotate", item.index),
+                annotate_report_task,
+                str(item.found.path),
+                source,
+                str(folder),
+                stored.workbook,
             )
         else:
             self.pool.submit(

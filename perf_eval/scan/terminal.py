@@ -140,7 +140,9 @@ def _reports(data: dict[str, Any]) -> list[RenderableType]:
     scan = data["scan"]
     old = {o["path"] for u in scan["units"] for o in u.get("old_versions", [])}
     reports = [
-        f for f in data["files"] if f["forms"] and f["forms"][0]["kind"] == FormKind.REPORT.value and f["path"] not in old
+        f
+        for f in data["files"]
+        if f["forms"] and f["forms"][0]["kind"] == FormKind.REPORT.value and f["path"] not in old
     ]
     if not reports:
         return []
