@@ -250,3 +250,46 @@ def test_table_figures_left_alone() -> None:
     assert in_table(("说明", "编制数"), ("人员情况", "")) == []
     assert in_table(("上年结余", "12")) == []
     assert in_table(("编制数", "约36人")) == []
+
+
+# --- found trying reports of other units (tests/test_narrative_newcomer.py) -----------------
+
+
+def test_a_run_in_project_heading_makes_the_paragraph_that_projects() -> None:
+    got = found("三、项目支出情况", "（一）国有资产管理。年初预算40万元，实际支出39.5万元，执行率98.75%。")
+    # The project's 执行率 is no form field: left alone (it is not the unit's).
+    assert got == [(Field.PROJECT_BUDGET, 40, "国有资产管理"), (Field.PROJECT_FINAL, 39.5, "国有资产管理")]
+
+
+def test_a_project_the_forms_do_not_name_keeps_its_money_to_itself() -> None:
+    got = found(
+        "三、项目支出情况",
+        "（一）审计业务经费",
+        "年初预算40万元，实际支出39.5万元。编制20人。",
+        "四、自评结论",
+        "全年支出432.5万元。",
+    )
+    assert got == [(Field.STAFF_AUTHORIZED, 20, None), (Field.EXECUTED, 432.5, None)]
+
+
+def test_a_bare_allocation_beside_stated_spending_is_not_the_spending() -> None:
+    assert found("三、项目支出情况", "1.信息化建设15万元，已支出13.2万元。") == [
+        (Field.PROJECT_FINAL, 13.2, "信息化建设")
+    ]
+    assert found("三、项目支出情况", "1.信息化建设13.2万元。") == [(Field.PROJECT_FINAL, 13.2, "信息化建设")]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("全年调整预算数520万元。", Field.ANNUAL_BUDGET, 520),
+        ("全年（调整）预算数为520万元。", Field.ANNUAL_BUDGET, 520),
+        ("我局部门整体绩效自评总分98.5分。", Field.SCORE, 98.5),
+    ],
+)
+def test_more_phrasings(text: str, field: Field, value: float) -> None:
+    assert found(text) == [(field, value, None)]
+
+
+def test_a_bare_total_is_not_the_score() -> None:
+    assert found("自评表总分100分，得分98分。") == [(Field.SCORE, 98, None)]

@@ -149,7 +149,7 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         ),
         (Field.EXECUTION_RATE, r"(?:预算|资金|全年|年度)?执行率"),
         (Field.INITIAL_BUDGET, r"年初(?:部门)?(?:批复)?预算(?:数|资金|总额|安排)?"),
-        (Field.ANNUAL_BUDGET, r"(?:全年|调整后)(?:部门)?预算(?:数|资金|总额)?"),
+        (Field.ANNUAL_BUDGET, r"(?:全年|调整后|全年调整|全年\(调整\)|全年调整后)(?:部门)?预算(?:数|资金|总额)?"),
         (Field.ANNUAL_BUDGET, r"(?:财政拨款|本年|全年|年度|本年度|部门|单位|总)收入(?:合计|总额)?"),
         (Field.PROJECTS_BUDGET, r"(?:年初)?预算项目支出(?:金额)?"),
         (Field.PROJECTS, r"项目支出"),
@@ -165,7 +165,10 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         (Field.CARRYOVER, r"上年(?:指标|资金)?结转(?:资金|指标)?"),
         (Field.EXECUTED, r"(?:财政拨款|本年|全年|年度|本年度|实际|总)(?:支出|执行数|执行)(?:数)?"),
         (Field.EXECUTED, r"^(?:支出|执行数|全年执行数)"),
-        (Field.SCORE, r"(?:自评|综合|绩效|评价|总|最终)?(?:得分|评分|分数)"),
+        (
+            Field.SCORE,
+            r"(?:自评|综合|绩效|评价|最终)(?:总分|总得分)|(?:自评|综合|绩效|评价|总|最终)?(?:得分|评分|分数)",
+        ),
     )
 )
 # A generic label after a more specific subject is that subject's ("“三公”经费：全年支出3.18万元").
@@ -193,12 +196,16 @@ _GRADE = re.compile(
     r"|(?:评定为|评为)[“\"'「『]?(?P<grade2>优秀|优|良好|良|中等|中|差)[”\"'」』]?(?:等级|等次)"
 )
 _GRADE_WORDS = {"优秀": "优", "优": "优", "良好": "良", "良": "良", "中等": "中", "中": "中", "差": "差"}
+_EXPLICIT_SPENDING = re.compile(r"(?:支出|执行数?|使用)(?:资金)?(?:为|了|共|计|合计)?[0-9]")
 _SETTLED = re.compile(r"无结转(?:和|及)?结余|无结余|全部支出|全部使用完毕|已全部使用|已全部支出")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
 _CLAUSE_END = re.compile(r"(?<=[；;])")
 # A comma between digits groups thousands ("7,390,300元"); any other ends a piece.
 _PIECE_END = re.compile(r"[，、；;。！？!?]|,(?![0-9]{3})")
 _QUOTES = str.maketrans("", "", "“”‘’\"'「」『』《》")
+_TOP_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+# The context of a sub-heading under a project section that names no project of the forms.
+UNNAMED_PROJECT = ""
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[.、．](?![0-9]))")
 
 
@@ -266,13 +273,24 @@ def find_statements(blocks: Sequence[Block], *, year: int | None, projects: Iter
     settled: set[int] = set()
     heading_project: str | None = None
     heading_spending = False
+    project_section = False  # under a top-level heading about projects ("三、项目支出情况")
     for block in blocks:
         flat = normalize(block.text).translate(_QUOTES)
         if _SETTLED.search(flat):
             settled.add(block.order)
-        if block.table is None and _is_heading(flat):
-            heading_project = _one_project(flat, keys)
-            heading_spending = "支出" in flat and "预算" not in flat
+        # A heading, or a run-in heading ("（一）审计业务经费。年初预算40万元…"): its project is the
+        # paragraph's and the next paragraphs', until the next heading.
+        lead = _HEADING.sub("", flat).split("。", 1)[0] if block.table is None and _HEADING.match(flat) else None
+        if lead is not None and len(lead) <= 30 and not _NUMBER.search(lead):
+            if _TOP_HEADING.match(flat):
+                project_section = "项目" in lead
+            heading_project = _one_project(lead, keys)
+            if heading_project is None and project_section and not _TOP_HEADING.match(flat):
+                # A project the forms do not name (or no 基础数据表 to name it): its money is
+                # that project's, never the unit's — left alone.
+                heading_project = UNNAMED_PROJECT
+            if _is_heading(flat):
+                heading_spending = "支出" in flat and "预算" not in flat
         context = heading_project
         if block.table is not None:
             context = _one_project("|".join(rows[(block.table, block.row)]), keys)
@@ -302,7 +320,9 @@ def find_statements(blocks: Sequence[Block], *, year: int | None, projects: Iter
                         year=year,
                         project=project,
                         keys=keys if project else {},
-                        bare_is_spending=heading_spending or "支出" in flat_clause,
+                        # "审计信息化建设经费15万元，已支出13.2万元": the bare amount is not the spending.
+                        bare_is_spending=(heading_spending or "支出" in flat_clause)
+                        and not _EXPLICIT_SPENDING.search(flat_clause),
                         in_table=block.table is not None,
                     )
                 )
@@ -506,6 +526,10 @@ def _statement(
     decimals = len(number.split(".", 1)[1]) if "." in number else 0
     half = 0.5 * 10 ** (-decimals)
     field = _unit_field(label)
+    if project is not None and field is Field.EXECUTION_RATE:
+        return None  # a project's 执行率: no form field holds it (the unit's is another figure)
+    if project == UNNAMED_PROJECT and (field is None or _is_money(field)):
+        return None
     if project is not None and (field is None or _is_money(field)):
         field = _project_field(label, keys, bare_is_spending)
     if field is None:
