@@ -136,8 +136,8 @@ def set_keys(keys: Sequence[WorkbookKey]) -> list[SetKey]:
             if (index, at) in used or form.role is None:
                 continue
             ref = (index, at)
-            pair = (ref, None) if form.role is Role.BASIC else (None, ref)
-            sets.append(SetKey(*pair, form.info.unit, form.info.year, key.path))
+            lone: tuple[FormRef | None, FormRef | None] = (ref, None) if form.role is Role.BASIC else (None, ref)
+            sets.append(SetKey(lone[0], lone[1], form.info.unit, form.info.year, key.path))
     return sets
 
 
