@@ -115,10 +115,11 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
             table.add_row(Text(f"……另有 {len(unreadable) - TOP * 2} 个，见 summary.xlsx"), Text(""))
         parts.append(table)
 
-    if scan["unpaired"]:
+    unpaired_forms = [u for u in scan["unpaired"] if u.get("kind") != FormKind.REPORT.value]
+    if unpaired_forms:
         parts.append(
             Text(
-                f"未配对的表单 {len(scan['unpaired'])} 个（找不到同一单位、同一年度的基础数据表或整体自评表，"
+                f"未配对的表单 {len(unpaired_forms)} 个（找不到同一单位、同一年度的基础数据表或整体自评表，"
                 "跨表核对 X01/X02 未进行），见 summary.xlsx 的“跳过与未配对”",
                 style="yellow",
             )
