@@ -171,3 +171,125 @@ def test_amounts_in_yuan_compare_at_the_precision_written() -> None:
 def test_unit_and_year_from_cover_and_title(texts: list[str], unit: str | None, year: int | None) -> None:
     blocks = tuple(Block(i, t, paragraph=i) for i, t in enumerate(texts, start=1))
     assert identity(blocks)[:2] == (unit, year)
+
+
+# --- tables laid out as label | figure --------------------------------------------------------
+
+
+def table(*rows: tuple[str, ...], number: int = 1) -> list[Block]:
+    """The blocks of one Word table, as the reader gives them (one per non-empty cell)."""
+    blocks: list[Block] = []
+    for r, cells in enumerate(rows, start=1):
+        for c, text in enumerate(cells, start=1):
+            if text:
+                blocks.append(Block(len(blocks) + 1, text, table=number, row=r, column=c))
+    return blocks
+
+
+def in_table(*rows: tuple[str, ...]) -> list[tuple[Field, float | str | None, str | None, str, str]]:
+    items = find_statements(table(*rows), year=2023, projects=PROJECTS).items
+    return [
+        (
+            s.field,
+            s.grade if s.field is Field.GRADE else round(s.value or 0.0, 4),
+            s.project,
+            s.place.text,
+            s.clause,
+        )
+        for s in items
+    ]
+
+
+def test_rows_of_label_and_figure_are_statements_with_their_row() -> None:
+    assert in_table(
+        ("编制数", "36"), ("实有人数", "35人"), ("年初预算数（万元）", "959.93"), ("执行率（%）", "98.5")
+    ) == [
+        (Field.STAFF_AUTHORIZED, 36, None, "表1第1行第2列", "编制数：36"),
+        (Field.STAFF_ACTUAL, 35, None, "表1第2行第2列", "实有人数：35人"),
+        (Field.INITIAL_BUDGET, 959.93, None, "表1第3行第2列", "年初预算数（万元）：959.93"),
+        (Field.EXECUTION_RATE, 0.985, None, "表1第4行第2列", "执行率（%）：98.5"),
+    ]
+
+
+def test_a_header_row_of_labels_over_a_row_of_figures() -> None:
+    got = in_table(
+        ("编制数", "实有人数", "全年支出（元）", "自评得分", "自评等级"), ("36", "36", "9,599,300", "95.5", "优")
+    )
+    assert got == [
+        (Field.STAFF_AUTHORIZED, 36, None, "表1第2行第1列", "编制数：36"),
+        (Field.STAFF_ACTUAL, 36, None, "表1第2行第2列", "实有人数：36"),
+        (Field.EXECUTED, 959.93, None, "表1第2行第3列", "全年支出（元）：9,599,300"),  # 元 from the header
+        (Field.SCORE, 95.5, None, "表1第2行第4列", "自评得分：95.5"),
+        (Field.GRADE, "优", None, "表1第2行第5列", "自评等级：优"),
+    ]
+
+
+def test_unit_from_a_generic_header_and_the_row_label_names_the_quantity() -> None:
+    assert in_table(("指标", "金额（万元）"), ("年初预算数", "959.93"), ("基本支出", "721.5")) == [
+        (Field.INITIAL_BUDGET, 959.93, None, "表1第2行第2列", "年初预算数：959.93"),
+        (Field.BASIC, 721.5, None, "表1第3行第2列", "基本支出：721.5"),
+    ]
+
+
+def test_project_rows_under_amount_headers() -> None:
+    got = in_table(("项目名称", "预算数（万元）", "实际支出（万元）"), ("党建经费", "10", "9.5"))
+    assert got == [
+        (Field.PROJECT_BUDGET, 10, "党建经费项目", "表1第2行第2列", "党建经费 / 预算数（万元）：10"),
+        (Field.PROJECT_FINAL, 9.5, "党建经费项目", "表1第2行第3列", "党建经费 / 实际支出（万元）：9.5"),
+    ]
+
+
+def test_table_figures_left_alone() -> None:
+    # Another year's column; a 序号 column; an indicator's 分值; a label fitting two quantities
+    # (基本支出 under 预算数: its budget is no form field); a cell of text and figures is read as text.
+    assert in_table(("项目", "2022年", "2023年"), ("基本支出", "700", "721.5")) == [
+        (Field.BASIC, 721.5, None, "表1第2行第3列", "基本支出：721.5")
+    ]
+    assert in_table(("序号", "指标", "分值"), ("1", "产出数量", "20")) == []
+    assert in_table(("科目", "预算数", "支出数"), ("基本支出", "730", "721.5")) == []
+    assert in_table(("说明", "编制数"), ("人员情况", "")) == []
+    assert in_table(("上年结余", "12")) == []
+    assert in_table(("编制数", "约36人")) == []
+
+
+# --- found trying reports of other units (tests/test_narrative_newcomer.py) -----------------
+
+
+def test_a_run_in_project_heading_makes_the_paragraph_that_projects() -> None:
+    got = found("三、项目支出情况", "（一）国有资产管理。年初预算40万元，实际支出39.5万元，执行率98.75%。")
+    # The project's 执行率 is no form field: left alone (it is not the unit's).
+    assert got == [(Field.PROJECT_BUDGET, 40, "国有资产管理"), (Field.PROJECT_FINAL, 39.5, "国有资产管理")]
+
+
+def test_a_project_the_forms_do_not_name_keeps_its_money_to_itself() -> None:
+    got = found(
+        "三、项目支出情况",
+        "（一）审计业务经费",
+        "年初预算40万元，实际支出39.5万元。编制20人。",
+        "四、自评结论",
+        "全年支出432.5万元。",
+    )
+    assert got == [(Field.STAFF_AUTHORIZED, 20, None), (Field.EXECUTED, 432.5, None)]
+
+
+def test_a_bare_allocation_beside_stated_spending_is_not_the_spending() -> None:
+    assert found("三、项目支出情况", "1.信息化建设15万元，已支出13.2万元。") == [
+        (Field.PROJECT_FINAL, 13.2, "信息化建设")
+    ]
+    assert found("三、项目支出情况", "1.信息化建设13.2万元。") == [(Field.PROJECT_FINAL, 13.2, "信息化建设")]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("全年调整预算数520万元。", Field.ANNUAL_BUDGET, 520),
+        ("全年（调整）预算数为520万元。", Field.ANNUAL_BUDGET, 520),
+        ("我局部门整体绩效自评总分98.5分。", Field.SCORE, 98.5),
+    ],
+)
+def test_more_phrasings(text: str, field: Field, value: float) -> None:
+    assert found(text) == [(field, value, None)]
+
+
+def test_a_bare_total_is_not_the_score() -> None:
+    assert found("自评表总分100分，得分98分。") == [(Field.SCORE, 98, None)]

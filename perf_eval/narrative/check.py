@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from perf_eval.forms import BasicData, LineRole, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, FormInfo, FormKind
 from perf_eval.narrative.document import ReportDocument, UnreadableReport, is_report_path, read_report
 from perf_eval.narrative.statements import Statements, find_statements
-from perf_eval.pairing import WorkbookKey, form_keys, pair_keys
+from perf_eval.pairing import FormRef, Role, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, default_for, load
 from perf_eval.reading.workbook import ReadWorkbook
 from perf_eval.rules import engine
@@ -79,31 +79,92 @@ def read_one(path: Path) -> ReportDocument | str:
         return f"无法读取报告：{type(exc).__name__}: {exc}"[:300]
 
 
-def form_sets(workbooks: Sequence[ReadWorkbook]) -> list[FormSet]:
+@dataclass(frozen=True)
+class SetKey:
+    """A unit's forms as pairing sees them: references into the workbook keys, and the unit, year and file."""
+
+    basic: FormRef | None
+    evaluation: FormRef | None
+    unit: str | None
+    year: int | None
+    path: PurePath
+
+
+class _Located(Protocol):
+    @property
+    def path(self) -> PurePath: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def year(self) -> int | None: ...
+
+
+_S = TypeVar("_S", bound=_Located)
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    """A report as pairing sees it (the scan pairs from its cache, without the document)."""
+
+    path: PurePath
+    unit: str | None
+    year: int | None
+
+
+def set_keys(keys: Sequence[WorkbookKey]) -> list[SetKey]:
     """Every unit's forms: the pairs `pairing` makes, then each form left without a partner."""
-    keys = [WorkbookKey(w.path, form_keys(w.forms)) for w in workbooks]
-    sets: list[FormSet] = []
-    used: set[tuple[int, int]] = set()
-    for (b, at_b), (e, at_e) in pair_keys(keys):
-        basic, evaluation = workbooks[b].forms[at_b], workbooks[e].forms[at_e]
-        assert isinstance(basic, BasicData) and isinstance(evaluation, SelfEval)
-        sets.append(FormSet(basic, workbooks[b].path, evaluation, workbooks[e].path))
-        used.update({(b, at_b), (e, at_e)})
-    for index, workbook in enumerate(workbooks):
-        for at, form in enumerate(workbook.forms):
-            if (index, at) in used:
+    sets: list[SetKey] = []
+    used: set[FormRef] = set()
+
+    def info(ref: FormRef) -> FormInfo:
+        return keys[ref[0]].forms[ref[1]].info
+
+    for basic_ref, evaluation_ref in pair_keys(keys):
+        basic, evaluation = info(basic_ref), info(evaluation_ref)
+        sets.append(
+            SetKey(
+                basic_ref,
+                evaluation_ref,
+                evaluation.unit or basic.unit,
+                evaluation.year or basic.year,
+                keys[evaluation_ref[0]].path,
+            )
+        )
+        used.update({basic_ref, evaluation_ref})
+    for index, key in enumerate(keys):
+        for at, form in enumerate(key.forms):
+            if (index, at) in used or form.role is None:
                 continue
-            if isinstance(form, BasicData):
-                sets.append(FormSet(form, workbook.path, None, None))
-            elif form.info.kind is FormKind.DEPT_SELF_EVAL:
-                sets.append(FormSet(None, None, form, workbook.path))
+            ref = (index, at)
+            lone: tuple[FormRef | None, FormRef | None] = (ref, None) if form.role is Role.BASIC else (None, ref)
+            sets.append(SetKey(lone[0], lone[1], form.info.unit, form.info.year, key.path))
     return sets
 
 
-def partners_of(document: ReportDocument, sets: Sequence[FormSet]) -> list[FormSet]:
+def form_sets(workbooks: Sequence[ReadWorkbook]) -> list[FormSet]:
+    """Every unit's forms: the pairs `pairing` makes, then each form left without a partner."""
+    keys = [WorkbookKey(w.path, form_keys(w.forms)) for w in workbooks]
+    return [form_set(key, workbooks) for key in set_keys(keys)]
+
+
+def form_set(key: SetKey, workbooks: Sequence[ReadWorkbook]) -> FormSet:
+    """The forms `key` refers to (`workbooks` in the order of the keys it was made from)."""
+    basic = workbooks[key.basic[0]].forms[key.basic[1]] if key.basic else None
+    evaluation = workbooks[key.evaluation[0]].forms[key.evaluation[1]] if key.evaluation else None
+    assert basic is None or isinstance(basic, BasicData)
+    assert evaluation is None or isinstance(evaluation, SelfEval)
+    return FormSet(
+        basic,
+        workbooks[key.basic[0]].path if key.basic else None,
+        evaluation,
+        workbooks[key.evaluation[0]].path if key.evaluation else None,
+    )
+
+
+def partners_of(document: _Located, sets: Sequence[_S]) -> list[_S]:
     """The form sets the report is checked against (see the module docstring)."""
     same_year = [s for s in sets if document.year is None or s.year is None or s.year == document.year]
-    matches: list[FormSet] = []
+    matches: list[_S] = []
     if document.unit:
         unit = normalize(document.unit)
         matches = [s for s in same_year if s.unit and normalize(s.unit) == unit]
@@ -120,7 +181,7 @@ def partners_of(document: ReportDocument, sets: Sequence[FormSet]) -> list[FormS
     return [s for s, near in zip(matches, nearness, strict=True) if near == best]
 
 
-def _nearness(report: Path, workbook: Path) -> tuple[bool, float]:
+def _nearness(report: PurePath, workbook: PurePath) -> tuple[bool, float]:
     return (report.parent == workbook.parent, SequenceMatcher(None, report.stem, workbook.stem).ratio())
 
 

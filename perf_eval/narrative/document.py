@@ -229,7 +229,12 @@ def convert_legacy(data: bytes, *, suffix: str, seconds: float = CONVERT_SECONDS
             str(source),
         ]
         process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd=folder
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            cwd=folder,
+            preexec_fn=_lift_limits if os.name == "posix" else None,
         )
         try:
             _, err = process.communicate(timeout=seconds)
@@ -241,6 +246,16 @@ def convert_legacy(data: bytes, *, suffix: str, seconds: float = CONVERT_SECONDS
             detail = (err or b"").decode("utf-8", "replace").strip().splitlines()
             raise UnreadableReport.of("convert_failed", detail=(detail[-1] if detail else "无输出")[:120])
         return result.read_bytes()
+
+
+def _lift_limits() -> None:
+    """In LibreOffice's process: the scan's worker limits its own address space (1 GiB) and CPU time,
+    which LibreOffice would inherit and fail under; it runs under its own time limit instead."""
+    import resource
+
+    for limit in (resource.RLIMIT_AS, resource.RLIMIT_CPU):
+        _, hard = resource.getrlimit(limit)
+        resource.setrlimit(limit, (hard, hard))
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

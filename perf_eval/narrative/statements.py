@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from perf_eval.model import Place
 from perf_eval.narrative.blocks import Block
-from perf_eval.values import label_key, normalize
+from perf_eval.values import as_written, label_key, normalize
 
 
 class Field(StrEnum):
@@ -149,7 +149,7 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         ),
         (Field.EXECUTION_RATE, r"(?:预算|资金|全年|年度)?执行率"),
         (Field.INITIAL_BUDGET, r"年初(?:部门)?(?:批复)?预算(?:数|资金|总额|安排)?"),
-        (Field.ANNUAL_BUDGET, r"(?:全年|调整后)(?:部门)?预算(?:数|资金|总额)?"),
+        (Field.ANNUAL_BUDGET, r"(?:全年|调整后|全年调整|全年\(调整\)|全年调整后)(?:部门)?预算(?:数|资金|总额)?"),
         (Field.ANNUAL_BUDGET, r"(?:财政拨款|本年|全年|年度|本年度|部门|单位|总)收入(?:合计|总额)?"),
         (Field.PROJECTS_BUDGET, r"(?:年初)?预算项目支出(?:金额)?"),
         (Field.PROJECTS, r"项目支出"),
@@ -165,7 +165,10 @@ _UNIT_LABELS: tuple[tuple[Field, re.Pattern[str]], ...] = tuple(
         (Field.CARRYOVER, r"上年(?:指标|资金)?结转(?:资金|指标)?"),
         (Field.EXECUTED, r"(?:财政拨款|本年|全年|年度|本年度|实际|总)(?:支出|执行数|执行)(?:数)?"),
         (Field.EXECUTED, r"^(?:支出|执行数|全年执行数)"),
-        (Field.SCORE, r"(?:自评|综合|绩效|评价|总|最终)?(?:得分|评分|分数)"),
+        (
+            Field.SCORE,
+            r"(?:自评|综合|绩效|评价|最终)(?:总分|总得分)|(?:自评|综合|绩效|评价|总|最终)?(?:得分|评分|分数)",
+        ),
     )
 )
 # A generic label after a more specific subject is that subject's ("“三公”经费：全年支出3.18万元").
@@ -193,12 +196,16 @@ _GRADE = re.compile(
     r"|(?:评定为|评为)[“\"'「『]?(?P<grade2>优秀|优|良好|良|中等|中|差)[”\"'」』]?(?:等级|等次)"
 )
 _GRADE_WORDS = {"优秀": "优", "优": "优", "良好": "良", "良": "良", "中等": "中", "中": "中", "差": "差"}
+_EXPLICIT_SPENDING = re.compile(r"(?:支出|执行数?|使用)(?:资金)?(?:为|了|共|计|合计)?[0-9]")
 _SETTLED = re.compile(r"无结转(?:和|及)?结余|无结余|全部支出|全部使用完毕|已全部使用|已全部支出")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
 _CLAUSE_END = re.compile(r"(?<=[；;])")
 # A comma between digits groups thousands ("7,390,300元"); any other ends a piece.
 _PIECE_END = re.compile(r"[，、；;。！？!?]|,(?![0-9]{3})")
 _QUOTES = str.maketrans("", "", "“”‘’\"'「」『』《》")
+_TOP_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+# The context of a sub-heading under a project section that names no project of the forms.
+UNNAMED_PROJECT = ""
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[.、．](?![0-9]))")
 
 
@@ -261,20 +268,36 @@ def find_statements(blocks: Sequence[Block], *, year: int | None, projects: Iter
     for block in blocks:
         if block.table is not None:
             rows.setdefault((block.table, block.row), []).append(normalize(block.text).translate(_QUOTES))
+    grid = _Grid(blocks)
     items: list[Statement] = []
     settled: set[int] = set()
     heading_project: str | None = None
     heading_spending = False
+    project_section = False  # under a top-level heading about projects ("三、项目支出情况")
     for block in blocks:
         flat = normalize(block.text).translate(_QUOTES)
         if _SETTLED.search(flat):
             settled.add(block.order)
-        if block.table is None and _is_heading(flat):
-            heading_project = _one_project(flat, keys)
-            heading_spending = "支出" in flat and "预算" not in flat
+        # A heading, or a run-in heading ("（一）审计业务经费。年初预算40万元…"): its project is the
+        # paragraph's and the next paragraphs', until the next heading.
+        lead = _HEADING.sub("", flat).split("。", 1)[0] if block.table is None and _HEADING.match(flat) else None
+        if lead is not None and len(lead) <= 30 and not _NUMBER.search(lead):
+            if _TOP_HEADING.match(flat):
+                project_section = "项目" in lead
+            heading_project = _one_project(lead, keys)
+            if heading_project is None and project_section and not _TOP_HEADING.match(flat):
+                # A project the forms do not name (or no 基础数据表 to name it): its money is
+                # that project's, never the unit's — left alone.
+                heading_project = UNNAMED_PROJECT
+            if _is_heading(flat):
+                heading_spending = "支出" in flat and "预算" not in flat
         context = heading_project
         if block.table is not None:
             context = _one_project("|".join(rows[(block.table, block.row)]), keys)
+            cell = grid.figure(block)
+            if cell is not None:
+                items.extend(_cell_statements(block, cell, grid, year=year, project=context, keys=keys))
+                continue
         for start, end in sentences(block.text):
             sentence = block.text[start:end].strip()
             place = Place(block.order, sentence, block.paragraph, block.table, block.row, block.column)
@@ -297,11 +320,130 @@ def find_statements(blocks: Sequence[Block], *, year: int | None, projects: Iter
                         year=year,
                         project=project,
                         keys=keys if project else {},
-                        bare_is_spending=heading_spending or "支出" in flat_clause,
+                        # "审计信息化建设经费15万元，已支出13.2万元": the bare amount is not the spending.
+                        bare_is_spending=(heading_spending or "支出" in flat_clause)
+                        and not _EXPLICIT_SPENDING.search(flat_clause),
                         in_table=block.table is not None,
                     )
                 )
     return Statements(tuple(items), frozenset(settled))
+
+
+# --- tables laid out as label | figure --------------------------------------------------------
+
+# A cell holding only a figure ("36", "959.93", "36人", "98.5%"), or only a grade word.
+_BARE_FIGURE = re.compile(r"(?P<num>[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?)(?P<unit>亿元|万元|万|元|人|名|%|分)?")
+_BARE_GRADE = re.compile(r"(?P<grade>优秀|优|良好|良|中等|中|差)(?:等|级|等级|等次)?")
+# The unit of a column or row, in its label: "年初预算数（万元）", "金额(元)", "单位：万元".
+_LABEL_UNIT = re.compile(r"\((?P<a>亿元|万元|元|人|名|%|分)\)|单位[:：](?P<b>亿元|万元|元|人|名)")
+# A column header that names no quantity of its own: the row's label says what the figure is.
+_GENERIC_HEADER = re.compile(r"(?:金额|数额|数值|数据|数量|内容|情况|值|合计|本年数?|本年度|本期数?|数)?")
+# A row label that names no quantity: the column header says what the figure is.
+_GENERIC_ROW = re.compile(r"(?:项目|内容|指标|名称|类别|科目|单位|部门|合计)?")
+
+
+class _Grid:
+    """The cells of the report's tables, by place: (table, row, column) → the cell's text (normalized)."""
+
+    def __init__(self, blocks: Sequence[Block]) -> None:
+        self.cells: dict[tuple[int, int, int], str] = {}
+        self.written: dict[tuple[int, int, int], str] = {}  # as written, to quote
+        for block in blocks:
+            if block.table is not None and block.row is not None and block.column is not None:
+                key = (block.table, block.row, block.column)
+                self.cells[key] = self.cells.get(key, "") + normalize(block.text).translate(_QUOTES)
+                self.written[key] = (self.written.get(key, "") + " " + as_written(block.text)).strip()
+
+    def figure(self, block: Block) -> str | None:
+        """The cell's text when the whole cell is one figure (or grade) and nothing else."""
+        if block.table is None or block.row is None or block.column is None:
+            return None
+        text = self.cells.get((block.table, block.row, block.column), "")
+        if normalize(block.text).translate(_QUOTES) != text:
+            return None  # a cell of several paragraphs is read as text
+        return text if _BARE_FIGURE.fullmatch(text) or _BARE_GRADE.fullmatch(text) else None
+
+    def _is_label(self, text: str) -> bool:
+        return bool(text) and not _BARE_FIGURE.fullmatch(text) and not _BARE_GRADE.fullmatch(text)
+
+    def row_label(self, table: int, row: int, column: int) -> tuple[str, str] | None:
+        """The nearest label to the left in the row (figures between are skipped): normalized, as written."""
+        for left in range(column - 1, 0, -1):
+            text = self.cells.get((table, row, left), "")
+            if self._is_label(text):
+                return text, self.written[(table, row, left)]
+        return None
+
+    def header(self, table: int, row: int, column: int) -> tuple[str, str] | None:
+        """The nearest label above in the column (figures between are skipped): normalized, as written."""
+        for up in range(row - 1, 0, -1):
+            text = self.cells.get((table, up, column), "")
+            if self._is_label(text):
+                return text, self.written[(table, up, column)]
+        return None
+
+
+def _label_unit(label: str) -> tuple[str, str]:
+    """The label without its unit, and the unit ("" when it names none)."""
+    match = _LABEL_UNIT.search(label)
+    if match is None:
+        return label, ""
+    return (label[: match.start()] + label[match.end() :]).strip(":："), match.group("a") or match.group("b")
+
+
+def _cell_statements(
+    block: Block, cell: str, grid: _Grid, *, year: int | None, project: str | None, keys: dict[str, str]
+) -> list[Statement]:
+    """The statement of a figure alone in its cell, labelled by its row and/or its column.
+
+    "编制数 | 36" (the label to the left), "年初预算数（万元）" above "959.93" (a header row), and
+    "党建经费 | 10" under "预算数（万元）" (both: the row names the project, the column the amount).
+    """
+    assert block.table is not None and block.row is not None and block.column is not None
+    row_label = grid.row_label(block.table, block.row, block.column)
+    header = grid.header(block.table, block.row, block.column)
+    row_text, row_unit = _label_unit(label_key(row_label[0])) if row_label else ("", "")
+    head_text, head_unit = _label_unit(label_key(header[0])) if header else ("", "")
+    if _mentions_other_year(head_text, year):
+        return []  # a column of another year ("2022年", "上年数")
+    this_year = re.fullmatch(r"(?:(20[0-9]{2})年度?|本年度?)(?:决算)?数?", head_text)
+    shown = [row_label[1]] if row_label else []
+    if row_label and header and not (_GENERIC_HEADER.fullmatch(head_text) or this_year):
+        if _GENERIC_ROW.fullmatch(row_text):
+            row_text, shown = "", []
+        shown.append(header[1])
+        label = row_text + head_text
+    elif row_label:
+        label = row_text
+    else:
+        label = "" if this_year else head_text
+        shown = [header[1]] if header else []
+    if not label:
+        return []
+    place = Place(block.order, block.text.strip(), block.paragraph, block.table, block.row, block.column)
+    clause = f"{' / '.join(shown)}：{block.text.strip()}"
+    grade = _BARE_GRADE.fullmatch(cell)
+    if grade:
+        if re.search(r"(?:等级|等次|评价结果|自评结果|评定结果)$", label):
+            word = grade.group("grade")
+            return [Statement(Field.GRADE, None, word, 0.0, clause, place, grade=_GRADE_WORDS[word])]
+        return []
+    figure = _BARE_FIGURE.fullmatch(cell)
+    assert figure is not None
+    unit = figure.group("unit") or row_unit or head_unit
+    if _mentions_other_year(label, year):
+        return []
+    in_project = project if project is not None and _named_projects(label, keys) else None
+    found = _statement(label, figure.group("num"), unit, year, in_project, keys if in_project else {}, False, True)
+    if found is None:
+        return []
+    field, value, tolerance = found
+    text = figure.group(0) if figure.group("unit") else f"{figure.group('num')}{unit}"
+    return [
+        Statement(
+            field, value, text, tolerance, clause, place, in_project if field.value.startswith("project_") else None
+        )
+    ]
 
 
 def _is_heading(flat: str) -> bool:
@@ -384,6 +526,10 @@ def _statement(
     decimals = len(number.split(".", 1)[1]) if "." in number else 0
     half = 0.5 * 10 ** (-decimals)
     field = _unit_field(label)
+    if project is not None and field is Field.EXECUTION_RATE:
+        return None  # a project's 执行率: no form field holds it (the unit's is another figure)
+    if project == UNNAMED_PROJECT and (field is None or _is_money(field)):
+        return None
     if project is not None and (field is None or _is_money(field)):
         field = _project_field(label, keys, bare_is_spending)
     if field is None:

@@ -43,7 +43,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from perf_eval.atomic import atomic_write
-from perf_eval.model import CellRef, FormKind, Severity, form_label
+from perf_eval.model import CellRef, FormKind, Place, Severity, form_label
 from perf_eval.report.summary_view import (
     FINDINGS_SHEET,
     ID_HEADER,
@@ -474,8 +474,13 @@ def _ref(finding: dict[str, Any]) -> CellRef | None:
 def _finding_cell(annotated: str | None, finding: dict[str, Any]) -> Any:
     """The cell, linked to the same cell in the annotated copy."""
     cell, sheet = finding.get("cell"), finding.get("sheet")
+    if not cell and (finding.get("paragraph") or finding.get("table")):
+        # A statement of the written report: where it is (第12段 / 表1第3行第2列); the 说明 quotes it.
+        return Place(
+            0, "", finding.get("paragraph"), finding.get("table"), finding.get("row"), finding.get("column")
+        ).text
     if not cell:
-        return "（工作簿）"
+        return "（报告）" if finding.get("label") == "绩效自评报告" else "（工作簿）"
     if not (annotated and sheet):
         return cell
     quoted = str(sheet).replace("'", "''")
@@ -557,6 +562,11 @@ def _other_rows(scan: dict[str, Any]) -> Iterable[list[Any]]:
     for skipped in scan.get("skipped", []):
         yield ["跳过的文件", skipped["path"], skipped["reason"]]
     for form in scan.get("unpaired", []):
+        if form.get("kind") == FormKind.REPORT.value:
+            unit, year = form.get("unit") or "未识别单位", form.get("year") or "未识别年度"
+            text = f"自评报告（{unit}，{year}）未找到同一单位、同一年度的表单，报告中的数字未核对（N00）"
+            yield ["未配对的报告", form["path"], text]
+            continue
         kind = FormKind(form["kind"]).label_zh
         partner = "部门整体支出绩效自评表" if form["kind"] == FormKind.BASIC_DATA.value else "基础数据表"
         unit = form.get("unit") or "未识别单位"

@@ -1,4 +1,4 @@
-"""Finding the workbooks under a folder, and what is skipped before anything is opened.
+"""Finding the workbooks (and written reports, .docx/.doc/.wps) under a folder, and what is skipped before anything is opened.
 
 Nothing here opens a file: every decision is made from the name and an
 ``lstat`` (a FIFO blocks forever once opened, docs/reliability.md defence 4).
@@ -20,6 +20,8 @@ from perf_eval.atomic import TEMP_PREFIX, TEMP_SUFFIX
 from perf_eval.model import COPY_INFIX
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# Written self-evaluation reports (附件1), checked against their unit's forms (docs/report.md).
+REPORT_SUFFIXES = (".docx", ".doc", ".wps")
 
 _FILE_ATTRIBUTE_HIDDEN = 0x2
 _FILE_ATTRIBUTE_SYSTEM = 0x4
@@ -29,7 +31,7 @@ _OWN_COPY = re.compile(re.escape(COPY_INFIX) + r"(\(\d+\))?$")
 
 
 class SkipReason(StrEnum):
-    """Why a name that looks like a workbook was not checked."""
+    """Why a name that looks like a workbook (or a report) was not checked."""
 
     LOCK = "lock"
     TEMPORARY = "temporary"
@@ -42,7 +44,7 @@ class SkipReason(StrEnum):
     @property
     def label_zh(self) -> str:
         return {
-            "lock": "Excel/WPS 锁定文件（文件正被打开），已跳过",
+            "lock": "Office/WPS 锁定文件（文件正被打开），已跳过",
             "temporary": "临时文件，已跳过",
             "hidden": "隐藏文件，已跳过",
             "own_copy": "perf-eval 生成的批注副本，已跳过",
@@ -84,10 +86,14 @@ def is_workbook_name(name: str) -> bool:
     return name.lower().endswith(WORKBOOK_SUFFIXES)
 
 
+def is_report_name(name: str) -> bool:
+    return name.lower().endswith(REPORT_SUFFIXES)
+
+
 def _name_skip(name: str) -> SkipReason | None:
     """Skips decided by the name alone (the name ends like a workbook)."""
     if name.startswith("~$"):
-        return SkipReason.LOCK  # Excel and WPS: ~$自评表.xlsx while it is open
+        return SkipReason.LOCK  # Office and WPS: ~$自评表.xlsx, ~$报告.docx while it is open
     if name.startswith(".~lock.") or name.startswith(TEMP_PREFIX):
         return SkipReason.TEMPORARY  # LibreOffice lock; our own unfinished atomic write
     if name.startswith("."):
@@ -139,7 +145,7 @@ def discover(root: Path) -> tuple[list[Found], list[Skipped]]:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue  # removed while we looked
-            workbook_name = is_workbook_name(entry.name)
+            workbook_name = is_workbook_name(entry.name) or is_report_name(entry.name)
             if _is_link(st):
                 skipped.append(Skipped(str(rel), SkipReason.SYMLINK))
                 continue

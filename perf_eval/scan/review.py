@@ -1,17 +1,19 @@
 """What a reviewer reads after the scan: versions, units, accepted findings, what changed since the last scan.
 
-Versions. The 基础数据表 and the 部门整体支出绩效自评表 exist once per unit and
-year: forms of one kind with the same unit and year, in several files, are
+Versions. The 基础数据表, the 部门整体支出绩效自评表 and the written report
+(附件1, its unit taken from the forms it is paired with) exist once per unit
+and year: forms of one kind with the same unit and year, in several files, are
 versions of one report. The latest judges the unit: by 填报日期 when every
-version has one and one date is the latest, else by the file's modification
-time (`decided_by` says which). The other files are old versions (旧版本),
-listed with their status but not counted. A 项目支出绩效自评表 exists once
-per project, and the forms do not carry the project's name: each is its own
-report, never a version of another.
+version has one and one date is the latest (a written report has none), else
+by the file's modification time (`decided_by` says which). The other files are
+old versions (旧版本), listed with their status but not counted. A
+项目支出绩效自评表 exists once per project, and the forms do not carry the
+project's name: each is its own report, never a version of another.
 
 Findings are known across scans by a key: the report they belong to (unit,
 year and form kind for the versioned forms, else the file and the form's
-place in it), the rule, the sheet and the cell. A new version that still
+place in it), the rule, the sheet and the cell (for a written report's
+findings, which have no cell: the quantity, e.g. 编制数). A new version that still
 carries a finding carries the same key: the finding is still open, not new.
 
 Light to import (no openpyxl, no pandas): the scan calls it for every run.
@@ -32,7 +34,7 @@ from typing import Any
 from perf_eval.model import FileResult, FileStatus, Finding, FormKind, Severity
 from perf_eval.values import normalize
 
-VERSIONED = (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL)
+VERSIONED = (FormKind.BASIC_DATA, FormKind.DEPT_SELF_EVAL, FormKind.REPORT)
 _DATE = re.compile(r"(\d{4})\s*[年\-/.．]\s*(\d{1,2})\s*[月\-/.．]\s*(\d{1,2})")
 
 
@@ -59,7 +61,13 @@ class Member:
 
     @property
     def unit(self) -> str | None:
+        if self.is_report and self.partner_unit:
+            return self.partner_unit  # the forms' spelling: the report joins its unit's row
         return self.result.unit or self.partner_unit
+
+    @property
+    def is_report(self) -> bool:
+        return bool(self.result.forms) and self.result.forms[0].kind is FormKind.REPORT
 
     @property
     def year(self) -> int | None:
@@ -96,6 +104,8 @@ class Review:
         for at, info in enumerate(member.result.forms):
             if finding.sheet is not None and info.sheet == finding.sheet:
                 return self.forms.get((member.path, at))
+        if member.is_report:
+            return self.forms.get((member.path, 0))  # a report is one form: every finding is on it
         return None
 
     def counts(self, member: Member, finding: Finding) -> bool:
@@ -112,7 +122,9 @@ class Review:
         for finding in member.result.deviations:
             form = self.form_of(member, finding)
             slot = form.slot if form is not None else ("file", member.path)
-            base = (*slot, finding.rule, finding.sheet, finding.cell)
+            base: tuple[Any, ...] = (*slot, finding.rule, finding.sheet, finding.cell)
+            if member.is_report:
+                base = (*base, finding.label)  # a report's findings have no cell: the quantity tells them apart
             out.append(json.dumps([*base, seen[base]], ensure_ascii=False, default=str))
             seen[base] += 1
         return out

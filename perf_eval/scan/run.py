@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, cast
 from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.errors import PerfEvalError
-from perf_eval.model import FileResult, FileStatus, Report
+from perf_eval.model import FileResult, FileStatus, FormKind, Report
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys
 from perf_eval.reading import safety
 from perf_eval.report.summary_view import xlsx_view
@@ -57,12 +57,22 @@ from perf_eval.scan.cache import (
     remove_stale_temps,
     tool_signature,
 )
-from perf_eval.scan.discover import Found, Skipped, contains, discover
+from perf_eval.scan.discover import Found, Skipped, contains, discover, is_report_name
 from perf_eval.scan.pool import Outcome, WorkerPool
 from perf_eval.scan.review import Acceptance, Member, evaluate, review
-from perf_eval.scan.tasks import AnnotateOutcome, ReadEntry, annotate_task, read_task
+from perf_eval.scan.tasks import (
+    AnnotateOutcome,
+    ReadEntry,
+    annotate_report_task,
+    annotate_task,
+    read_report_task,
+    read_task,
+)
 
 if TYPE_CHECKING:
+    from perf_eval.forms import BasicData, SelfEval
+    from perf_eval.narrative.check import SetKey
+    from perf_eval.narrative.document import ReportDocument
     from perf_eval.reading.workbook import ReadWorkbook
 
 SUMMARY_JSON = "summary.json"
@@ -173,6 +183,14 @@ class _Item:
 
 
 @dataclass
+class _ReportJob:
+    """A report to check, and its partners (`narrative.check.SetKey`) with the workbooks they refer to."""
+
+    item: _Item
+    partners: list[tuple[SetKey, list[_Item]]]
+
+
+@dataclass
 class _Group:
     """Files checked together: a connected group of pairs (or one file), and its pairs (into `items`)."""
 
@@ -196,6 +214,8 @@ class _Scan:
         self.pairable: list[_Item] = []
         self.paired = False
         self.chunks: deque[list[_Group]] = deque()  # to check, whenever no worker outcome is waiting
+        self.reports: list[_Item] = []  # written reports, paired once every workbook is read
+        self.report_jobs: deque[_ReportJob] = deque()  # reports to check, after the chunks
         self.unpaired: list[dict[str, Any]] = []
         self.outstanding = 0
         self.reads_total = self.reads_done = 0
@@ -217,11 +237,13 @@ class _Scan:
         self.pool = WorkerPool(self.options.jobs, self.options.limits)
         try:
             self._read_all()
-            while self.outstanding or self.chunks:
+            while self.outstanding or self.chunks or self.report_jobs:
                 # Outcomes first: they keep the workers fed; rules run while nothing else is waiting.
-                outcome = self.pool.poll() if self.chunks else self.pool.get()
-                if outcome is None:
+                outcome = self.pool.poll() if self.chunks or self.report_jobs else self.pool.get()
+                if outcome is None and self.chunks:
                     self._check_chunk(self.chunks.popleft())
+                elif outcome is None:
+                    self._check_report(self.report_jobs.popleft())
                 else:
                     self._handle(outcome)
         except BaseException:
@@ -278,7 +300,8 @@ class _Scan:
                 self.waiting[item.sha].append(item)
             else:
                 self.waiting[item.sha] = [item]
-                self.pool.submit(("read", item.sha), read_task, str(item.found.path), item.found.fingerprint)
+                task = read_report_task if is_report_name(item.found.path.name) else read_task
+                self.pool.submit(("read", item.sha), task, str(item.found.path), item.found.fingerprint)
                 self.outstanding += 1
                 self.reads_total += 1
         self.progress("read", 0, self.reads_total)
@@ -318,7 +341,9 @@ class _Scan:
             self.chunks.append([_Group([item]) for item in batch])
         if self.reads_done == self.reads_total and not self.paired:
             self.paired = True
-            self._pair(sorted(self.pairable, key=lambda i: i.found.rel))
+            pairable = sorted(self.pairable, key=lambda i: i.found.rel)
+            self._pair(pairable)
+            self._pair_reports(pairable)
             self.pairable = []
 
     # --- results ---------------------------------------------------------------------------
@@ -330,6 +355,8 @@ class _Scan:
             assert entry.reason is not None
             item.result = FileResult(item.found.rel, item.sha, FileStatus.UNREADABLE, error=entry.reason)
             self._record(item)
+        elif entry.report:
+            self.reports.append(item)
         elif entry.pairable:
             self.pairable.append(item)
         else:
@@ -401,6 +428,94 @@ class _Scan:
                 chunk, size = [], 0
         if chunk:
             self.chunks.append(chunk)
+
+    def _pair_reports(self, workbooks: list[_Item]) -> None:
+        """Each report with its unit's forms (`narrative.check.partners_of`, as `check` pairs them).
+
+        A report's result is keyed by its content and by the content, place and form of every
+        partner: a changed report or a changed partner workbook is checked again, nothing else.
+        """
+        if not self.reports:
+            return
+        from perf_eval.narrative.check import ReportKey, partners_of, set_keys
+
+        keys = [WorkbookKey(PurePosixPath(i.found.rel), i.entry.forms if i.entry else ()) for i in workbooks]
+        sets = set_keys(keys)
+        for item in sorted(self.reports, key=lambda i: i.found.rel):
+            assert item.entry is not None
+            info = item.entry.forms[0].info if item.entry.forms else None
+            key = ReportKey(PurePosixPath(item.found.rel), info.unit if info else None, info.year if info else None)
+            partners = partners_of(key, sets)
+            spec: list[tuple[Any, ...]] = []
+            for partner in partners:
+                ends = [(workbooks[ref[0]], ref[1]) if ref else None for ref in (partner.basic, partner.evaluation)]
+                spec.append(
+                    tuple(x for end in ends for x in ((end[0].sha, end[1], end[0].found.rel) if end else (None,)))
+                )
+            if partners:
+                units = [
+                    keys[ref[0]].forms[ref[1]].info.unit for p in partners for ref in (p.evaluation, p.basic) if ref
+                ]
+                item.partner_unit = next((u for u in units if u), None)
+            else:
+                self.unpaired.append({"path": item.found.rel, **(info.to_dict() if info else {})})
+            item.result_key = self.cache.result_key(item.sha or "", [("report", *one) for one in spec])
+            if not self._cached_result(item):
+                self.report_jobs.append(_ReportJob(item, [(partner, workbooks) for partner in partners]))
+
+    def _check_report(self, job: _ReportJob) -> None:
+        """The N rules for one report against its partners' forms, loaded from the cache."""
+        from perf_eval.narrative.check import FormSet, check_report, report_result
+        from perf_eval.profiles import default_for, load
+
+        item = job.item
+        document = self._document(item)
+        sets: list[FormSet] = []
+        for partner, workbooks in job.partners:
+            loaded: dict[int, ReadWorkbook | None] = {}
+            for ref in (partner.basic, partner.evaluation):
+                if ref is not None and ref[0] not in loaded:
+                    loaded[ref[0]] = self._workbook(workbooks[ref[0]])
+            if any(w is None for w in loaded.values()):
+                document = None
+                break
+            basic = loaded[partner.basic[0]] if partner.basic else None
+            evaluation = loaded[partner.evaluation[0]] if partner.evaluation else None
+            sets.append(
+                FormSet(
+                    cast("BasicData", basic.forms[partner.basic[1]]) if basic and partner.basic else None,
+                    Path(workbooks[partner.basic[0]].found.rel) if partner.basic else None,
+                    cast("SelfEval", evaluation.forms[partner.evaluation[1]])
+                    if evaluation and partner.evaluation
+                    else None,
+                    Path(workbooks[partner.evaluation[0]].found.rel) if partner.evaluation else None,
+                )
+            )
+        if document is None:
+            self._accept(item, None, reason=_RELOAD_FAILED)
+            return
+        try:
+            findings = check_report(document, sets, profile=self.options.profile)
+            result = report_result(Path(item.found.rel), document, findings, item.sha, sets)
+            name = (load(self.options.profile) if self.options.profile else default_for(FormKind.DEPT_SELF_EVAL)).name
+            result.forms = [replace(info, profile=name) for info in result.forms]
+        except Exception:
+            self._accept(item, None)
+            return
+        self._accept(item, result)
+
+    def _document(self, item: _Item) -> ReportDocument | None:
+        """The report as read, from the cache (None when the entry is gone or damaged)."""
+        assert item.sha is not None
+        stored = self.cache.get_read(item.sha)
+        try:
+            document = pickle.loads(stored.workbook) if stored is not None and stored.workbook else None
+        except Exception:
+            document = None
+        if document is None:
+            self.cache.drop_read(item.sha)
+            return None
+        return replace(cast("ReportDocument", document), path=item.found.path)
 
     def _check_chunk(self, groups: list[_Group]) -> None:
         """Rules for a few groups in one call, then their annotated copies; a crash costs only its group."""
@@ -498,9 +613,26 @@ class _Scan:
             return
         source = replace(item.result, path=str(item.found.path))
         folder = self.out / PurePosixPath(item.found.rel).parent
-        self.pool.submit(
-            ("annotate", item.index), annotate_task, str(item.found.path), source, str(folder), item.entry.drawings
-        )
+        if item.entry.report:
+            stored = self.cache.get_read(item.sha or "")
+            if stored is None or stored.workbook is None:
+                item.annotated, item.copy_stamp = None, None
+                item.copy_notes = (f"批注副本未能写出：{_RELOAD_FAILED}",)
+                self.counters["annotate_failed"] += 1
+                self._record(item)
+                return
+            self.pool.submit(
+                ("annotate", item.index),
+                annotate_report_task,
+                str(item.found.path),
+                source,
+                str(folder),
+                stored.workbook,
+            )
+        else:
+            self.pool.submit(
+                ("annotate", item.index), annotate_task, str(item.found.path), source, str(folder), item.entry.drawings
+            )
         self.outstanding += 1
         self.annotate_total += 1
         self.progress("annotate", self.annotate_done, self.annotate_total)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from perf_eval.model import FileResult
+from perf_eval.model import FileResult, FormInfo, FormKind
 from perf_eval.pairing import FormKey, form_keys
 from perf_eval.reading import safety
 from perf_eval.scan.review import parse_date
@@ -45,6 +45,9 @@ class ReadEntry:
     reason: str | None = None
     code: str | None = None
     dates: tuple[str | None, ...] = ()  # per form: its 填报日期 (ISO), which orders versions of one report
+    # A written report (附件1): `workbook` is then the pickled `ReportDocument`, `forms` its one
+    # FormKey (kind "report", the unit and year of its cover), never paired as a form.
+    report: bool = False
 
     @property
     def readable(self) -> bool:
@@ -75,6 +78,7 @@ class ReadEntry:
             "reason": self.reason,
             "code": self.code,
             "dates": list(self.dates),
+            "report": self.report,
         }
 
     @classmethod
@@ -86,6 +90,7 @@ class ReadEntry:
             reason=None if data["reason"] is None else str(data["reason"]),
             code=None if data["code"] is None else str(data["code"]),
             dates=tuple(None if d is None else str(d) for d in data.get("dates", ())),
+            report=bool(data.get("report", False)),
         )
 
 
@@ -106,6 +111,26 @@ def read_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
         forms=form_keys(workbook.forms),
         drawings=tuple(workbook.drawings),
         dates=tuple(parse_date(_filed(form)) for form in workbook.forms),
+    )
+
+
+def read_report_task(path: str, fingerprint: tuple[int, int, int, int]) -> ReadEntry:
+    """Read the written report at `path` (a .doc/.wps through LibreOffice), as `read_task` reads a workbook."""
+    from perf_eval.narrative.document import UnreadableReport, read_report
+
+    _test_hooks(path)
+    _same_file(path, fingerprint)
+    try:
+        document = read_report(Path(path))
+    except UnreadableReport as exc:
+        _same_file(path, fingerprint)
+        return replace(ReadEntry.unreadable(exc.reason, "report"), report=True)
+    _same_file(path, fingerprint)
+    info = FormInfo(FormKind.REPORT, "", document.unit, document.year, document.title)
+    return ReadEntry(
+        workbook=pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL),
+        forms=(FormKey(info, None),),
+        report=True,
     )
 
 
@@ -142,6 +167,18 @@ class AnnotateOutcome:
     copy: str | None
     notes: tuple[str, ...] = ()
     failure: str | None = None
+
+
+def annotate_report_task(source: str, result: FileResult, out_dir: str, document: bytes) -> AnnotateOutcome:
+    """The annotated copy of a report: `document` is its pickled `ReportDocument` (from the cache)."""
+    from perf_eval.atomic import OutputError
+    from perf_eval.narrative.annotate import annotate_report
+
+    try:
+        copy = annotate_report(Path(source), pickle.loads(document), result, out_dir=Path(out_dir))
+    except OutputError as exc:
+        return AnnotateOutcome(None, failure=exc.reason)
+    return AnnotateOutcome(str(copy))
 
 
 def annotate_task(source: str, result: FileResult, out_dir: str, drawings: tuple[str, ...]) -> AnnotateOutcome:

@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from perf_eval.model import Severity
+from perf_eval.model import FormKind, Place, Severity
 from perf_eval.report.summary_view import STATUS_ZH, UNIT_STATUS_ZH
 
 TOP = 10
@@ -90,6 +90,8 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
             table.add_row(Text(f"……另有 {len(old) - TOP * 2} 个，见 summary.xlsx 的“单位汇总”"), *[Text("")] * 4)
         parts.append(table)
 
+    parts += _reports(data)
+
     if scan["rules"]:
         table = _table("触发最多的规则", ("规则", "级别", "说明", "次数", "文件数"), justify_right=("次数", "文件数"))
         rules = sorted(scan["rules"], key=lambda r: (Severity(r["severity"]).rank, -r["findings"], r["rule"]))
@@ -113,10 +115,11 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
             table.add_row(Text(f"……另有 {len(unreadable) - TOP * 2} 个，见 summary.xlsx"), Text(""))
         parts.append(table)
 
-    if scan["unpaired"]:
+    unpaired_forms = [u for u in scan["unpaired"] if u.get("kind") != FormKind.REPORT.value]
+    if unpaired_forms:
         parts.append(
             Text(
-                f"未配对的表单 {len(scan['unpaired'])} 个（找不到同一单位、同一年度的基础数据表或整体自评表，"
+                f"未配对的表单 {len(unpaired_forms)} 个（找不到同一单位、同一年度的基础数据表或整体自评表，"
                 "跨表核对 X01/X02 未进行），见 summary.xlsx 的“跳过与未配对”",
                 style="yellow",
             )
@@ -131,6 +134,49 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
 
 
 _DECIDED = {"form_date": "填报日期较早", "mtime": "文件修改时间较早"}
+
+
+def _reports(data: dict[str, Any]) -> list[RenderableType]:
+    """The written reports (附件1): each with its findings at their paragraphs, old versions left out."""
+    scan = data["scan"]
+    old = {o["path"] for u in scan["units"] for o in u.get("old_versions", [])}
+    reports = [
+        f
+        for f in data["files"]
+        if f["forms"] and f["forms"][0]["kind"] == FormKind.REPORT.value and f["path"] not in old
+    ]
+    if not reports:
+        return []
+    unpaired = {u["path"] for u in scan["unpaired"]}
+    with_findings = [f for f in reports if f["status"] in ("errors", "warnings")]
+    line = Text(
+        f"自评报告 {len(reports)} 份（旧版本不计），其中需修改或有警告 {len(with_findings)} 份，"
+        f"未找到对照表单 {len(unpaired & {f['path'] for f in reports})} 份",
+        style="bold",
+    )
+    if not with_findings:
+        return [line]
+    table = _table("自评报告与表单不一致之处", ("报告", "位置", "规则", "说明"))
+    shown = 0
+    for entry in with_findings:
+        for finding in entry["deviations"]:
+            if finding["severity"] == Severity.INFO.value:
+                continue
+            if shown >= TOP * 2:
+                break
+            shown += 1
+            place = Place(
+                0, "", finding.get("paragraph"), finding.get("table"), finding.get("row"), finding.get("column")
+            )
+            where = place.text if (place.paragraph or place.table) else "（报告）"
+            severity = Severity(finding["severity"])
+            table.add_row(
+                Text(entry["path"]),
+                Text(where),
+                Text(finding["rule"], style=_SEVERITY_STYLE[severity.value]),
+                Text(finding["message"]),
+            )
+    return [line, table]
 
 
 def _problems(unit: dict[str, Any]) -> Text:
