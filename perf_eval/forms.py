@@ -46,6 +46,8 @@ MISSING = Entry(None)
 
 BASIC_COLUMNS = ("prior_final", "budget", "final")
 FUNDS_COLUMNS = ("initial_budget", "annual_budget", "executed")
+# 元 in one 万元: amounts are kept in 万元, a form written in 元 is converted on reading.
+YUAN_PER_WAN = 10_000.0
 # Key of a part written as "label：amount" in one cell, not one amount per column.
 SINGLE = ""
 COLUMN_LABELS = {
@@ -149,22 +151,32 @@ class FundsPart:
 
 @dataclass(frozen=True)
 class PartGroup:
-    """按收入性质分 / 按支出性质分 / 其中 rows: parts that must add up to the total."""
+    """按收入性质分 / 按支出性质分 / 其中 rows: parts that must add up to the total.
+
+    A group with `of` set is a nested breakdown ("当年财政拨款" then "其中：中央资金 / 省级资金"): parts of
+    that line, not of the total; they must not exceed it (S18) and are not counted in the total's parts.
+    """
 
     name: str
     ref: CellRef
     parts: tuple[FundsPart, ...]
     per_column: bool
+    of: FundsPart | None = None
 
 
 @dataclass(frozen=True)
 class Funds:
+    """The funds block; amounts in 万元 whatever the form wrote them in (`unit` says which it was)."""
+
     total_label_ref: CellRef | None
     total: dict[str, Entry]
     max_score: Entry = MISSING
     rate: Entry = MISSING
     score: Entry = MISSING
     groups: tuple[PartGroup, ...] = ()
+    # The unit the form wrote its amounts in ("元" when its title or header says so): the values were
+    # converted to 万元 on reading, the cells' text is kept as written.
+    unit: str = "万元"
 
 
 @dataclass(frozen=True)

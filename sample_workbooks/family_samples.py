@@ -886,5 +886,44 @@ def own_c_without_execution() -> SheetSpec:
     return sheet
 
 
+def own_a_nested_funds() -> SheetSpec:
+    """National project form whose funds lines have their own "其中" rows: 当年财政拨款 / 其中：中央资金 /
+    省级资金 / 市县资金, 其他资金 / 其中：社会投入资金. The total's parts add up; each breakdown stays
+    within its line."""
+    funds = (
+        ("年度资金总额", "500", "520", "507", "10", "97.50%", "9.75"),
+        ("其中：当年财政拨款", "480", "500", "490"),
+        ("其中：中央资金", "300", "300", "295"),
+        ("省级资金", "120", "120", "118"),
+        ("市县资金", "60", "80", "77"),
+        ("上年结转资金", "0", "0", "0"),
+        ("其他资金", "20", "20", "17"),
+        ("其中：社会投入资金", "15", "15", "12"),
+    )
+    columns = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    indicators = (
+        ("产出指标", "数量指标", "新建高标准农田面积", "≥2万亩", "2.1万亩", "20", "20"),
+        ("产出指标", "质量指标", "工程验收合格率", "100%", "100%", "15", "15"),
+        ("产出指标", "时效指标", "项目完工时间", "12月底前", "12月", "10", "10"),
+        ("产出指标", "成本指标", "亩均投资", "≤2600元", "2500元", "5", "5"),
+        ("效益指标", "经济效益指标", "亩均增产粮食", "≥50公斤", "55公斤", "15", "15"),
+        ("效益指标", "社会效益指标", "带动农户增收", "增加", "增加", "15", "15"),
+        ("满意度指标", "服务对象满意度指标", "受益农户满意度", "≥90%", "95%", "10", "10"),
+    )
+    grid = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")
+    data = {
+        "form_title_as_printed": "项目支出绩效自评表（2023年度）",
+        "project": "2023年高标准农田建设项目",
+        "department": "某县农业农村局",
+        "funds": [{"row": row[0], **dict(zip(columns, row[1:], strict=False))} for row in funds],
+        "年度总体目标": {"预期目标": "新建高标准农田2万亩。", "实际完成情况": "新建高标准农田2.1万亩。"},
+        "indicators": [dict(zip(grid, row, strict=True)) for row in indicators],
+    }
+    sheet = national_project(data, "项目自评表")
+    r = sheet.add("总分", None, None, None, None, None, 100, 99.75)
+    sheet.merge(r, 1, r, 6)
+    return sheet
+
+
 # Consistent forms of a family's variant, written as families/<name>-consistent.xlsx beside OWN's.
-VARIANTS = {"C-without-execution": own_c_without_execution}
+VARIANTS = {"C-without-execution": own_c_without_execution, "A-nested-funds": own_a_nested_funds}

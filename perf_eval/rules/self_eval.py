@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
-from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
+from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     Candidate,
@@ -14,6 +14,7 @@ from perf_eval.rules.catalogue import (
     Quantity,
     Scope,
     cells,
+    fmt,
     gap,
     numbers,
     part_sum,
@@ -90,6 +91,18 @@ def _has_reason(reason: Entry) -> bool:
 
 def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
+
+
+def _amount_tol(ctx: Context, form: SelfEval) -> float:
+    """The profile's amount tolerance in the form's own unit: 0.01 万元, or 0.01 元 for a form in 元."""
+    return ctx.profile.amount_tolerance / (YUAN_PER_WAN if form.funds.unit == "元" else 1.0)
+
+
+def _amount_shown(form: SelfEval) -> Callable[[float], str]:
+    """An amount (in 万元) as the form writes it: "12.50 万元", or "125000.00 元" for a form in 元."""
+    if form.funds.unit == "元":
+        return lambda value: f"{value * YUAN_PER_WAN:.2f} 元"
+    return lambda value: fmt(value, Quantity.AMOUNT)
 
 
 def _score_tol(ctx: Context, *entries: Entry) -> float:
@@ -205,13 +218,19 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
-    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
+    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
+
+    A form in 元 is compared to the 元 (the profile's amount tolerance in its own unit) and its message
+    speaks 元, as the form does.
+    """
     form = _form(ctx)
     if form is None:
         return
     funds = form.funds
-    tol = ctx.profile.amount_tolerance
+    tol, shown = _amount_tol(ctx, form), _amount_shown(form)
     for group in funds.groups:
+        if group.of is not None:
+            continue  # a breakdown of one line, not of the total: S18
         if group.per_column:
             for column in FUNDS_COLUMNS:
                 total = funds.total.get(column)
@@ -227,12 +246,14 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                     total.ref,
                     f"{group.name} / {COLUMN_LABELS[column]}",
                     Op.EQ,
-                    actual=round(actual, 6),
+                    actual=round(actual, 8),
                     expected=values[0],
                     tol=tol,
                     related=tuple(cells(parts)),
-                    params={"diff": gap(actual, values[0])},
+                    params={"diff": shown(abs(actual - values[0]))},
                     answer=False,
+                    actual_text=shown(actual),
+                    expected_text=shown(values[0]),
                 )
             continue
         entries = [p.amounts[SINGLE] for p in group.parts if SINGLE in p.amounts]
@@ -248,12 +269,14 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
             group.ref,
             group.name,
             Op.EQ,
-            actual=round(actual, 6),
+            actual=round(actual, 8),
             expected=expected,
             tol=tol,
             related=tuple(cells(entries)),
-            params={"diff": gap(actual, expected)},
+            params={"diff": shown(abs(actual - expected))},
             answer=False,
+            actual_text=shown(actual),
+            expected_text=shown(expected),
         )
 
 
@@ -763,7 +786,9 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
 def not_rescored(ctx: Context) -> Iterator[Candidate]:
     """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored.
 
-    Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
+    Nor can it when a value the re-scoring rests on is not a number (F03) or a formula without a cached
+    value (F04): a weight, a score, the execution score's amounts, rate, 分值 or 得分, a target or actual,
+    or the 总分 row. Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
     and never a grade computed from nothing. Rules that need a row's weight do not run on a row without one.
     """
     from perf_eval.scoring import not_rescored as why
@@ -849,3 +874,50 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
             tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
         )  # fmt: skip
+
+
+@rule(
+    "S18",
+    "funds.breakdown",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="“其中”各项之和超过其所属的资金行",
+    template="{label}：其中各项之和 {actual} 超过{parent} {expected}，多出 {diff}",
+    fix="“其中”所列是该行资金的一部分，合计不能超过该行：核对该行及其下各项，改正填错的一处。",
+)
+def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
+    """A funds line's "其中" rows (当年财政拨款 / 其中：中央资金 / 省级资金) add up to more than the line.
+
+    "其中" (of which) lists part of a line, not necessarily all of it: the parts must not exceed the line,
+    column by column, and need not equal it. The parts of the total itself (the template's rows
+    当年财政拨款 / 上年结转资金 / 其他资金) exhaust it and must equal it: that is S03.
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    tol, shown = _amount_tol(ctx, form), _amount_shown(form)
+    for group in form.funds.groups:
+        if group.of is None:
+            continue
+        for column in FUNDS_COLUMNS:
+            line = group.of.amounts.get(column)
+            parts = [p.amounts[column] for p in group.parts if column in p.amounts]
+            if line is None or not parts:
+                continue
+            values, actual = numbers(line), part_sum(parts)
+            if values is None or actual is None or not any(e.ok for e in parts):
+                continue
+            yield Candidate(
+                "S18",
+                line.ref,
+                f"{group.of.label} / {COLUMN_LABELS[column]}",
+                Op.LE,
+                actual=round(actual, 8),
+                expected=values[0],
+                tol=tol,
+                related=tuple(cells(parts)),
+                params={"parent": f"该行的{COLUMN_LABELS[column]}", "diff": shown(actual - values[0])},
+                answer=False,
+                actual_text=shown(actual),
+                expected_text=shown(values[0]),
+            )
