@@ -196,6 +196,10 @@ class Indicator:
     coefficient: Entry = MISSING
     item_score: Entry = MISSING
     share: Entry = MISSING
+    # The numbered section heading with a weight ("二、整体绩效目标实现情况（60分）") the row stands under (G).
+    section_ref: CellRef | None = None
+    # J: 单项指标完成情况 ("完成", "未完成", "部分完成"), the unit's own word on the row.
+    status: Entry = MISSING
 
     @property
     def key(self) -> str:
@@ -235,6 +239,10 @@ class SelfEval:
     placeholders: tuple[Entry, ...] = ()
     # 三级指标 cells still holding a template placeholder ("指标1") on a row that carries a weight or a score.
     scored_placeholders: tuple[Entry, ...] = ()
+    # Numbered section headings that declare a weight ("一、当年预算执行情况（20分）"), and the one the funds
+    # block stands under (its 分值 counts towards that section).
+    sections: tuple[Category, ...] = ()
+    funds_section_ref: CellRef | None = None
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""
@@ -261,6 +269,8 @@ class SelfEval:
             yield indicator.target, f"{indicator.key} / 年度指标值"
             yield indicator.actual, f"{indicator.key} / 实际完成值"
             yield indicator.reason, f"{indicator.key} / 偏差原因"
+            if indicator.status.ref is not None:
+                yield indicator.status, f"{indicator.key} / 完成情况"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

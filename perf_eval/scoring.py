@@ -112,6 +112,14 @@ def unreadable(form: SelfEval) -> NotRescored | None:
     return None
 
 
+def _where(form: SelfEval) -> Entry:
+    """Where to say the form cannot be re-scored: its total, else its first score, else its first indicator."""
+    at = form.total_score if form.total_score.ref else next((i.score for i in form.indicators if i.score.ref), None)
+    if at is None or at.ref is None:
+        at = next((i.level3 for i in form.indicators if i.level3.ref), Entry(form.funds.total_label_ref))
+    return at
+
+
 def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
     """What prevents re-scoring, or None when the form can be re-scored."""
     if not form.indicators:
@@ -119,9 +127,7 @@ def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
     bad = unreadable(form)
     if bad is not None:
         return bad
-    at = form.total_score if form.total_score.ref else next((i.score for i in form.indicators if i.score.ref), None)
-    if at is None or at.ref is None:
-        at = next((i.level3 for i in form.indicators if i.level3.ref), Entry(form.funds.total_label_ref))
+    at = _where(form)
     weighted = [i for i in form.indicators if numbers(i.max_score)]
     if not weighted:
         return NotRescored("表中各项指标没有分值（权重），无法按评分规则复核指标得分", at)
@@ -142,6 +148,10 @@ def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
         return NotRescored("未找到年度资金总额，执行率得分无法复核", at)
     if (funds.score.ref is not None or funds.max_score.ref is not None) and execution_score(form, profile) is None:
         return NotRescored("执行率得分缺少分值或执行率，无法复核", at)
+    if form.total_score.ref is None:
+        # F02 reports the missing row; without it nothing shows the grid is complete (a page cut off): a
+        # total of the rows that are there would be a score, and a grade, of part of the form.
+        return NotRescored("未找到总分行，表可能不完整，无法复核", at)
     return None
 
 

@@ -925,5 +925,55 @@ def own_a_nested_funds() -> SheetSpec:
     return sheet
 
 
+def own_g_three_sections() -> SheetSpec:
+    """Section-scored 评分表 with a third section under its own header row (一、20 / 二、60 / 三、20), 一级
+    labels written on every row instead of merged."""
+    sheet = SheetSpec("评分表")
+    width = 9
+    r = sheet.add("2023年部门整体绩效评价指标体系评分表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("单位名称：某县文化馆")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("一、当年预算执行情况（20分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(
+        "一级指标", "二级指标", "预算数\n（万元）", "执行数\n（万元）", "预算执行率", "分值", "得分", "指标解释",
+        "评分标准",
+    )  # fmt: skip
+    for row in (
+        ("资金总体", 300, 297, "99.00%", 20, 19.8),
+        ("基本支出", 200, 199, None, None, None),
+        ("项目支出", 100, 98, None, None, None),
+        ("其他", None, None, None, None, None),
+    ):
+        sheet.add("当年预算执行情况（20）", *row)
+    header = ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "分值", "得分", "指标解释", "评分标准")
+    r = sheet.add("二、整体绩效目标实现情况（60分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(*header)
+    for row in (
+        ("产出（30分）", "数量", "群众文化活动场次", "≥50场", "56场", 15, 15),
+        ("产出（30分）", "质量", "活动验收合格率", "100%", "100%", 15, 15),
+        ("效益（20分）", "社会效益", "群众参与人次", "≥2万人次", "2.3万人次", 20, 20),
+        ("满意度（10分）", "服务对象满意度", "群众满意度", "≥90%", "94%", 10, 10),
+    ):
+        sheet.add(*row)
+    r = sheet.add("三、部门管理（20分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(*header)
+    for row in (
+        ("部门管理（20分）", "资金管理", "资金使用合规性", "合规", "合规", 10, 10),
+        ("部门管理（20分）", "资产管理", "资产管理规范性", "规范", "规范", 10, 10),
+    ):
+        sheet.add(*row)
+    r = sheet.add("总分", None, None, None, None, 100, 99.8)
+    sheet.merge(r, 1, r, 5)
+    return sheet
+
+
 # Consistent forms of a family's variant, written as families/<name>-consistent.xlsx beside OWN's.
-VARIANTS = {"C-without-execution": own_c_without_execution, "A-nested-funds": own_a_nested_funds}
+VARIANTS = {
+    "C-without-execution": own_c_without_execution,
+    "A-nested-funds": own_a_nested_funds,
+    "G-three-sections": own_g_three_sections,
+}

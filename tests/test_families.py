@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from inline import grid, read_grids
 
 from perf_eval.checker import check_files, check_workbooks
+from perf_eval.forms import SelfEval
 from perf_eval.model import FileResult, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,9 @@ PUBLISHED = (
             ("S07", "项目自评表!I18", E),  # 时效 met exactly, 5 of 6, no reason
             ("S10", "项目自评表!H18", W),
             ("S07", "项目自评表!I15", E),  # 验收通过率 95% vs 100% scored 5 of 6 (proportional 5.7), no reason
-            ("S15", "项目自评表!H5", W),
+            # The page is cut off before the 总分 row: the rows that are there are not the whole form, so it
+            # is not re-scored (no S15 against a partial total, no grade).
+            ("S16", "项目自评表!H12", INFO),
             ("S12", "项目自评表!E12", W),  # a 数量 indicator whose target is a sentence
             ("S12", "项目自评表!E19", W),  # 成本 target is prose
         ),
@@ -79,7 +82,11 @@ PUBLISHED = (
     Published(
         "C-anhui-xiaoxian-2023-xianjie",
         ("C",),
-        (("F06", "绩效目标自评表!D26", W), ("F06", "绩效目标自评表!D32", W)),  # "……" placeholder rows
+        (
+            ("F06", "绩效目标自评表!D26", W),  # "……" placeholder rows
+            ("F06", "绩效目标自评表!D32", W),
+            ("S16", "绩效目标自评表!H13", INFO),  # cut off before the 总分 row: not re-scored
+        ),
         (("F02", "绩效目标自评表!B7"), ("S04", "绩效目标自评表!E29")),
     ),
     Published(
@@ -97,8 +104,12 @@ PUBLISHED = (
     Published(
         "G-dept-scoresheet-2022",
         ("G",),
-        (("F06", "评分表!C10", W),),  # placeholder "指标1" with 30 of 30 and no values
-        (("F02", "评分表!B4"), ("S04", "评分表!F10")),
+        (
+            ("F06", "评分表!C10", W),  # placeholder "指标1" with 30 of 30 and no values
+            ("S16", "评分表!G10", INFO),  # cut off inside section 二: not re-scored
+        ),
+        # Section 二 declares 60 points; the page shows 30 of them.
+        (("F02", "评分表!B4"), ("S04", "评分表!F10"), ("S05", "评分表!A8")),
     ),
 )
 
@@ -116,9 +127,10 @@ def test_published_form_recognised_and_its_defects_reported_at_their_cells(case:
 
 def test_breakdown_rows_and_repeated_sub_row_scores_are_not_counted() -> None:
     result = _check(fs.transcribed("C-anhui-xiaoxian-2023-xianjie"))
-    # 其中 rows have no 分值: not indicators; the 其中 funds row repeats 分值 10 / 得分 10: counted once.
+    # 其中 rows have no 分值: not indicators; the 其中 funds row repeats 分值 10 / 得分 10: counted once
+    # (execution 10 and the visible rows' 80; counted twice the weights would make the 100 S04 asks for).
     assert not [f for f in result.deviations if f.rule == "F02" and "其中" in f.message]
-    assert result.score is not None and result.score.recomputed == 90
+    assert [f.message for f in result.deviations if f.rule == "S04"] == ["各项分值（含执行率）之和为 90，应为 100"]
 
 
 def test_twenty_point_execution_weight_comes_from_the_header() -> None:
@@ -302,3 +314,32 @@ def test_chongqing_reads_adjusted_target_coefficient_and_no_unit_for_a_qualitati
     assert by_name["数据质量抽查合格率"].parsed_target.text == "≥99%"  # 调整指标值 wins over 年初指标值
     assert by_name["统计法治宣传"].parsed_target.text == "有效开展"  # "/" in 计量单位 is no unit
     assert by_name["统计数据发布及时率"].coefficient.value == 0.95
+
+
+def test_section_scored_form_with_a_third_section_under_its_own_header() -> None:
+    """G: 一、20 / 二、60 / 三、20, the third section with its own header row, 一级 labels repeated on every row
+    (not merged): the header is no indicator, each 一级 is one, each section's heading weight is judged."""
+    sheet = fs.own_g_three_sections()
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert [i.label for i in form.indicators][-2:] == ["资金使用合规性", "资产管理规范性"]
+    assert [c.name for c in form.categories] == ["产出", "效益", "满意度", "部门管理"]
+    assert [(s.name, s.declared) for s in form.sections] == [
+        ("一、当年预算执行情况", 20),
+        ("二、整体绩效目标实现情况", 60),
+        ("三、部门管理", 20),
+    ]
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.8
+    # 15 + 15 under 三、部门管理（20分）: the heading and the 一级 (also "20分") both disagree with the rows.
+    broken = fs._set(fs._set(sheet, "资产管理规范性", "分值", 15), "资产管理规范性", "得分", 15)
+    broken = fs._set(fs._set(broken, "总分", "分值", 105), "总分", "得分", 104.8)
+    found = {(f.rule, f.cell) for f in _check([broken]).deviations}
+    heading = fs.SheetSpec.find(sheet, "三、部门管理（20分）")
+    assert ("S05", f"A{heading[0]}") in found
+    # Section one's weight counts the funds block's 分值: 20 under a heading of 25 is S05 there.
+    other = [list(r) for r in sheet.rows]
+    other[2][0] = "一、当年预算执行情况（25分）"
+    s05 = [f.cell for f in _check([fs.SheetSpec(sheet.name, other, sheet.merges)]).deviations if f.rule == "S05"]
+    assert s05 == ["A3"]

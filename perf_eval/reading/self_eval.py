@@ -355,6 +355,7 @@ def grid_column(key: str) -> str | None:
         ("coefficient", ("得分系数",)),
         ("share", ("权重占比",)),
         ("converted", ("单项指标折算得分", "折算得分")),
+        ("status", ("单项指标完成情况", "完成情况")),
         ("max_score", ("分值", "权重", "指标权重", "参考分值", "指标分值")),
         ("score", ("得分", "自评得分", "指标得分", "单项指标得分")),
         ("core", ("是否核心指标",)),
@@ -445,18 +446,31 @@ def _indicators(
     scored: list[Entry] = []
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
+    raw_level1 = ""
     for row in range(header_end + 1, total_row):
         first = region.first_text(row)
         if label_key(first).startswith(_GRID_END):
             break
+        if row <= header_end:
+            continue  # the rest of a repeated header
         if _SECTION.match(first) and len(region.row_cells(row)) == 1:
             continue  # a section heading ("二、整体绩效目标实现情况（60分）")
+        if _is_grid_header(region, row):
+            # A section with its own header row (G's "三、…" section): read its rows by its own columns.
+            again = _header_rows(region, row)
+            columns = _grid_columns(region, again)
+            header_end = max(region.grid.merge_end(r, c)[0] for r in again for c in columns.values())
+            level1, level1_ref, level2, raw_level1 = "", None, "", ""
+            continue
         if "level1" in columns and region.grid.text(row, columns["level1"]):
             raw1 = region.grid.text(row, columns["level1"])
-            level1, weight = parse_weight(raw1)
-            level1_ref = region.grid.ref(row, columns["level1"])
-            if level1_ref not in categories:
-                categories[level1_ref] = Category(level1, level1_ref, weight)
+            if normalize(raw1) != raw_level1 or level1_ref is None:
+                # A 一级 label repeated on every row (not merged) is still one 一级指标.
+                level1, weight = parse_weight(raw1)
+                level1_ref = region.grid.ref(row, columns["level1"])
+                raw_level1 = normalize(raw1)
+                if level1_ref not in categories:
+                    categories[level1_ref] = Category(level1, level1_ref, weight)
         if "level2" in columns and region.grid.text(row, columns["level2"]):
             level2 = parse_weight(region.grid.text(row, columns["level2"]))[0]
         level3 = region.entry(row, columns["level3"]) if "level3" in columns else MISSING
@@ -499,11 +513,40 @@ def _indicators(
                 coefficient=_own(region, row, columns, "coefficient", parse=parse_rate),
                 item_score=item_score,
                 share=_own(region, row, columns, "share", parse=parse_rate),
+                status=_own(region, row, columns, "status"),
             )
         )
     if "max_score" not in columns:
         indicators = _parents_or_children(region, columns, indicators)
     return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+
+
+def _is_grid_header(region: Region, row: int) -> bool:
+    """A row of grid labels (三级指标 with two more), not of values: a section's own header row."""
+    names = [grid_column(key) for _, key in region.row_cells(row) if not parse_number(key).ok]
+    return "level3" in names and sum(1 for n in names if n is not None) >= 3
+
+
+_WEIGHTED_SECTION = re.compile(r"^[一二三四五六七八九十]+、.*[(（][0-9]+(?:\.[0-9]+)?分[)）]$")
+
+
+def _sections(region: Region) -> list[tuple[int, Category]]:
+    """Numbered headings alone on their row that declare a weight ("二、整体绩效目标实现情况（60分）")."""
+    found: list[tuple[int, Category]] = []
+    for row, col, text in region.cells():
+        key = normalize(text)
+        if _WEIGHTED_SECTION.match(key) and len(region.row_cells(row)) == 1:
+            name, weight = parse_weight(key)
+            found.append((row, Category(name, region.grid.ref(row, col), weight)))
+    return found
+
+
+def _under(sections: list[tuple[int, Category]], ref: CellRef | None) -> CellRef | None:
+    """The section heading the cell stands under: the last one above it."""
+    if ref is None:
+        return None
+    above = [section.ref for row, section in sections if row < ref.row]
+    return above[-1] if above else None
 
 
 _PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
@@ -637,6 +680,9 @@ def read_self_eval(region: Region) -> SelfEval:
                     numbers.append(region.entry(*cell))
             if len(numbers) == 2:
                 total_max, total_score = numbers
+    sections = _sections(region)
+    if sections:
+        indicators = tuple(replace(i, section_ref=_under(sections, i.level3.ref or i.score.ref)) for i in indicators)
     grade = _grade(region)
     unit = _unit(region, region.kind)
     info = FormInfo(
@@ -660,4 +706,6 @@ def read_self_eval(region: Region) -> SelfEval:
         year_refs=tuple(year_refs),
         placeholders=placeholders,
         scored_placeholders=scored_placeholders,
+        sections=tuple(section for _, section in sections),
+        funds_section_ref=_under(sections, funds.total_label_ref) if sections else None,
     )

@@ -335,7 +335,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     fix="一级指标标注的分值应等于其下各行分值之和，并与评分配置的权重一致：核对标注和各行分值。",
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
-    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
+    """An 一级指标's or a section's "(N分)" ≠ its rows' 分值 (error); weights other than the profile's (warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -391,6 +391,26 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
                 variant="profile",
                 params=params,
             )
+    yield from _section_weights(form, tol)
+
+
+def _section_weights(form: SelfEval, tol: float) -> Iterator[Candidate]:
+    """A numbered section heading's "(N分)" (G: "二、整体绩效目标实现情况（60分）") ≠ the 分值 of its rows,
+    the funds block's 分值 included when it stands under the heading ("一、当年预算执行情况（20分）")."""
+    for section in form.sections:
+        if section.declared is None:
+            continue
+        rows = [i.max_score for i in form.indicators if i.section_ref == section.ref and i.max_score.ref]
+        if form.funds_section_ref == section.ref and form.funds.max_score.ref is not None:
+            rows.append(form.funds.max_score)
+        total = _score_sum(rows)
+        if not rows or total is None:
+            continue
+        yield Candidate(
+            "S05", section.ref, section.name, Op.EQ, actual=round(total, 6), expected=section.declared, tol=tol,
+            quantity=Quantity.SCORE, params={"diff": gap(total, section.declared, Quantity.SCORE)},
+            related=tuple(cells(rows)), answer=False,
+        )  # fmt: skip
 
 
 @rule(
@@ -921,3 +941,54 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
                 actual_text=shown(actual),
                 expected_text=shown(values[0]),
             )
+
+
+_NOT_DONE = ("未完成", "没有完成", "部分完成", "基本完成", "未达到", "未达标")
+_DONE = ("完成", "已完成", "全部完成", "超额完成", "达到", "已达到", "达标")
+
+
+@rule(
+    "S19",
+    "target.status_contradicts",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="单项指标完成情况与指标值、实际完成值不符",
+    template="{label} 的完成情况填“{status}”，而实际完成值 {actual_value} {verdict}指标值（{target}）",
+    fix="按实际完成值与指标值的比较填写完成情况；若实际完成值填错，改正实际完成值。",
+)
+def status_contradicts(ctx: Context) -> Iterator[Candidate]:
+    """A row's own word on it (J: 单项指标完成情况 "完成"/"未完成") says the opposite of its target and actual.
+
+    Only where the values decide (a quantitative target and a number for the actual): "完成" for a missed
+    target, or "未完成"/"部分完成" for a met one. Qualitative rows and words that are neither are not judged.
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    for indicator in form.indicators:
+        word = normalize(indicator.status.text)
+        if not word or indicator.status.ref is None:
+            continue
+        if word.startswith(_NOT_DONE):
+            says_done = False
+        elif word in _DONE:
+            says_done = True
+        else:
+            continue  # "见说明", "/": not a word on completion
+        assessment = assess(indicator)
+        if not assessment.quantitative or assessment.met is None:
+            continue
+        yield Candidate(
+            "S19",
+            indicator.status.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=says_done == assessment.met,
+            quantity=Quantity.TEXT,
+            params={
+                "status": _inline(indicator.status),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+                "verdict": "已达到" if assessment.met else "未达到",
+                "target": _shown_target(indicator),
+            },
+        )
