@@ -8,6 +8,7 @@ from pathlib import Path
 
 from inline import at, check_rows, corrected_basic, corrected_self_eval, grid, read_grids
 
+from perf_eval.checker import check_workbooks
 from perf_eval.forms import SelfEval
 from perf_eval.model import FileResult
 
@@ -103,3 +104,68 @@ def test_budget_system_export_in_yuan() -> None:
         120.0,
         114.0,
     )
+
+
+def _shanxi_2021_in_yuan() -> fs.SheetSpec:
+    """A county copy of the national project form (稷山县, 2021) tried as a new user would: "单位：元" in the
+    title area, nested 其中 funds rows, the form starting at C3."""
+    sheet = fs.SheetSpec("附件")
+    for row in (
+        ["稷山县项目支出绩效自评表"],
+        ["（2021年度）"],
+        [None, None, None, None, None, None, None, "单位：元"],
+        ["项目名称", "农村人居环境整治"],
+        ["主管部门", "稷山县农业农村局", None, None, "实施单位", "稷山县农业农村局"],
+        ["项目资金", None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        [None, "年度资金总额", 1500000, 1800000, 1746000, 10, "97%", 9.7],
+        [None, "其中：当年财政拨款", 1500000, 1600000, 1546000],
+        [None, "其中：中央资金", 1000000, 1000000, 980000],
+        [None, "省级资金", 300000, 400000, 380000],
+        [None, "上年结转资金", 0, 200000, 200000],
+        [None, "其他资金", 0, 0, 0],
+        ["年度总体目标", "预期目标", None, None, None, "实际完成情况"],
+        [None, "完成12个村的人居环境整治", None, None, None, "完成12个村的人居环境整治"],
+        [
+            "绩效指标",
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+            "偏差原因分析及改进措施",
+        ],
+        [None, "产出指标", "数量指标", "指标1：整治村庄数量", "≥12个", "12个", 15, 15],
+        [None, None, None, "指标2：新建公厕", "≥24座", "24座", 10, 10],
+        [None, None, "质量指标", "指标1：验收合格率", "100%", "100%", 10, 10],
+        [None, None, "时效指标", "指标1：完成时间", "2021年11月底前", "2021年11月", 10, 10],
+        [None, None, "成本指标", "指标1：项目总成本", "≤180万元", "174.6万元", 5, 5],
+        [None, "效益指标", "社会效益指标", "指标1：村容村貌", "明显改善", "明显改善", 10, 10],
+        [None, None, "生态效益指标", "指标1：生活垃圾无害化处理率", "≥90%", "92%", 10, 10],
+        [None, None, "可持续影响指标", "指标1：长效管护机制", "建立", "已建立", 10, 10],
+        [None, "满意度指标", "服务对象满意度指标", "指标1：村民满意度", "≥90%", "93%", 10, 10],
+        ["总分", None, None, None, None, None, 100, 99.7],
+    ):
+        sheet.add(*row)
+    for merge in ((1, 1, 1, 9), (2, 1, 2, 9), (4, 2, 4, 9), (6, 1, 12, 1), (13, 1, 14, 1), (15, 1, 24, 1)):
+        sheet.merge(*merge)
+    sheet.merge(16, 2, 20, 2)
+    sheet.merge(25, 1, 25, 6)
+    return sheet.shifted(2, 2)
+
+
+def test_a_county_form_in_yuan_with_nested_funds_rows_not_at_a1() -> None:
+    sheet = _shanxi_2021_in_yuan()
+    result = check_workbooks([Path("inline.xlsx")], [read_grids(grid(sheet.name, sheet.rows, sheet.merges))])[0]
+    assert [(f.family, f.profile) for f in result.result.forms] == [("A", "mof-2020")]
+    assert result.result.deviations == []
+    assert result.result.score is not None and result.result.score.recomputed == result.result.score.reported == 99.7
+    # The line a nested breakdown belongs to is in 元 like its parts (it was compared unconverted: no S18).
+    rows = [list(r) for r in sheet.rows]
+    rows[9][5] = 700000  # 当年财政拨款 / 全年预算数 (F10): 中央 1000000 + 省级 400000 exceed it
+    broken = check_workbooks([Path("inline.xlsx")], [read_grids(grid(sheet.name, rows, sheet.merges))])[0].result
+    s18 = [f for f in broken.deviations if f.rule == "S18"]
+    assert [(f.cell, f.severity.value) for f in s18] == [("F10", "error")]
+    assert "1400000.00 元" in s18[0].message and "700000.00 元" in s18[0].message
+    assert at(broken.deviations, "S03") == ["附件!F9"]

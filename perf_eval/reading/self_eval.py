@@ -286,13 +286,16 @@ def in_wan(entry: Entry, unit: str) -> Entry:
 
 
 def _converted(funds: Funds, unit: str) -> Funds:
-    """The funds block with every amount in 万元."""
+    """The funds block with every amount in 万元 (a nested breakdown's line too)."""
+
+    def part_in_wan(part: FundsPart) -> FundsPart:
+        return replace(part, amounts={k: in_wan(e, unit) for k, e in part.amounts.items()})
+
     groups = tuple(
         replace(
             group,
-            parts=tuple(
-                replace(part, amounts={k: in_wan(e, unit) for k, e in part.amounts.items()}) for part in group.parts
-            ),
+            parts=tuple(part_in_wan(part) for part in group.parts),
+            of=part_in_wan(group.of) if group.of is not None else None,
         )
         for group in funds.groups
     )
