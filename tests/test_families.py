@@ -396,3 +396,38 @@ def test_section_scored_form_with_a_third_section_under_its_own_header() -> None
     other[2][0] = "一、当年预算执行情况（25分）"
     s05 = [f.cell for f in _check([fs.SheetSpec(sheet.name, other, sheet.merges)]).deviations if f.rule == "S05"]
     assert s05 == ["A3"]
+
+
+def test_city_form_declaring_its_own_first_level_weights_is_judged_by_them() -> None:
+    """I: 石嘴山 2022 weighs 项目决策 15 / 项目管理 20 / 项目产出 35 / 项目效益 30 (银川: 10/25/30/35). Tried as a
+    new user would, each 一级 drew a warning for differing from 银川's weights; the declared weights are the
+    form's own and are checked against its rows."""
+    sheet = fs.SheetSpec("自评表")
+    for row in (
+        ["石嘴山市2022年度城市供热管网改造项目绩效自评表"],
+        ["项目名称", "城市供热管网改造项目"],
+        ["主管部门", "石嘴山市住房和城乡建设局", None, None, "实施单位", "石嘴山市热力公司"],
+        ["资金情况（万元）", None, "全年预算数", "全年执行数", "执行率"],
+        [None, "年度资金总额", 500, 480, "96.00%"],
+        ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "偏差原因分析"],
+        ["项目决策（15分）", "项目立项", "立项依据充分性", 5, "充分", "充分", 5],
+        ["项目决策（15分）", "绩效目标", "绩效目标合理性", 5, "合理", "合理", 5],
+        ["项目决策（15分）", "资金投入", "预算编制科学性", 5, "科学", "科学", 5],
+        ["项目管理（20分）", "资金管理", "预算执行率", 10, "100%", "96%", 9.6, "部分尾款待审计后支付。"],
+        ["项目管理（20分）", "组织实施", "管理制度健全性", 10, "健全", "健全", 10],
+        ["项目产出（35分）", "数量指标", "改造管网长度", 20, "≥15公里", "15.5公里", 20],
+        ["项目产出（35分）", "质量指标", "工程验收合格率", 15, "100%", "100%", 15],
+        ["项目效益（30分）", "社会效益", "供热保障户数", 20, "≥2万户", "2.1万户", 20],
+        ["项目效益（30分）", "满意度", "居民满意度", 10, "≥90%", "95%", 10],
+        ["总分", None, None, 100, None, None, 99.6],
+    ):
+        sheet.add(*row)
+    result = _check([sheet])
+    assert [(f.family, f.profile) for f in result.forms] == [("I", "yinchuan-project")]
+    assert result.deviations == []
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.6
+    rows = [list(r) for r in sheet.rows]
+    rows[11][3] = rows[11][6] = 25  # 项目产出 rows now 40 under a declared 35
+    rows[-1][3], rows[-1][6] = 105, 104.6
+    found = {(f.rule, f.cell) for f in _check([fs.SheetSpec("自评表", rows)]).deviations}
+    assert {("S05", "A12"), ("S04", "D16")} <= found
