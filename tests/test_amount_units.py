@@ -169,3 +169,27 @@ def test_a_county_form_in_yuan_with_nested_funds_rows_not_at_a1() -> None:
     assert [(f.cell, f.severity.value) for f in s18] == [("F10", "error")]
     assert "1400000.00 元" in s18[0].message and "700000.00 元" in s18[0].message
     assert at(broken.deviations, "S03") == ["附件!F9"]
+
+
+def test_a_sentence_that_mentions_yuan_does_not_make_the_form_yuan() -> None:
+    """Only a label or title says the unit: a note above the funds block about a standard in 元 does not."""
+    sheet = fs.own_a_nested_funds()
+    rows = [list(r) for r in sheet.rows]
+    r, c = sheet.find("项目资金\n（万元）")
+    rows[r - 1][c - 1] = "项目资金"
+    rows[1] = [
+        *rows[1],
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "说明：亩均补助标准（元）按省定标准执行，本表各项资金均按批复数填列",
+    ]
+    (form,) = read_grids(grid(sheet.name, rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert form.funds.unit == "万元" and form.funds.total["executed"].value == 507
+    rows[1][-1] = "单位：元"
+    (form,) = read_grids(grid(sheet.name, rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval) and form.funds.unit == "元"

@@ -252,8 +252,11 @@ def _inline_funds(region: Region, stop_row: int) -> Funds | None:
     )
 
 
-_YUAN = re.compile(r"\(元\)|单位:元(?![0-9])")
+# "（元）", "单位：元", "（单位：元）" ending a label or title (a weight "（10分）" may follow).
+_YUAN = re.compile(r"(\(元\)|单位:元\)?)(\([0-9.]+分\))?$")
 _WAN = re.compile(r"\(万元\)|单位:万元")
+# A cell saying the unit is a label or a title, not a sentence.
+_UNIT_LABEL_MAX = 40
 
 
 def amount_unit(region: Region, stop_row: int, header_row: int | None) -> str:
@@ -266,6 +269,8 @@ def amount_unit(region: Region, stop_row: int, header_row: int | None) -> str:
             if row >= stop_row or (wanted != -1 and row != wanted):
                 continue
             key = normalize(text)
+            if len(key) > _UNIT_LABEL_MAX:
+                continue  # prose (goals, notes) may mention "（元）" about something else
             if _WAN.search(key):
                 return "万元"
             if _YUAN.search(key):
