@@ -283,7 +283,7 @@ def test_form_shuffled_moved_and_spread_reads_the_same(layout: str, data: st.Dat
     assert [f.family for f in result.forms] == [family]
     assert result.score is not None
     if family == "D":
-        assert sorted(f.rule for f in result.deviations) == ["S16", "X00"] and result.score.recomputed is None
+        assert [f.rule for f in result.deviations if f.rule != "X00"] == ["S16"] and result.score.recomputed is None
     elif family != "E":
         # Alone, a 自评表 gets X00 (info: cross-form checks did not run), and nothing else.
         assert [f.rule for f in result.deviations if f.rule != "X00"] == []
