@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
+    SHOWN_PRECISION,
     Candidate,
+    Comparison,
     Context,
     Op,
     Quantity,
@@ -93,16 +95,24 @@ def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
 
 
-def _amount_tol(ctx: Context, form: SelfEval) -> float:
-    """The profile's amount tolerance in the form's own unit: 0.01 万元, or 0.01 元 for a form in 元."""
-    return ctx.profile.amount_tolerance / (YUAN_PER_WAN if form.funds.unit == "元" else 1.0)
+@dataclass(frozen=True)
+class _Unit:
+    """How a form's amounts (read in 万元) are compared and shown: in the unit the form wrote them in.
+
+    A form in 元 is compared in 元, so the profile's amount tolerance (0.01) means 0.01 元 there; its
+    findings carry the amounts as text ("9609300.00 元"), since a finding's amount quantity is 万元.
+    """
+
+    scale: float
+    quantity: Quantity
+
+    def shown(self, value: float) -> str:
+        """An amount (in the form's unit) as the form writes it: "12.50 万元" or "125000.00 元"."""
+        return f"{value:.2f} 元" if self.scale != 1.0 else fmt(value, Quantity.AMOUNT)
 
 
-def _amount_shown(form: SelfEval) -> Callable[[float], str]:
-    """An amount (in 万元) as the form writes it: "12.50 万元", or "125000.00 元" for a form in 元."""
-    if form.funds.unit == "元":
-        return lambda value: f"{value * YUAN_PER_WAN:.2f} 元"
-    return lambda value: fmt(value, Quantity.AMOUNT)
+def _unit(form: SelfEval) -> _Unit:
+    return _Unit(YUAN_PER_WAN, Quantity.TEXT) if form.funds.unit == "元" else _Unit(1.0, Quantity.AMOUNT)
 
 
 def _score_tol(ctx: Context, *entries: Entry) -> float:
@@ -128,6 +138,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
         )
     },
     fix="按 全年执行数 ÷ 全年预算数 重新计算执行率；若金额填错，先改正金额。",
+    checks=Comparison("funds", "执行率", Op.EQ, "执行数÷预算数", reads=("tolerance.rate",), within=SHOWN_PRECISION),
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数 at the precision shown (cut off at it: a warning where the profile allows)."""
@@ -173,6 +184,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
         )
     },
     fix="执行率得分 = 分值 × 执行率（执行率超过 100% 按 100% 计）；改正后总分随之调整。",
+    checks=Comparison("funds", "执行率得分", Op.EQ, "分值×执行率", reads=("tolerance.score",)),
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 = 全年执行数 / 全年预算数 (rounded to the decimals shown: a warning)."""
@@ -216,6 +228,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     title="资金构成之和不等于年度资金总额",
     template="{label}：各项之和 {actual} 与年度资金总额 {expected} 相差 {diff}",
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
+    checks=Comparison("funds", "各项之和", Op.EQ, "资金总额", reads=("tolerance.amount",)),
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
     """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
@@ -227,7 +240,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     funds = form.funds
-    tol, shown = _amount_tol(ctx, form), _amount_shown(form)
+    unit, tol = _unit(form), ctx.profile.amount_tolerance
     for group in funds.groups:
         if group.of is not None:
             continue  # a breakdown of one line, not of the total: S18
@@ -241,19 +254,21 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                 actual = part_sum(parts)
                 if values is None or actual is None:
                     continue
+                got, want = round(actual * unit.scale, 6), values[0] * unit.scale
                 yield Candidate(
                     "S03",
                     total.ref,
                     f"{group.name} / {COLUMN_LABELS[column]}",
                     Op.EQ,
-                    actual=round(actual, 8),
-                    expected=values[0],
+                    actual=got,
+                    expected=want,
                     tol=tol,
+                    quantity=unit.quantity,
                     related=tuple(cells(parts)),
-                    params={"diff": shown(abs(actual - values[0]))},
+                    params={"diff": unit.shown(abs(got - want))},
                     answer=False,
-                    actual_text=shown(actual),
-                    expected_text=shown(values[0]),
+                    actual_text=unit.shown(got),
+                    expected_text=unit.shown(want),
                 )
             continue
         entries = [p.amounts[SINGLE] for p in group.parts if SINGLE in p.amounts]
@@ -264,19 +279,21 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
         if not totals:
             continue
         expected = min(totals, key=lambda v: abs(v - actual))
+        got, want = round(actual * unit.scale, 6), expected * unit.scale
         yield Candidate(
             "S03",
             group.ref,
             group.name,
             Op.EQ,
-            actual=round(actual, 8),
-            expected=expected,
+            actual=got,
+            expected=want,
             tol=tol,
+            quantity=unit.quantity,
             related=tuple(cells(entries)),
-            params={"diff": shown(abs(actual - expected))},
+            params={"diff": unit.shown(abs(got - want))},
             answer=False,
-            actual_text=shown(actual),
-            expected_text=shown(expected),
+            actual_text=unit.shown(got),
+            expected_text=unit.shown(want),
         )
 
 
@@ -288,6 +305,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     title="各项分值之和不等于100",
     template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
     fix="核对各指标的分值，使全部分值（含执行率）合计为 100。",
+    checks=Comparison("weights", "分值合计", Op.EQ, "总分值", reads=("tolerance.score", "thresholds.total")),
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
     """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
@@ -333,6 +351,15 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
         ),
     },
     fix="一级指标标注的分值应等于其下各行分值之和，并与评分配置的权重一致：核对标注和各行分值。",
+    checks=(
+        Comparison("weights", "各行分值之和", Op.EQ, "标注分值", variants=("", "rows"), reads=("tolerance.score",)),
+        Comparison(
+            "weights", "标注分值", Op.EQ, "配置权重", variants=("declared",), reads=("tolerance.score", "weights")
+        ),
+        Comparison(
+            "weights", "一级指标分值", Op.EQ, "配置权重", variants=("profile",), reads=("tolerance.score", "weights")
+        ),
+    ),
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
     """An 一级指标's or a section's "(N分)" ≠ its rows' 分值 (error); weights other than the profile's (warning)."""
@@ -421,6 +448,7 @@ def _section_weights(form: SelfEval, tol: float) -> Iterator[Candidate]:
     title="得分超过分值或为负数",
     template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
     fix="得分应在 0 到该项分值之间：按评分标准重新打分，并相应调整总分。",
+    checks=Comparison("scores", "得分", Op.WITHIN, "分值", reads=("tolerance.score",)),
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
     """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
@@ -679,6 +707,12 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     template="总分得分 {actual} 与各项得分之和 {expected} 相差 {diff} 分",
     variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
     fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
+    checks=(
+        Comparison("scores", "总分", Op.EQ, "各项得分之和", reads=("tolerance.score",), within=SHOWN_PRECISION),
+        Comparison(
+            "weights", "总分分值", Op.EQ, "总分值", variants=("max",), reads=("tolerance.score", "thresholds.total")
+        ),
+    ),
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
     """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
@@ -759,6 +793,7 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     title="自评总分与复核总分不一致",
     template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，请核实各项得分",
     fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
+    checks=Comparison("scores", "各项得分之和", Op.EQ, "复核总分", reads=("tolerance.score", "weights")),
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     """The unit's scores add up to another total than the one recomputed by the scoring rules.
@@ -848,6 +883,7 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
             "按权重计了两次（应为 {expected}）",
         ),
     },
+    checks=Comparison("scores", "得分", Op.EQ, "折算得分", reads=("tolerance.score",)),
 )
 def converted_score(ctx: Context) -> Iterator[Candidate]:
     """A score computed on the form does not follow its formula (得分系数, 权重占比).
@@ -904,6 +940,7 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
     title="“其中”各项之和超过其所属的资金行",
     template="{label}：其中各项之和 {actual} 超过{parent} {expected}，多出 {diff}",
     fix="“其中”所列是该行资金的一部分，合计不能超过该行：核对该行及其下各项，改正填错的一处。",
+    checks=Comparison("funds", "其中各项之和", Op.LE, "所属资金行", reads=("tolerance.amount",)),
 )
 def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
     """A funds line's "其中" rows (当年财政拨款 / 其中：中央资金 / 省级资金) add up to more than the line.
@@ -915,7 +952,7 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
     form = _form(ctx)
     if form is None:
         return
-    tol, shown = _amount_tol(ctx, form), _amount_shown(form)
+    unit, tol = _unit(form), ctx.profile.amount_tolerance
     for group in form.funds.groups:
         if group.of is None:
             continue
@@ -927,19 +964,21 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
             values, actual = numbers(line), part_sum(parts)
             if values is None or actual is None or not any(e.ok for e in parts):
                 continue
+            got, want = round(actual * unit.scale, 6), values[0] * unit.scale
             yield Candidate(
                 "S18",
                 line.ref,
                 f"{group.of.label} / {COLUMN_LABELS[column]}",
                 Op.LE,
-                actual=round(actual, 8),
-                expected=values[0],
+                actual=got,
+                expected=want,
                 tol=tol,
+                quantity=unit.quantity,
                 related=tuple(cells(parts)),
-                params={"parent": f"该行的{COLUMN_LABELS[column]}", "diff": shown(actual - values[0])},
+                params={"parent": f"该行的{COLUMN_LABELS[column]}", "diff": unit.shown(got - want)},
                 answer=False,
-                actual_text=shown(actual),
-                expected_text=shown(values[0]),
+                actual_text=unit.shown(got),
+                expected_text=unit.shown(want),
             )
 
 
