@@ -46,6 +46,8 @@ MISSING = Entry(None)
 
 BASIC_COLUMNS = ("prior_final", "budget", "final")
 FUNDS_COLUMNS = ("initial_budget", "annual_budget", "executed")
+# 元 in one 万元: amounts are kept in 万元, a form written in 元 is converted on reading.
+YUAN_PER_WAN = 10_000.0
 # Key of a part written as "label：amount" in one cell, not one amount per column.
 SINGLE = ""
 COLUMN_LABELS = {
@@ -149,22 +151,32 @@ class FundsPart:
 
 @dataclass(frozen=True)
 class PartGroup:
-    """按收入性质分 / 按支出性质分 / 其中 rows: parts that must add up to the total."""
+    """按收入性质分 / 按支出性质分 / 其中 rows: parts that must add up to the total.
+
+    A group with `of` set is a nested breakdown ("当年财政拨款" then "其中：中央资金 / 省级资金"): parts of
+    that line, not of the total; they must not exceed it (S18) and are not counted in the total's parts.
+    """
 
     name: str
     ref: CellRef
     parts: tuple[FundsPart, ...]
     per_column: bool
+    of: FundsPart | None = None
 
 
 @dataclass(frozen=True)
 class Funds:
+    """The funds block; amounts in 万元 whatever the form wrote them in (`unit` says which it was)."""
+
     total_label_ref: CellRef | None
     total: dict[str, Entry]
     max_score: Entry = MISSING
     rate: Entry = MISSING
     score: Entry = MISSING
     groups: tuple[PartGroup, ...] = ()
+    # The unit the form wrote its amounts in ("元" when its title or header says so): the values were
+    # converted to 万元 on reading, the cells' text is kept as written.
+    unit: str = "万元"
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,10 @@ class Indicator:
     coefficient: Entry = MISSING
     item_score: Entry = MISSING
     share: Entry = MISSING
+    # The numbered section heading with a weight ("二、整体绩效目标实现情况（60分）") the row stands under (G).
+    section_ref: CellRef | None = None
+    # J: 单项指标完成情况 ("完成", "未完成", "部分完成"), the unit's own word on the row.
+    status: Entry = MISSING
 
     @property
     def key(self) -> str:
@@ -223,6 +239,10 @@ class SelfEval:
     placeholders: tuple[Entry, ...] = ()
     # 三级指标 cells still holding a template placeholder ("指标1") on a row that carries a weight or a score.
     scored_placeholders: tuple[Entry, ...] = ()
+    # Numbered section headings that declare a weight ("一、当年预算执行情况（20分）"), and the one the funds
+    # block stands under (its 分值 counts towards that section).
+    sections: tuple[Category, ...] = ()
+    funds_section_ref: CellRef | None = None
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""
@@ -249,6 +269,8 @@ class SelfEval:
             yield indicator.target, f"{indicator.key} / 年度指标值"
             yield indicator.actual, f"{indicator.key} / 实际完成值"
             yield indicator.reason, f"{indicator.key} / 偏差原因"
+            if indicator.status.ref is not None:
+                yield indicator.status, f"{indicator.key} / 完成情况"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

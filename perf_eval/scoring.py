@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass
 
 from perf_eval.arithmetic import numbers, ratio
-from perf_eval.forms import Entry, SelfEval
+from perf_eval.forms import COLUMN_LABELS, MISSING, Entry, SelfEval
 from perf_eval.model import Score
 from perf_eval.profiles import Profile
 from perf_eval.targets import assess, recomputed_score
-from perf_eval.values import Number
+from perf_eval.values import Kind, Number
 
+_EXECUTION = ("annual_budget", "executed")
 ROUNDING_ZH = {"round": "四舍五入", "floor": "截去尾数", "ceil": "进位"}
 
 
@@ -78,13 +79,55 @@ class NotRescored:
     at: Entry
 
 
+def _inputs(form: SelfEval) -> list[tuple[Entry, str]]:
+    """The cells the re-scoring rests on, with their labels: the execution score's amounts, rate, 分值 and
+    得分 (when the form scores execution), every indicator's 分值, 得分, target and actual, and the 总分 row.
+
+    The 总分 row counts too: a recomputed score beside a total nobody can read would look like a verdict on
+    it. The funds' parts (其中 rows) do not: the execution score is computed from the total line.
+    """
+    funds = form.funds
+    entries: list[tuple[Entry, str]] = []
+    if funds.score.ref is not None or funds.max_score.ref is not None:
+        entries += [(funds.total.get(name, MISSING), f"年度资金总额 / {COLUMN_LABELS[name]}") for name in _EXECUTION]
+        entries += [(funds.rate, "执行率"), (funds.max_score, "执行率分值"), (funds.score, "执行率得分")]
+    for indicator in form.indicators:
+        entries += [(indicator.max_score, f"{indicator.label} / 分值"), (indicator.score, f"{indicator.label} / 得分")]
+        # Targets and actuals are text: only a formula without a cached value makes them unreadable.
+        for entry, column in ((indicator.target, "指标值"), (indicator.actual, "实际完成值")):
+            if entry.number.kind is Kind.UNCACHED:
+                entries.append((entry, f"{indicator.label} / {column}"))
+    entries += [(form.total_max, "总分 / 分值"), (form.total_score, "总分 / 得分")]
+    return entries
+
+
+def unreadable(form: SelfEval) -> NotRescored | None:
+    """The first cell the re-scoring needs that is not a readable number (F03) or a formula without a
+    cached value (F04): the recomputed score would rest on a value nobody can see, so it is withheld."""
+    for entry, label in _inputs(form):
+        if entry.number.kind is Kind.INVALID:
+            return NotRescored(f"{label} 填写的“{entry.shown or entry.text}”不是数值，无法复核", entry)
+        if entry.number.kind is Kind.UNCACHED:
+            return NotRescored(f"{label} 是没有保存计算结果的公式，无法复核", entry)
+    return None
+
+
+def _where(form: SelfEval) -> Entry:
+    """Where to say the form cannot be re-scored: its total, else its first score, else its first indicator."""
+    at = form.total_score if form.total_score.ref else next((i.score for i in form.indicators if i.score.ref), None)
+    if at is None or at.ref is None:
+        at = next((i.level3 for i in form.indicators if i.level3.ref), Entry(form.funds.total_label_ref))
+    return at
+
+
 def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
     """What prevents re-scoring, or None when the form can be re-scored."""
     if not form.indicators:
         return None  # F02 reports the missing grid
-    at = form.total_score if form.total_score.ref else next((i.score for i in form.indicators if i.score.ref), None)
-    if at is None or at.ref is None:
-        at = next((i.level3 for i in form.indicators if i.level3.ref), Entry(form.funds.total_label_ref))
+    bad = unreadable(form)
+    if bad is not None:
+        return bad
+    at = _where(form)
     weighted = [i for i in form.indicators if numbers(i.max_score)]
     if not weighted:
         return NotRescored("表中各项指标没有分值（权重），无法按评分规则复核指标得分", at)
@@ -105,6 +148,10 @@ def not_rescored(form: SelfEval, profile: Profile) -> NotRescored | None:
         return NotRescored("未找到年度资金总额，执行率得分无法复核", at)
     if (funds.score.ref is not None or funds.max_score.ref is not None) and execution_score(form, profile) is None:
         return NotRescored("执行率得分缺少分值或执行率，无法复核", at)
+    if form.total_score.ref is None:
+        # F02 reports the missing row; without it nothing shows the grid is complete (a page cut off): a
+        # total of the rows that are there would be a score, and a grade, of part of the form.
+        return NotRescored("未找到总分行，表可能不完整，无法复核", at)
     return None
 
 

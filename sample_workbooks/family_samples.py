@@ -886,5 +886,94 @@ def own_c_without_execution() -> SheetSpec:
     return sheet
 
 
+def own_a_nested_funds() -> SheetSpec:
+    """National project form whose funds lines have their own "其中" rows: 当年财政拨款 / 其中：中央资金 /
+    省级资金 / 市县资金, 其他资金 / 其中：社会投入资金. The total's parts add up; each breakdown stays
+    within its line."""
+    funds = (
+        ("年度资金总额", "500", "520", "507", "10", "97.50%", "9.75"),
+        ("其中：当年财政拨款", "480", "500", "490"),
+        ("其中：中央资金", "300", "300", "295"),
+        ("省级资金", "120", "120", "118"),
+        ("市县资金", "60", "80", "77"),
+        ("上年结转资金", "0", "0", "0"),
+        ("其他资金", "20", "20", "17"),
+        ("其中：社会投入资金", "15", "15", "12"),
+    )
+    columns = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    indicators = (
+        ("产出指标", "数量指标", "新建高标准农田面积", "≥2万亩", "2.1万亩", "20", "20"),
+        ("产出指标", "质量指标", "工程验收合格率", "100%", "100%", "15", "15"),
+        ("产出指标", "时效指标", "项目完工时间", "12月底前", "12月", "10", "10"),
+        ("产出指标", "成本指标", "亩均投资", "≤2600元", "2500元", "5", "5"),
+        ("效益指标", "经济效益指标", "亩均增产粮食", "≥50公斤", "55公斤", "15", "15"),
+        ("效益指标", "社会效益指标", "带动农户增收", "增加", "增加", "15", "15"),
+        ("满意度指标", "服务对象满意度指标", "受益农户满意度", "≥90%", "95%", "10", "10"),
+    )
+    grid = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")
+    data = {
+        "form_title_as_printed": "项目支出绩效自评表（2023年度）",
+        "project": "2023年高标准农田建设项目",
+        "department": "某县农业农村局",
+        "funds": [{"row": row[0], **dict(zip(columns, row[1:], strict=False))} for row in funds],
+        "年度总体目标": {"预期目标": "新建高标准农田2万亩。", "实际完成情况": "新建高标准农田2.1万亩。"},
+        "indicators": [dict(zip(grid, row, strict=True)) for row in indicators],
+    }
+    sheet = national_project(data, "项目自评表")
+    r = sheet.add("总分", None, None, None, None, None, 100, 99.75)
+    sheet.merge(r, 1, r, 6)
+    return sheet
+
+
+def own_g_three_sections() -> SheetSpec:
+    """Section-scored 评分表 with a third section under its own header row (一、20 / 二、60 / 三、20), 一级
+    labels written on every row instead of merged."""
+    sheet = SheetSpec("评分表")
+    width = 9
+    r = sheet.add("2023年部门整体绩效评价指标体系评分表")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("单位名称：某县文化馆")
+    sheet.merge(r, 1, r, width)
+    r = sheet.add("一、当年预算执行情况（20分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(
+        "一级指标", "二级指标", "预算数\n（万元）", "执行数\n（万元）", "预算执行率", "分值", "得分", "指标解释",
+        "评分标准",
+    )  # fmt: skip
+    for row in (
+        ("资金总体", 300, 297, "99.00%", 20, 19.8),
+        ("基本支出", 200, 199, None, None, None),
+        ("项目支出", 100, 98, None, None, None),
+        ("其他", None, None, None, None, None),
+    ):
+        sheet.add("当年预算执行情况（20）", *row)
+    header = ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "分值", "得分", "指标解释", "评分标准")
+    r = sheet.add("二、整体绩效目标实现情况（60分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(*header)
+    for row in (
+        ("产出（30分）", "数量", "群众文化活动场次", "≥50场", "56场", 15, 15),
+        ("产出（30分）", "质量", "活动验收合格率", "100%", "100%", 15, 15),
+        ("效益（20分）", "社会效益", "群众参与人次", "≥2万人次", "2.3万人次", 20, 20),
+        ("满意度（10分）", "服务对象满意度", "群众满意度", "≥90%", "94%", 10, 10),
+    ):
+        sheet.add(*row)
+    r = sheet.add("三、部门管理（20分）")
+    sheet.merge(r, 1, r, width)
+    sheet.add(*header)
+    for row in (
+        ("部门管理（20分）", "资金管理", "资金使用合规性", "合规", "合规", 10, 10),
+        ("部门管理（20分）", "资产管理", "资产管理规范性", "规范", "规范", 10, 10),
+    ):
+        sheet.add(*row)
+    r = sheet.add("总分", None, None, None, None, 100, 99.8)
+    sheet.merge(r, 1, r, 5)
+    return sheet
+
+
 # Consistent forms of a family's variant, written as families/<name>-consistent.xlsx beside OWN's.
-VARIANTS = {"C-without-execution": own_c_without_execution}
+VARIANTS = {
+    "C-without-execution": own_c_without_execution,
+    "A-nested-funds": own_a_nested_funds,
+    "G-three-sections": own_g_three_sections,
+}

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from inline import grid, read_grids
+from inline import corrected_self_eval, grid, read_grids
 
 from perf_eval.checker import check_files, check_workbooks
+from perf_eval.forms import SelfEval
 from perf_eval.model import FileResult, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +57,9 @@ PUBLISHED = (
             ("S07", "项目自评表!I18", E),  # 时效 met exactly, 5 of 6, no reason
             ("S10", "项目自评表!H18", W),
             ("S07", "项目自评表!I15", E),  # 验收通过率 95% vs 100% scored 5 of 6 (proportional 5.7), no reason
-            ("S15", "项目自评表!H5", W),
+            # The page is cut off before the 总分 row: the rows that are there are not the whole form, so it
+            # is not re-scored (no S15 against a partial total, no grade).
+            ("S16", "项目自评表!H12", INFO),
             ("S12", "项目自评表!E12", W),  # a 数量 indicator whose target is a sentence
             ("S12", "项目自评表!E19", W),  # 成本 target is prose
         ),
@@ -79,7 +83,11 @@ PUBLISHED = (
     Published(
         "C-anhui-xiaoxian-2023-xianjie",
         ("C",),
-        (("F06", "绩效目标自评表!D26", W), ("F06", "绩效目标自评表!D32", W)),  # "……" placeholder rows
+        (
+            ("F06", "绩效目标自评表!D26", W),  # "……" placeholder rows
+            ("F06", "绩效目标自评表!D32", W),
+            ("S16", "绩效目标自评表!H13", INFO),  # cut off before the 总分 row: not re-scored
+        ),
         (("F02", "绩效目标自评表!B7"), ("S04", "绩效目标自评表!E29")),
     ),
     Published(
@@ -97,8 +105,12 @@ PUBLISHED = (
     Published(
         "G-dept-scoresheet-2022",
         ("G",),
-        (("F06", "评分表!C10", W),),  # placeholder "指标1" with 30 of 30 and no values
-        (("F02", "评分表!B4"), ("S04", "评分表!F10")),
+        (
+            ("F06", "评分表!C10", W),  # placeholder "指标1" with 30 of 30 and no values
+            ("S16", "评分表!G10", INFO),  # cut off inside section 二: not re-scored
+        ),
+        # Section 二 declares 60 points; the page shows 30 of them.
+        (("F02", "评分表!B4"), ("S04", "评分表!F10"), ("S05", "评分表!A8")),
     ),
 )
 
@@ -116,9 +128,10 @@ def test_published_form_recognised_and_its_defects_reported_at_their_cells(case:
 
 def test_breakdown_rows_and_repeated_sub_row_scores_are_not_counted() -> None:
     result = _check(fs.transcribed("C-anhui-xiaoxian-2023-xianjie"))
-    # 其中 rows have no 分值: not indicators; the 其中 funds row repeats 分值 10 / 得分 10: counted once.
+    # 其中 rows have no 分值: not indicators; the 其中 funds row repeats 分值 10 / 得分 10: counted once
+    # (execution 10 and the visible rows' 80; counted twice the weights would make the 100 S04 asks for).
     assert not [f for f in result.deviations if f.rule == "F02" and "其中" in f.message]
-    assert result.score is not None and result.score.recomputed == 90
+    assert [f.message for f in result.deviations if f.rule == "S04"] == ["各项分值（含执行率）之和为 90，应为 100"]
 
 
 def test_twenty_point_execution_weight_comes_from_the_header() -> None:
@@ -157,16 +170,38 @@ def test_profile_is_chosen_by_the_family_and_forced_by_profile_option() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Property: a consistent form laid out otherwise -- value columns of the grid in another order, blank
-# rows inserted, the whole form moved away from A1 -- still has no finding.
+# Property: a form laid out otherwise -- value columns of the grid in another order, blank rows inserted,
+# the whole form moved away from A1 -- reads as the same form: the same findings (none for a consistent
+# form) and the same score.
+#
+# Every family takes part, each with the columns its layout lets a unit order as it likes:
+# - H only keeps its weight column (headed 得分) before 自评得分: both are headed as scores, and the one
+#   standing first is the weight (the only clue the form gives), so those two are never swapped.
+# - J shuffles within its two-row header's second row (符号 | 值 | 单位, 单项指标得分 | 权重占比 | 折算得分);
+#   the first row's cells span two rows and stand over the second, so they move only with it.
+# - E is the Hunan form, which carries findings of its own (S10, S11, S13): it must keep exactly those.
+# - D is never re-scored (no weight column): it keeps its one S16.
 
-_VALUE_COLUMNS = {
-    "B": ("完成值", "权重", "得分"),
-    "C": ("分值", "年度指标值", "全年实际值", "得分"),
-    "G": ("指标值", "完成值", "分值", "得分"),
-    "F": ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）"),
-    "I": ("参考分值", "指标值（A）", "全年实际值（B）", "得分"),
+_LAYOUTS: dict[str, tuple[Callable[[], fs.SheetSpec], tuple[str, ...]]] = {
+    "A": (fs.own_a_nested_funds, ("年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")),
+    "B": (fs.own_b, ("完成值", "权重", "得分")),
+    "C": (fs.own_c, ("分值", "年度指标值", "全年实际值", "得分")),
+    "D": (fs.own_d, ("年初目标值（A）", "实际完成值（B）", "得分")),
+    "E": (
+        lambda: fs.SheetSpec("附件3", corrected_self_eval()),
+        ("年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"),
+    ),
+    "F": (fs.own_f, ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）")),
+    "G": (fs.own_g, ("指标值", "完成值", "分值", "得分")),
+    "G3": (fs.own_g_three_sections, ("指标值", "完成值", "分值", "得分", "指标解释")),
+    "H": (fs.own_h, ("得分", "指标说明", "评分标准", "自评得分")),
+    "I": (fs.own_i, ("参考分值", "指标值（A）", "全年实际值（B）", "得分")),
+    "J": (fs.own_j, ("符号", "值", "单位（文字描述）", "单项指标得分", "权重占比（%）", "单项指标折算得分")),
 }
+# Layouts whose shuffled labels stand in the second row of a two-row header.
+_TWO_ROW_HEADER = {"J"}
+# Which column must stay before which (H: the weight headed 得分 before 自评得分).
+_KEEP_BEFORE = {"H": ("得分", "自评得分")}
 
 
 def _permute_grid(sheet: fs.SheetSpec, labels: tuple[str, ...], order: list[int]) -> fs.SheetSpec:
@@ -177,9 +212,13 @@ def _permute_grid(sheet: fs.SheetSpec, labels: tuple[str, ...], order: list[int]
     )
     cols = [next(c for c, v in enumerate(out.rows[header]) if str(v).replace("\n", "") == x) for x in labels]
     first = min(cols) + 1  # 1-based
+    moved = {cols[index] + 1: c + 1 for c, index in zip(cols, order, strict=True)}  # old column -> new
     for r1, c1, r2, c2 in sheet.merges:
-        # A label merged across into the value columns (合计) now ends before them.
-        out.merges.append((r1, c1, r2, first - 1 if r1 > header and c1 < first <= c2 else c2))
+        if r1 > header and c1 == c2 and c1 in moved:
+            out.merges.append((r1, moved[c1], r2, moved[c1]))  # a score merged down (D) moves with its column
+        else:
+            # A label merged across into the value columns (合计) now ends before them.
+            out.merges.append((r1, c1, r2, first - 1 if r1 > header and c1 < first <= c2 else c2))
     for row in out.rows[header:]:
         while len(row) <= max(cols):
             row.append(None)
@@ -187,6 +226,15 @@ def _permute_grid(sheet: fs.SheetSpec, labels: tuple[str, ...], order: list[int]
         for c, index in zip(cols, order, strict=True):
             row[c] = values[index]
     return out
+
+
+def _labels_row(sheet: fs.SheetSpec, labels: tuple[str, ...]) -> int:
+    """The 1-based row holding every one of `labels`."""
+    return next(
+        i
+        for i, r in enumerate(sheet.rows, start=1)
+        if all(any(str(v).replace("\n", "") == x for v in r) for x in labels)
+    )
 
 
 def _insert_blank_row(sheet: fs.SheetSpec, at: int) -> fs.SheetSpec:
@@ -203,26 +251,43 @@ def _insert_blank_row(sheet: fs.SheetSpec, at: int) -> fs.SheetSpec:
     return out
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _read_as(result: FileResult) -> tuple[object, ...]:
+    """What a layout must not change: families, findings by rule, severity and message, the score."""
+    findings = sorted((f.rule, f.severity.value, f.message) for f in result.deviations)
+    return tuple(f.family for f in result.forms), tuple(findings), result.score
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    family=st.sampled_from(sorted(_VALUE_COLUMNS)),
+    layout=st.sampled_from(sorted(_LAYOUTS)),
     data=st.data(),
     down=st.integers(0, 6),
     right=st.integers(0, 4),
 )
-def test_consistent_form_shuffled_moved_and_spread_has_no_finding(
-    family: str, data: st.DataObject, down: int, right: int
-) -> None:
-    labels = _VALUE_COLUMNS[family]
-    order = data.draw(st.permutations(range(len(labels))))
-    sheet = _permute_grid(fs.OWN[family](), labels, list(order))
+def test_form_shuffled_moved_and_spread_reads_the_same(layout: str, data: st.DataObject, down: int, right: int) -> None:
+    make, labels = _LAYOUTS[layout]
+    order = list(data.draw(st.permutations(range(len(labels)))))
+    if layout in _KEEP_BEFORE:
+        before, after = (labels.index(x) for x in _KEEP_BEFORE[layout])
+        i, j = order.index(before), order.index(after)
+        if i > j:
+            order[i], order[j] = order[j], order[i]
+    sheet = _permute_grid(make(), labels, order)
     blank_at = data.draw(st.integers(3, len(sheet.rows)))
+    # Not between the two rows of a two-row header (J): no form puts a blank row inside its header.
+    assume(layout not in _TWO_ROW_HEADER or blank_at != _labels_row(sheet, labels))
     sheet = _insert_blank_row(sheet, blank_at).shifted(down, right)
-    result = _check([sheet])
+    result, original = _check([sheet]), _check([make()])
+    assert _read_as(result) == _read_as(original)
+    family = layout[0]
     assert [f.family for f in result.forms] == [family]
-    # Alone, a 自评表 gets X00 (info: cross-form checks did not run), and nothing else.
-    assert [(f.rule, f.cell, f.message) for f in result.deviations if f.rule != "X00"] == []
-    assert result.score is not None and result.score.recomputed == result.score.reported
+    assert result.score is not None
+    if family == "D":
+        assert [f.rule for f in result.deviations if f.rule != "X00"] == ["S16"] and result.score.recomputed is None
+    elif family != "E":
+        # Alone, a 自评表 gets X00 (info: cross-form checks did not run), and nothing else.
+        assert [f.rule for f in result.deviations if f.rule != "X00"] == []
+        assert result.score.recomputed == result.score.reported
 
 
 def test_outputs_say_which_family_and_profile_judged_the_form(tmp_path: Path) -> None:
@@ -302,3 +367,67 @@ def test_chongqing_reads_adjusted_target_coefficient_and_no_unit_for_a_qualitati
     assert by_name["数据质量抽查合格率"].parsed_target.text == "≥99%"  # 调整指标值 wins over 年初指标值
     assert by_name["统计法治宣传"].parsed_target.text == "有效开展"  # "/" in 计量单位 is no unit
     assert by_name["统计数据发布及时率"].coefficient.value == 0.95
+
+
+def test_section_scored_form_with_a_third_section_under_its_own_header() -> None:
+    """G: 一、20 / 二、60 / 三、20, the third section with its own header row, 一级 labels repeated on every row
+    (not merged): the header is no indicator, each 一级 is one, each section's heading weight is judged."""
+    sheet = fs.own_g_three_sections()
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert [i.label for i in form.indicators][-2:] == ["资金使用合规性", "资产管理规范性"]
+    assert [c.name for c in form.categories] == ["产出", "效益", "满意度", "部门管理"]
+    assert [(s.name, s.declared) for s in form.sections] == [
+        ("一、当年预算执行情况", 20),
+        ("二、整体绩效目标实现情况", 60),
+        ("三、部门管理", 20),
+    ]
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.8
+    # 15 + 15 under 三、部门管理（20分）: the heading and the 一级 (also "20分") both disagree with the rows.
+    broken = fs._set(fs._set(sheet, "资产管理规范性", "分值", 15), "资产管理规范性", "得分", 15)
+    broken = fs._set(fs._set(broken, "总分", "分值", 105), "总分", "得分", 104.8)
+    found = {(f.rule, f.cell) for f in _check([broken]).deviations}
+    heading = fs.SheetSpec.find(sheet, "三、部门管理（20分）")
+    assert ("S05", f"A{heading[0]}") in found
+    # Section one's weight counts the funds block's 分值: 20 under a heading of 25 is S05 there.
+    other = [list(r) for r in sheet.rows]
+    other[2][0] = "一、当年预算执行情况（25分）"
+    s05 = [f.cell for f in _check([fs.SheetSpec(sheet.name, other, sheet.merges)]).deviations if f.rule == "S05"]
+    assert s05 == ["A3"]
+
+
+def test_city_form_declaring_its_own_first_level_weights_is_judged_by_them() -> None:
+    """I: 石嘴山 2022 weighs 项目决策 15 / 项目管理 20 / 项目产出 35 / 项目效益 30 (银川: 10/25/30/35). Tried as a
+    new user would, each 一级 drew a warning for differing from 银川's weights; the declared weights are the
+    form's own and are checked against its rows."""
+    sheet = fs.SheetSpec("自评表")
+    for row in (
+        ["石嘴山市2022年度城市供热管网改造项目绩效自评表"],
+        ["项目名称", "城市供热管网改造项目"],
+        ["主管部门", "石嘴山市住房和城乡建设局", None, None, "实施单位", "石嘴山市热力公司"],
+        ["资金情况（万元）", None, "全年预算数", "全年执行数", "执行率"],
+        [None, "年度资金总额", 500, 480, "96.00%"],
+        ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "偏差原因分析"],
+        ["项目决策（15分）", "项目立项", "立项依据充分性", 5, "充分", "充分", 5],
+        ["项目决策（15分）", "绩效目标", "绩效目标合理性", 5, "合理", "合理", 5],
+        ["项目决策（15分）", "资金投入", "预算编制科学性", 5, "科学", "科学", 5],
+        ["项目管理（20分）", "资金管理", "预算执行率", 10, "100%", "96%", 9.6, "部分尾款待审计后支付。"],
+        ["项目管理（20分）", "组织实施", "管理制度健全性", 10, "健全", "健全", 10],
+        ["项目产出（35分）", "数量指标", "改造管网长度", 20, "≥15公里", "15.5公里", 20],
+        ["项目产出（35分）", "质量指标", "工程验收合格率", 15, "100%", "100%", 15],
+        ["项目效益（30分）", "社会效益", "供热保障户数", 20, "≥2万户", "2.1万户", 20],
+        ["项目效益（30分）", "满意度", "居民满意度", 10, "≥90%", "95%", 10],
+        ["总分", None, None, 100, None, None, 99.6],
+    ):
+        sheet.add(*row)
+    result = _check([sheet])
+    assert [(f.family, f.profile) for f in result.forms] == [("I", "yinchuan-project")]
+    assert result.deviations == []
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.6
+    rows = [list(r) for r in sheet.rows]
+    rows[11][3] = rows[11][6] = 25  # 项目产出 rows now 40 under a declared 35
+    rows[-1][3], rows[-1][6] = 105, 104.6
+    found = {(f.rule, f.cell) for f in _check([fs.SheetSpec("自评表", rows)]).deviations}
+    assert {("S05", "A12"), ("S04", "D16")} <= found

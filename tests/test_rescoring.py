@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from inline import at, check_rows, corrected_basic, corrected_self_eval
+import pytest
+from inline import at, check_rows, corrected_basic, corrected_self_eval, grid, read_grids
 
-from perf_eval.model import Report, Severity
+from perf_eval.checker import check_workbooks
+from perf_eval.forms import SelfEval
+from perf_eval.model import CellRef, FileResult, Report, Severity
 from perf_eval.scoring import rounded, rounding_of
 from perf_eval.values import parse_number, parse_rate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sample_workbooks"))
+import family_samples as fs
 
 INDICATORS = slice(13, 31)  # rows of the 自评表's indicators (0-based), 总分 is row 32
 
@@ -83,3 +91,83 @@ def test_execution_score_rounded_is_a_warning_with_the_exact_value_and_any_other
     rows[4][7] = 7  # matches no rounding
     result = check_rows(corrected_basic(), rows)
     assert [(f.cell, f.severity) for f in result.deviations if f.rule == "S02"] == [("H5", Severity.ERROR)]
+
+
+# ---------------------------------------------------------------------------
+# A value the re-scoring needs that cannot be read (F03) or was never calculated (F04) withholds the
+# recomputed score: never 复核 100 beside a total nobody can read.
+
+_FAMILY_SAMPLES = {**fs.OWN, **fs.VARIANTS}
+
+
+def _form_of(sheet: fs.SheetSpec) -> SelfEval:
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    return form
+
+
+def _checked(sheet: fs.SheetSpec, uncached: list[tuple[int, int]] | None = None) -> FileResult:
+    workbook = read_grids(grid(sheet.name, sheet.rows, sheet.merges, uncached=uncached or []))
+    return check_workbooks([Path("inline.xlsx")], [workbook])[0].result
+
+
+def _with(sheet: fs.SheetSpec, ref: CellRef, new: object) -> fs.SheetSpec:
+    rows = [list(r) for r in sheet.rows]
+    while len(rows[ref.row - 1]) < ref.col:
+        rows[ref.row - 1].append(None)
+    rows[ref.row - 1][ref.col - 1] = new
+    return fs.SheetSpec(sheet.name, rows, list(sheet.merges))
+
+
+def _withheld(result: FileResult, cell: str, says: str) -> None:
+    assert result.score is not None
+    assert (result.score.recomputed, result.score.grade) == (None, None)
+    s16 = [f for f in result.deviations if f.rule == "S16"]
+    assert [(f"{f.sheet}!{f.cell}", f.severity) for f in s16] == [(cell, Severity.INFO)]
+    assert says in s16[0].message
+
+
+@pytest.mark.parametrize("family", sorted(_FAMILY_SAMPLES))
+def test_a_total_that_is_not_a_number_withholds_the_recomputed_score(family: str) -> None:
+    sheet = _FAMILY_SAMPLES[family]()
+    assert _checked(sheet).score.recomputed is not None or family == "D"  # type: ignore[union-attr]
+    ref = _form_of(sheet).total_score.ref
+    assert ref is not None
+    written = str(sheet.rows[ref.row - 1][ref.col - 1])
+    label = written.rpartition("：")[0] + "：" if "：" in written else ""  # "项目总得分：98" in one cell
+    result = _checked(_with(sheet, ref, f"{label}约100"))
+    assert str(ref) in at(result.deviations, "F03")
+    _withheld(result, str(ref), "约100")
+
+
+@pytest.mark.parametrize("family", sorted(_FAMILY_SAMPLES))
+def test_an_uncached_weight_or_score_withholds_the_recomputed_score(family: str) -> None:
+    sheet = _FAMILY_SAMPLES[family]()
+    first = _form_of(sheet).indicators[0]
+    for entry in (first.max_score, first.score):
+        if entry.ref is None:
+            continue  # D has no weight column
+        result = _checked(sheet, uncached=[(entry.ref.row, entry.ref.col)])
+        assert str(entry.ref) in at(result.deviations, "F04")
+        _withheld(result, str(entry.ref), "没有保存计算结果的公式")
+
+
+def test_a_part_of_the_funds_that_is_not_a_number_does_not_withhold_the_score() -> None:
+    """The execution score is computed from the total line: a 其中 row's "约3" is F03 and nothing more."""
+    sheet = fs.own_b()
+    part = next(g for g in _form_of(sheet).funds.groups if g.name == "其中").parts[0]
+    ref = part.amounts["executed"].ref
+    assert ref is not None
+    result = _checked(_with(sheet, ref, "约3.36"))
+    assert str(ref) in at(result.deviations, "F03")
+    assert result.score is not None and result.score.recomputed == 100
+
+
+def test_an_execution_amount_or_an_indicator_score_of_the_hunan_form_that_is_not_a_number() -> None:
+    for row, col, cell in ((4, 4, "附件3!E5"), (20, 7, "附件3!H21")):
+        rows = corrected_self_eval()
+        rows[row][col] = "约" + str(rows[row][col])
+        result = check_rows(corrected_basic(), rows)
+        assert cell in at(result.deviations, "F03")
+        assert result.score is not None and (result.score.recomputed, result.score.grade) == (None, None)
+        assert at(result.deviations, "S16") == [cell]

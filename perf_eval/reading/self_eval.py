@@ -9,6 +9,7 @@ from perf_eval.forms import (
     FUNDS_COLUMNS,
     MISSING,
     SINGLE,
+    YUAN_PER_WAN,
     Category,
     Entry,
     Funds,
@@ -20,7 +21,16 @@ from perf_eval.forms import (
 from perf_eval.model import CellRef, FormInfo, FormKind
 from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
-from perf_eval.values import NOT_APPLICABLE, find_year, label_key, parse_number, parse_rate, parse_target, parse_weight
+from perf_eval.values import (
+    NOT_APPLICABLE,
+    find_year,
+    label_key,
+    normalize,
+    parse_number,
+    parse_rate,
+    parse_target,
+    parse_weight,
+)
 
 _PLACEHOLDER = re.compile(r"^(指标[0-9一二三四五六七八九十]+|…+|\.{3,}|……)$")
 _GROUP_HEADERS = ("按收入性质分", "按支出性质分")
@@ -30,6 +40,19 @@ _TOTAL_LABELS = ("年度资金总额", "资金总额", "年度财政资金总额
 # Rows that end the indicator grid when the form has no 总分/合计 row (closing rows, notes).
 _GRID_END = ("评价结论", "存在问题", "改进措施", "偏差大或目标未完成原因分析", "项目负责人", "备注", "填表人", "说明")
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
+# The funds lines of the templates themselves: a row with one of these labels ends a nested "其中" breakdown.
+_FUNDS_LINES = (
+    "当年财政拨款",
+    "本年财政拨款",
+    "财政拨款",
+    "财政资金",
+    "上年结转",
+    "其他资金",
+    "单位资金",
+    "财政专户管理资金",
+    "基本支出",
+    "项目支出",
+)
 _HEADER_WEIGHT = re.compile(r"[(（]([0-9]+(?:\.[0-9]+)?)分[)）]|([0-9]+(?:\.[0-9]+)?)分\*执行率")
 _AMOUNTS = ("initial_budget", "annual_budget", "executed")
 
@@ -130,17 +153,36 @@ def _groups(region: Region, total_row: int, columns: dict[str, int], stop_row: i
     # National template: "其中：当年财政拨款 / 上年结转资金 / 其他资金" rows, one amount per column
     # (Sichuan: 其中：财政资金 / 财政专户管理资金 / 单位资金 / 其他资金; Hubei 部门整体: 基本支出总额 /
     # 项目支出总额 above 部门整体支出总额). Every funds row but the total is a part.
+    # A later "其中" row opens a breakdown of the line above it (当年财政拨款 / 其中：中央资金 / 省级资金),
+    # which lasts until a line of the template's own (上年结转资金, 其他资金, ...): those rows are parts of
+    # that line, not of the total.
     parts = []
+    nested: list[tuple[FundsPart, CellRef, list[FundsPart]]] = []
     first_ref: CellRef | None = None
     for r, label_cell, key in _funds_rows(region, columns, stop_row):
         if r == total_row:
             continue
         amounts = {name: region.entry(r, columns[name]) for name in FUNDS_COLUMNS if name in columns}
-        parts.append(FundsPart(key, amounts))
-        first_ref = first_ref or region.grid.ref(*label_cell)
+        part = FundsPart(key, amounts)
+        ref = region.grid.ref(*label_cell)
+        opens = (
+            normalize(region.grid.text(*label_cell)).startswith("其中")
+            and bool(parts)
+            and not key.startswith(_FUNDS_LINES)
+        )
+        if opens and (not nested or nested[-1][0] is not parts[-1]):
+            nested.append((parts[-1], ref, [part]))
+        elif nested and nested[-1][0] is parts[-1] and not key.startswith(_FUNDS_LINES):
+            nested[-1][2].append(part)
+        else:
+            parts.append(part)
+        first_ref = first_ref or ref
     if not parts or first_ref is None:
         return ()
-    return (PartGroup("其中", first_ref, tuple(parts), per_column=True),)
+    groups = [PartGroup("其中", first_ref, tuple(parts), per_column=True)]
+    for parent, ref, children in nested:
+        groups.append(PartGroup(f"{parent.label} / 其中", ref, tuple(children), per_column=True, of=parent))
+    return tuple(groups)
 
 
 def _funds_rows(region: Region, columns: dict[str, int], stop_row: int) -> list[tuple[int, tuple[int, int], str]]:
@@ -210,8 +252,68 @@ def _inline_funds(region: Region, stop_row: int) -> Funds | None:
     )
 
 
+# "（元）", "单位：元", "（单位：元）" ending a label or title (a weight "（10分）" may follow).
+_YUAN = re.compile(r"(\(元\)|单位:元\)?)(\([0-9.]+分\))?$")
+_WAN = re.compile(r"\(万元\)|单位:万元")
+# A cell saying the unit is a label or a title, not a sentence.
+_UNIT_LABEL_MAX = 40
+
+
+def amount_unit(region: Region, stop_row: int, header_row: int | None) -> str:
+    """The unit of the funds amounts: "元" when the funds header or, failing that, the title area says
+    "（元）" / "单位：元"; otherwise 万元 (the templates' unit)."""
+    rows = [header_row] if header_row is not None else []
+    rows.append(-1)  # then every row above the grid
+    for wanted in rows:
+        for row, _, text in region.cells():
+            if row >= stop_row or (wanted != -1 and row != wanted):
+                continue
+            key = normalize(text)
+            if len(key) > _UNIT_LABEL_MAX:
+                continue  # prose (goals, notes) may mention "（元）" about something else
+            if _WAN.search(key):
+                return "万元"
+            if _YUAN.search(key):
+                return "元"
+    return "万元"
+
+
+def in_wan(entry: Entry, unit: str) -> Entry:
+    """An amount in 万元: converted when its cell ("35000元") or, without a unit of its own, its form is in 元.
+
+    The value and the decimals shown move four places; the text stays as the clerk wrote it.
+    """
+    number = entry.number
+    if not number.ok or number.value is None or (number.unit or unit) != "元":
+        return entry
+    converted = replace(number, value=number.value / YUAN_PER_WAN, decimals=number.decimals + 4)
+    return replace(entry, number=converted)
+
+
+def _converted(funds: Funds, unit: str) -> Funds:
+    """The funds block with every amount in 万元 (a nested breakdown's line too)."""
+
+    def part_in_wan(part: FundsPart) -> FundsPart:
+        return replace(part, amounts={k: in_wan(e, unit) for k, e in part.amounts.items()})
+
+    groups = tuple(
+        replace(
+            group,
+            parts=tuple(part_in_wan(part) for part in group.parts),
+            of=part_in_wan(group.of) if group.of is not None else None,
+        )
+        for group in funds.groups
+    )
+    total = {k: in_wan(e, unit) for k, e in funds.total.items()}
+    return replace(funds, total=total, groups=groups, unit=unit)
+
+
 def _funds(region: Region, stop_row: int) -> Funds:
     header = _funds_header(region, stop_row)
+    return _converted(_funds_as_written(region, stop_row, header), amount_unit(region, stop_row, header and header[0]))
+
+
+def _funds_as_written(region: Region, stop_row: int, header: tuple[int, dict[str, int]] | None) -> Funds:
     inline = _inline_funds(region, stop_row) if header is None else None
     if inline is not None:
         return inline
@@ -261,6 +363,7 @@ def grid_column(key: str) -> str | None:
         ("coefficient", ("得分系数",)),
         ("share", ("权重占比",)),
         ("converted", ("单项指标折算得分", "折算得分")),
+        ("status", ("单项指标完成情况", "完成情况")),
         ("max_score", ("分值", "权重", "指标权重", "参考分值", "指标分值")),
         ("score", ("得分", "自评得分", "指标得分", "单项指标得分")),
         ("core", ("是否核心指标",)),
@@ -351,18 +454,31 @@ def _indicators(
     scored: list[Entry] = []
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
+    raw_level1 = ""
     for row in range(header_end + 1, total_row):
         first = region.first_text(row)
         if label_key(first).startswith(_GRID_END):
             break
+        if row <= header_end:
+            continue  # the rest of a repeated header
         if _SECTION.match(first) and len(region.row_cells(row)) == 1:
             continue  # a section heading ("二、整体绩效目标实现情况（60分）")
+        if _is_grid_header(region, row):
+            # A section with its own header row (G's "三、…" section): read its rows by its own columns.
+            again = _header_rows(region, row)
+            columns = _grid_columns(region, again)
+            header_end = max(region.grid.merge_end(r, c)[0] for r in again for c in columns.values())
+            level1, level1_ref, level2, raw_level1 = "", None, "", ""
+            continue
         if "level1" in columns and region.grid.text(row, columns["level1"]):
             raw1 = region.grid.text(row, columns["level1"])
-            level1, weight = parse_weight(raw1)
-            level1_ref = region.grid.ref(row, columns["level1"])
-            if level1_ref not in categories:
-                categories[level1_ref] = Category(level1, level1_ref, weight)
+            if normalize(raw1) != raw_level1 or level1_ref is None:
+                # A 一级 label repeated on every row (not merged) is still one 一级指标.
+                level1, weight = parse_weight(raw1)
+                level1_ref = region.grid.ref(row, columns["level1"])
+                raw_level1 = normalize(raw1)
+                if level1_ref not in categories:
+                    categories[level1_ref] = Category(level1, level1_ref, weight)
         if "level2" in columns and region.grid.text(row, columns["level2"]):
             level2 = parse_weight(region.grid.text(row, columns["level2"]))[0]
         level3 = region.entry(row, columns["level3"]) if "level3" in columns else MISSING
@@ -405,11 +521,40 @@ def _indicators(
                 coefficient=_own(region, row, columns, "coefficient", parse=parse_rate),
                 item_score=item_score,
                 share=_own(region, row, columns, "share", parse=parse_rate),
+                status=_own(region, row, columns, "status"),
             )
         )
     if "max_score" not in columns:
         indicators = _parents_or_children(region, columns, indicators)
     return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+
+
+def _is_grid_header(region: Region, row: int) -> bool:
+    """A row of grid labels (三级指标 with two more), not of values: a section's own header row."""
+    names = [grid_column(key) for _, key in region.row_cells(row) if not parse_number(key).ok]
+    return "level3" in names and sum(1 for n in names if n is not None) >= 3
+
+
+_WEIGHTED_SECTION = re.compile(r"^[一二三四五六七八九十]+、.*[(（][0-9]+(?:\.[0-9]+)?分[)）]$")
+
+
+def _sections(region: Region) -> list[tuple[int, Category]]:
+    """Numbered headings alone on their row that declare a weight ("二、整体绩效目标实现情况（60分）")."""
+    found: list[tuple[int, Category]] = []
+    for row, col, text in region.cells():
+        key = normalize(text)
+        if _WEIGHTED_SECTION.match(key) and len(region.row_cells(row)) == 1:
+            name, weight = parse_weight(key)
+            found.append((row, Category(name, region.grid.ref(row, col), weight)))
+    return found
+
+
+def _under(sections: list[tuple[int, Category]], ref: CellRef | None) -> CellRef | None:
+    """The section heading the cell stands under: the last one above it."""
+    if ref is None:
+        return None
+    above = [section.ref for row, section in sections if row < ref.row]
+    return above[-1] if above else None
 
 
 _PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
@@ -543,6 +688,9 @@ def read_self_eval(region: Region) -> SelfEval:
                     numbers.append(region.entry(*cell))
             if len(numbers) == 2:
                 total_max, total_score = numbers
+    sections = _sections(region)
+    if sections:
+        indicators = tuple(replace(i, section_ref=_under(sections, i.level3.ref or i.score.ref)) for i in indicators)
     grade = _grade(region)
     unit = _unit(region, region.kind)
     info = FormInfo(
@@ -566,4 +714,6 @@ def read_self_eval(region: Region) -> SelfEval:
         year_refs=tuple(year_refs),
         placeholders=placeholders,
         scored_placeholders=scored_placeholders,
+        sections=tuple(section for _, section in sections),
+        funds_section_ref=_under(sections, funds.total_label_ref) if sections else None,
     )

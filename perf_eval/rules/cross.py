@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from perf_eval.forms import LineRole
+from perf_eval.forms import YUAN_PER_WAN, LineRole
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import Candidate, Comparison, Context, Op, Scope, cells, gap, numbers, rule
 from perf_eval.values import parse_number
@@ -92,6 +92,8 @@ def project_budget(ctx: Context) -> Iterator[Candidate]:
         entry, value = (indicator.target, target) if target is not None else (indicator.actual, actual.value)
         if value is None:
             continue
+        if (indicator.parsed_target.unit if target is not None else actual.unit) == "元":
+            value /= YUAN_PER_WAN  # "≤1250000元" against the 基础数据表's 万元
         yield Candidate(
             "X02",
             entry.ref,

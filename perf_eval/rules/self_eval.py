@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
+from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     SHOWN_PRECISION,
@@ -16,6 +16,7 @@ from perf_eval.rules.catalogue import (
     Quantity,
     Scope,
     cells,
+    fmt,
     gap,
     numbers,
     part_sum,
@@ -92,6 +93,26 @@ def _has_reason(reason: Entry) -> bool:
 
 def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """How a form's amounts (read in 万元) are compared and shown: in the unit the form wrote them in.
+
+    A form in 元 is compared in 元, so the profile's amount tolerance (0.01) means 0.01 元 there; its
+    findings carry the amounts as text ("9609300.00 元"), since a finding's amount quantity is 万元.
+    """
+
+    scale: float
+    quantity: Quantity
+
+    def shown(self, value: float) -> str:
+        """An amount (in the form's unit) as the form writes it: "12.50 万元" or "125000.00 元"."""
+        return f"{value:.2f} 元" if self.scale != 1.0 else fmt(value, Quantity.AMOUNT)
+
+
+def _unit(form: SelfEval) -> _Unit:
+    return _Unit(YUAN_PER_WAN, Quantity.TEXT) if form.funds.unit == "元" else _Unit(1.0, Quantity.AMOUNT)
 
 
 def _score_tol(ctx: Context, *entries: Entry) -> float:
@@ -210,13 +231,19 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     checks=Comparison("funds", "各项之和", Op.EQ, "资金总额", reads=("tolerance.amount",)),
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
-    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
+    """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额.
+
+    A form in 元 is compared to the 元 (the profile's amount tolerance in its own unit) and its message
+    speaks 元, as the form does.
+    """
     form = _form(ctx)
     if form is None:
         return
     funds = form.funds
-    tol = ctx.profile.amount_tolerance
+    unit, tol = _unit(form), ctx.profile.amount_tolerance
     for group in funds.groups:
+        if group.of is not None:
+            continue  # a breakdown of one line, not of the total: S18
         if group.per_column:
             for column in FUNDS_COLUMNS:
                 total = funds.total.get(column)
@@ -227,17 +254,21 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                 actual = part_sum(parts)
                 if values is None or actual is None:
                     continue
+                got, want = round(actual * unit.scale, 6), values[0] * unit.scale
                 yield Candidate(
                     "S03",
                     total.ref,
                     f"{group.name} / {COLUMN_LABELS[column]}",
                     Op.EQ,
-                    actual=round(actual, 6),
-                    expected=values[0],
+                    actual=got,
+                    expected=want,
                     tol=tol,
+                    quantity=unit.quantity,
                     related=tuple(cells(parts)),
-                    params={"diff": gap(actual, values[0])},
+                    params={"diff": unit.shown(abs(got - want))},
                     answer=False,
+                    actual_text=unit.shown(got),
+                    expected_text=unit.shown(want),
                 )
             continue
         entries = [p.amounts[SINGLE] for p in group.parts if SINGLE in p.amounts]
@@ -248,17 +279,21 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
         if not totals:
             continue
         expected = min(totals, key=lambda v: abs(v - actual))
+        got, want = round(actual * unit.scale, 6), expected * unit.scale
         yield Candidate(
             "S03",
             group.ref,
             group.name,
             Op.EQ,
-            actual=round(actual, 6),
-            expected=expected,
+            actual=got,
+            expected=want,
             tol=tol,
+            quantity=unit.quantity,
             related=tuple(cells(entries)),
-            params={"diff": gap(actual, expected)},
+            params={"diff": unit.shown(abs(got - want))},
             answer=False,
+            actual_text=unit.shown(got),
+            expected_text=unit.shown(want),
         )
 
 
@@ -327,7 +362,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     ),
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
-    """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
+    """An 一级指标's or a section's "(N分)" ≠ its rows' 分值 (error); weights other than the profile's (warning)."""
     form = _form(ctx)
     if form is None:
         return
@@ -383,6 +418,26 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
                 variant="profile",
                 params=params,
             )
+    yield from _section_weights(form, tol)
+
+
+def _section_weights(form: SelfEval, tol: float) -> Iterator[Candidate]:
+    """A numbered section heading's "(N分)" (G: "二、整体绩效目标实现情况（60分）") ≠ the 分值 of its rows,
+    the funds block's 分值 included when it stands under the heading ("一、当年预算执行情况（20分）")."""
+    for section in form.sections:
+        if section.declared is None:
+            continue
+        rows = [i.max_score for i in form.indicators if i.section_ref == section.ref and i.max_score.ref]
+        if form.funds_section_ref == section.ref and form.funds.max_score.ref is not None:
+            rows.append(form.funds.max_score)
+        total = _score_sum(rows)
+        if not rows or total is None:
+            continue
+        yield Candidate(
+            "S05", section.ref, section.name, Op.EQ, actual=round(total, 6), expected=section.declared, tol=tol,
+            quantity=Quantity.SCORE, params={"diff": gap(total, section.declared, Quantity.SCORE)},
+            related=tuple(cells(rows)), answer=False,
+        )  # fmt: skip
 
 
 @rule(
@@ -786,7 +841,9 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
 def not_rescored(ctx: Context) -> Iterator[Candidate]:
     """The form gives no weights (分值/权重) or no scores, so its total cannot be re-scored.
 
-    Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
+    Nor can it when a value the re-scoring rests on is not a number (F03) or a formula without a cached
+    value (F04): a weight, a score, the execution score's amounts, rate, 分值 or 得分, a target or actual,
+    or the 总分 row. Said once; the recomputed score is then not available (JSON null, "—" on screen, no grade), never 0
     and never a grade computed from nothing. Rules that need a row's weight do not run on a row without one.
     """
     from perf_eval.scoring import not_rescored as why
@@ -873,3 +930,104 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
             tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
         )  # fmt: skip
+
+
+@rule(
+    "S18",
+    "funds.breakdown",
+    Severity.ERROR,
+    Scope.SELF_EVAL,
+    title="“其中”各项之和超过其所属的资金行",
+    template="{label}：其中各项之和 {actual} 超过{parent} {expected}，多出 {diff}",
+    fix="“其中”所列是该行资金的一部分，合计不能超过该行：核对该行及其下各项，改正填错的一处。",
+    checks=Comparison("funds", "其中各项之和", Op.LE, "所属资金行", reads=("tolerance.amount",)),
+)
+def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
+    """A funds line's "其中" rows (当年财政拨款 / 其中：中央资金 / 省级资金) add up to more than the line.
+
+    "其中" (of which) lists part of a line, not necessarily all of it: the parts must not exceed the line,
+    column by column, and need not equal it. The parts of the total itself (the template's rows
+    当年财政拨款 / 上年结转资金 / 其他资金) exhaust it and must equal it: that is S03.
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    unit, tol = _unit(form), ctx.profile.amount_tolerance
+    for group in form.funds.groups:
+        if group.of is None:
+            continue
+        for column in FUNDS_COLUMNS:
+            line = group.of.amounts.get(column)
+            parts = [p.amounts[column] for p in group.parts if column in p.amounts]
+            if line is None or not parts:
+                continue
+            values, actual = numbers(line), part_sum(parts)
+            if values is None or actual is None or not any(e.ok for e in parts):
+                continue
+            got, want = round(actual * unit.scale, 6), values[0] * unit.scale
+            yield Candidate(
+                "S18",
+                line.ref,
+                f"{group.of.label} / {COLUMN_LABELS[column]}",
+                Op.LE,
+                actual=got,
+                expected=want,
+                tol=tol,
+                quantity=unit.quantity,
+                related=tuple(cells(parts)),
+                params={"parent": f"该行的{COLUMN_LABELS[column]}", "diff": unit.shown(got - want)},
+                answer=False,
+                actual_text=unit.shown(got),
+                expected_text=unit.shown(want),
+            )
+
+
+_NOT_DONE = ("未完成", "没有完成", "部分完成", "基本完成", "未达到", "未达标")
+_DONE = ("完成", "已完成", "全部完成", "超额完成", "达到", "已达到", "达标")
+
+
+@rule(
+    "S19",
+    "target.status_contradicts",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="单项指标完成情况与指标值、实际完成值不符",
+    template="{label} 的完成情况填“{status}”，而实际完成值 {actual_value} {verdict}指标值（{target}）",
+    fix="按实际完成值与指标值的比较填写完成情况；若实际完成值填错，改正实际完成值。",
+)
+def status_contradicts(ctx: Context) -> Iterator[Candidate]:
+    """A row's own word on it (J: 单项指标完成情况 "完成"/"未完成") says the opposite of its target and actual.
+
+    Only where the values decide (a quantitative target and a number for the actual): "完成" for a missed
+    target, or "未完成"/"部分完成" for a met one. Qualitative rows and words that are neither are not judged.
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    for indicator in form.indicators:
+        word = normalize(indicator.status.text)
+        if not word or indicator.status.ref is None:
+            continue
+        if word.startswith(_NOT_DONE):
+            says_done = False
+        elif word in _DONE:
+            says_done = True
+        else:
+            continue  # "见说明", "/": not a word on completion
+        assessment = assess(indicator)
+        if not assessment.quantitative or assessment.met is None:
+            continue
+        yield Candidate(
+            "S19",
+            indicator.status.ref,
+            indicator.label,
+            Op.FLAG,
+            ok=says_done == assessment.met,
+            quantity=Quantity.TEXT,
+            params={
+                "status": _inline(indicator.status),
+                "actual_value": _inline(indicator.actual) or assessment.shown,
+                "verdict": "已达到" if assessment.met else "未达到",
+                "target": _shown_target(indicator),
+            },
+        )
