@@ -1,7 +1,8 @@
 """The JSON contract against its JSON Schema (perf_eval/outputs/schema/check.schema.json, docs/json.md).
 
 Every golden JSON of the contract, a fresh `check --format json` of every sample workbook and
-written report, and the summary.json of a small scan are validated; broken instances are rejected.
+written report, the summary.json of a small scan and a result of the web service are validated;
+broken instances are rejected.
 tests/golden/annotate/ holds read-backs of annotated copies (cells and comments), not the contract.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,25 @@ def test_scan_summary_json_matches_the_schema(tmp_path: Path) -> None:
     # Without its `scan` object it is a check's output, not a summary.json.
     del data["scan"]
     assert _errors(data, "summary_json") != []
+
+
+def test_service_result_matches_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from perf_eval.serve.app import ServeConfig, create_app
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the service's private folder
+    seed = (SAMPLES / "lusong-2023-seed.xlsx").read_bytes()
+    with TestClient(create_app(ServeConfig(jobs=1, allowed_hosts=("testserver",)))) as client:
+        files = [("files", (name, data, "application/octet-stream")) for name, data in [("自评表.xlsx", seed)]]
+        response = client.post("/api/v1/check", files=files)
+        assert response.status_code == 200, response.text
+        data = response.json()
+        assert client.get(f"/api/v1/results/{data['id']}").json() == data
+    assert _errors(data, "service_result") == []
+    _assert_counts_add_up(data)
+    # The service's own fields are not part of the check's output.
+    assert _errors(data) != []
 
 
 def _valid_instance() -> dict[str, Any]:
