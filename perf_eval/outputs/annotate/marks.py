@@ -12,11 +12,7 @@ from openpyxl.styles.fills import Fill
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring, tostring
 
-from perf_eval.model import (
-    CellRef,
-    Finding,
-    Severity,
-)
+from perf_eval.model import CellRef, Finding, Severity
 from perf_eval.outputs.annotate.cells import sized_comment
 
 COMMENT_AUTHOR = "perf-eval"

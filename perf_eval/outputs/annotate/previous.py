@@ -9,10 +9,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perf_eval.model import (
-    CellRef,
-    is_result_sheet,
-)
+from perf_eval.model import CellRef, is_result_sheet
 from perf_eval.outputs.annotate.cells import all_cells, sized_comment
 from perf_eval.outputs.annotate.marks import COMMENT_AUTHOR, COMMENT_MARK, ERROR_FILL, WARNING_FILL, fill_from_xml
 from perf_eval.outputs.annotate.result_sheet import LEGACY_RECORD_COLUMN, RECORD_COLUMN

@@ -20,9 +20,7 @@ from openpyxl.packaging.custom import StringProperty
 
 from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, same_file
-from perf_eval.model import (
-    COPY_INFIX,
-)
+from perf_eval.model import COPY_INFIX
 
 MARK_PROPERTY = "perf-eval"
 SOURCE_PROPERTY = "perf-eval-source"

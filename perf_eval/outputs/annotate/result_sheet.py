@@ -14,15 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perf_eval.model import (
-    RESULT_SHEET,
-    RESULT_TITLE,
-    CellRef,
-    FileResult,
-    FileStatus,
-    Finding,
-    Severity,
-)
+from perf_eval.model import RESULT_SHEET, RESULT_TITLE, CellRef, FileResult, FileStatus, Finding, Severity
 from perf_eval.outputs.annotate.cells import FONT, format_value, put_text, put_value, wrapped_height
 from perf_eval.outputs.annotate.marks import SEVERITY_FILL, SEVERITY_RANK, described, finding_ref, related_text
 
