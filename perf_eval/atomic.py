@@ -17,6 +17,8 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from perf_eval.errors import PerfEvalError
+
 TEMP_PREFIX = ".~perf-eval-"
 TEMP_SUFFIX = ".tmp"
 
@@ -24,7 +26,7 @@ _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _NO_PERMISSION = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
-class OutputError(Exception):
+class OutputError(PerfEvalError):
     """An output file could not be written; `reason` says why, in Chinese, for the user."""
 
     def __init__(self, reason: str, path: Path) -> None:

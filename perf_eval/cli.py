@@ -459,6 +459,77 @@ def profiles(
     raise typer.Exit(EXIT_USAGE if broken else EXIT_OK)
 
 
+@app.command()
+def schemas(
+    frame: Annotated[
+        str | None,
+        typer.Argument(
+            help="只显示这个数据框（名称见不带参数时的输出）或这张表（基础数据表、自评表）", metavar="数据框"
+        ),
+    ] = None,
+    profile: ProfileOption = None,
+    profiles_dir: ProfilesDirOption = None,
+) -> None:
+    """显示各表单的校验模式：每个数据框的列，和作为规则的检查及其参数（按配置）。
+
+    默认用部门整体自评的默认配置；--profile 指定某个配置时，显示该配置运行的检查、容差和级别。
+
+    退出码：0 正常；2 配置或数据框不存在。
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from perf_eval.model import FormKind
+    from perf_eval.profiles import ProfileError, configure, default_for, load
+    from perf_eval.rules.frames import FRAMES, describe, judgement_rules
+
+    if problem := _profiles_dir_problem(profiles_dir):
+        raise _fail(problem)
+    configure(profiles_dir)
+    try:
+        chosen = load(profile) if profile else default_for(FormKind.DEPT_SELF_EVAL)
+    except ProfileError as exc:
+        raise _fail(exc.reason) from None
+    views = [v for v in describe(chosen) if frame is None or frame in (v.frame.name, v.frame.form)]
+    if not views:
+        names = "、".join(f"{f.name}（{f.title}）" for f in FRAMES.values())
+        raise _fail(f"没有名为“{frame}”的数据框或表单；可用：{names}")
+    console = _console()
+    console.print(Text(f"配置：{chosen.title}（{chosen.name}）", style="bold"))
+    for view in views:
+        spec = view.frame
+        console.print(Text(f"\n{spec.name}  {spec.title}（{spec.form}）：{spec.doc}", style="bold"))
+        columns = Table(show_header=True, box=None, padding=(0, 2))
+        for header in ("列", "类型", "含义或读取它的检查"):
+            columns.add_column(header)
+        for name, dtype, title in view.columns:
+            columns.add_row(Text(name), Text(dtype), Text(title))
+        console.print(columns)
+        checks = Table(show_header=True, box=None, padding=(0, 2))
+        for header in ("pandera 检查", "规则", "比较（容差内）", "容差下限", "每行的容差", "读取的配置项", "级别"):
+            checks.add_column(header, overflow="fold")
+        for check in view.checks:
+            checks.add_row(
+                Text(check.name),
+                Text(check.key),
+                Text(check.relation),
+                Text(f"{check.tolerance:g}"),
+                Text(check.within or "容差下限"),
+                Text("、".join(check.reads) or "—"),
+                Text(check.severity),
+            )
+        if view.checks:
+            console.print(checks)
+        else:
+            console.print(Text("  （本配置不运行这个数据框的检查）"))
+    if frame is None:
+        judged = "、".join(r.id for r in judgement_rules(chosen))
+        console.print(Text(f"\n其余规则逐项判断，不经数据框：{judged}"))
+        if chosen.disabled:
+            console.print(Text(f"本配置关闭的规则：{'、'.join(sorted(chosen.disabled))}"))
+    raise typer.Exit(EXIT_OK)
+
+
 def _as_copy(text: str) -> str:
     """A profile's text to copy: its name is the new file's name, and a copy is no default unless it says so."""
     import re
@@ -555,5 +626,11 @@ def main() -> None:
         # typer builds a pydantic adapter for every parameter of the command it runs (~0.1 s of
         # imports); the catalogue must list instantly, so a plain `rules [ID]` skips the parser.
         sys.exit(show_rules(arguments[1] if len(arguments) == 2 else None))
-    # One name in usage lines, whether started as perf-eval, perf-eval.exe or python -m perf_eval.
-    app(prog_name="perf-eval")
+    from perf_eval.errors import PerfEvalError
+
+    try:
+        # One name in usage lines, whether started as perf-eval, perf-eval.exe or python -m perf_eval.
+        app(prog_name="perf-eval")
+    except PerfEvalError as exc:  # what a command did not catch itself: its Chinese line, no traceback
+        _error(exc.reason)
+        sys.exit(EXIT_USAGE)

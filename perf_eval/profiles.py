@@ -34,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from perf_eval.errors import PerfEvalError
 from perf_eval.model import FormKind, Severity
 
 _PACKAGED = Path(__file__).parent / "schemas"
@@ -42,7 +43,7 @@ ENV_VAR = "PERF_EVAL_PROFILES"
 SUFFIX = ".toml"
 
 
-class ProfileError(Exception):
+class ProfileError(PerfEvalError):
     """A profile that does not exist or cannot be read; `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:
@@ -64,6 +65,8 @@ class Profile:
     weights: dict[str, float]
     grades: tuple[tuple[str, float], ...]
     severity: dict[str, Severity] = field(default_factory=dict)
+    # Rules the profile turns off ("B08" = "off" in its [severity] table).
+    disabled: frozenset[str] = frozenset()
     # B08 also needs the deviation to exceed this many 万元 (0: the relative threshold alone).
     budget_deviation_floor: float = 0.0
     # The layout family this profile judges (A, A′, B … J), recognised from the form's labels.
@@ -106,6 +109,10 @@ _OPEN_TABLES = ("weights", "grades", "severity")
 _META_KEYS = ("extends",)
 # Fields a file never gives itself (the name is the file's) or never inherits.
 _NOT_INHERITED = ("default_for",)
+# Fields computed from other keys, never written under their own name ("off" in [severity] → disabled).
+_DERIVED = ("disabled",)
+# A level of the [severity] table that turns a rule off (`perf-eval schemas` no longer lists its checks).
+OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ def _schema() -> _Schema:
     tables: dict[str, set[str] | None] = {}
     top: set[str] = set(_META_KEYS)
     for each in dataclasses.fields(Profile):
+        if each.name in _DERIVED:
+            continue
         if each.name in _TOML_PATH:
             table, key = _TOML_PATH[each.name]
             keys = tables.setdefault(table, set())
@@ -432,7 +441,8 @@ def _build(name: str, data: dict[str, Any], path: Path) -> Profile:
                 raise problem("不能为空")
             values["grades"] = tuple(sorted(bounds, key=lambda kv: -kv[1]))
         elif each.name == "severity":
-            values["severity"] = _severities(raw, errors)
+            values["severity"] = _severities({k: v for k, v in raw.items() if v != OFF}, errors)
+            values["disabled"] = frozenset(_severities({k: "error" for k, v in raw.items() if v == OFF}, errors))
         else:
             values[each.name] = _convert(raw, hints[each.name], problem)
     return Profile(**values)
@@ -457,7 +467,7 @@ def _severities(raw: dict[str, Any], errors: _FileErrors) -> dict[str, Severity]
         try:
             out[rule_id] = Severity(level)
         except ValueError:
-            choices = "、".join(f"{s.value}（{s.label_zh}）" for s in Severity)
+            choices = "、".join([*(f"{s.value}（{s.label_zh}）" for s in Severity), f"{OFF}（不运行）"])
             raise errors.error("severity", rule_id, f"的级别 {level!r} 无效，可用：{choices}") from None
     return out
 

@@ -227,7 +227,7 @@ _ALLOWED_ASCII = {
     "perf", "eval", "check", "scan", "rules", "help", "version", "profile", "format", "out", "strict", "no",
     "annotate", "jobs", "full", "timeout", "rich", "json", "xlsx", "xlsm", "xls", "summary", "Excel", "WPS",
     "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps", "serve",
-    "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings",
+    "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings", "schemas",
 }  # fmt: skip
 
 
@@ -287,7 +287,9 @@ def test_usage_errors_are_chinese_with_where_to_find_help(args: list[str], messa
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["scan", "--help"], ["rules", "--help"], []])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["check", "--help"], ["scan", "--help"], ["rules", "--help"], ["schemas", "--help"], []]
+)
 def test_help_is_chinese_and_fits_80_columns(args: list[str]) -> None:
     import re
 

@@ -106,3 +106,30 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
             if _OUTSIDE.search(line) or missing:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_error_a_user_can_cause_is_one_family() -> None:
+    """Each exception class of the package derives from PerfEvalError, but internal signals and dev tools."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import perf_eval
+    from perf_eval.errors import PerfEvalError
+
+    internal = {
+        "StoreFull",  # serve: turned into 429 by the app
+        "Unavailable",  # serve: turned into 503 by the app
+        "CaseFileError",  # the rule cases (a contributor's file, read by the tests and docgen)
+    }
+    found: dict[str, type] = {}
+    for module in pkgutil.walk_packages(perf_eval.__path__, "perf_eval."):
+        if module.name.endswith("__main__"):
+            continue
+        loaded = importlib.import_module(module.name)
+        for name, value in vars(loaded).items():
+            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.name:
+                found[name] = value
+    assert {"UnreadableWorkbook", "UnreadableReport", "ProfileError", "OutputError", "ScanError"} <= set(found)
+    strays = {n for n, c in found.items() if not issubclass(c, PerfEvalError) and n not in internal}
+    assert not strays, strays

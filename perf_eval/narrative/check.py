@@ -24,7 +24,7 @@ from perf_eval.pairing import WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, default_for, load
 from perf_eval.reading.workbook import ReadWorkbook
 from perf_eval.rules import engine
-from perf_eval.rules.catalogue import Context, Scope, all_rules, get
+from perf_eval.rules.catalogue import Context, all_rules, get
 from perf_eval.rules.narrative import BASIC_FORM, ReportInput
 from perf_eval.values import normalize
 
@@ -139,13 +139,12 @@ def check_report(document: ReportDocument, partners: Sequence[FormSet], *, profi
     if not partners:
         return [_unpaired(document, chosen)]
     statements = statements_for(document, partners)
-    report_rules = [r for r in all_rules() if r.build and Scope.REPORT in r.scopes]
     by_id = {r.id: r for r in all_rules()}
     findings: list[Finding] = []
     for partner in partners:
         ctx = Context(chosen, partner.basic, partner.evaluation, report=ReportInput(statements))
-        candidates = [c for r in report_rules if r.build for c in r.build(ctx)]
-        for position in engine.failing(candidates, tuple(by_id)):
+        candidates = engine.report_candidates(ctx)
+        for position in engine.failing(candidates, chosen):
             candidate = candidates[position]
             finding = engine.render(candidate, by_id[candidate.rule], chosen)
             kind = candidate.params.get("form_kind")

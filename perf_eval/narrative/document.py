@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perf_eval.errors import PerfEvalError
 from perf_eval.narrative.blocks import Block
 from perf_eval.reading import safety
 from perf_eval.values import normalize
@@ -48,7 +49,7 @@ _REASONS = {
 }
 
 
-class UnreadableReport(Exception):
+class UnreadableReport(PerfEvalError):
     """A report that cannot be read; `reason` is one Chinese line (the caller adds the file name)."""
 
     def __init__(self, reason: str) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
+from perf_eval.errors import PerfEvalError
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
@@ -69,7 +71,7 @@ REASONS: dict[str, str] = {
 }
 
 
-class UnreadableWorkbook(Exception):
+class UnreadableWorkbook(PerfEvalError):
     """A file that is not a workbook we can read safely; `reason` is one Chinese line."""
 
     def __init__(self, reason: str, code: str = "unreadable") -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from perf_eval.errors import PerfEvalError
 
-class SourceChanged(Exception):
+
+class SourceChanged(PerfEvalError):
     """The file's content is no longer the one that was checked."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(str(path))
+        super().__init__(f"文件在校验之后被修改过，请重新校验：{path}")
         self.path = path
 
 

@@ -8,7 +8,9 @@ from dataclasses import replace
 from perf_eval.forms import BASIC_COLUMNS, BasicData, Line, LineRole, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
+    SHOWN_PRECISION,
     Candidate,
+    Comparison,
     Context,
     Op,
     Quantity,
@@ -113,6 +115,7 @@ def _parts_after(form: BasicData, total: Line, roles: tuple[LineRole, ...]) -> l
     title="控制率与实际在职人数/编制数不符",
     template="控制率应为 实际在职人数 / 编制数 = {expected}，填写的是 {actual}",
     fix="按 实际在职人数 ÷ 编制数 重新计算控制率；若人数填错，先改正人数。",
+    checks=Comparison("staff", "控制率", Op.EQ, "在职人数÷编制数", reads=("tolerance.rate",), within=SHOWN_PRECISION),
 )
 def control_rate(ctx: Context) -> Iterator[Candidate]:
     """控制率 ≠ 实际在职人数 / 编制数, compared at the precision shown."""
@@ -144,6 +147,7 @@ def control_rate(ctx: Context) -> Iterator[Candidate]:
     title="实际在职人数超过编制数（超编）",
     template="实际在职人数 {actual} 超过编制数 {expected}（超编）",
     fix="核对编制数和实际在职人数；确属超编的，在自评报告中说明原因。",
+    checks=Comparison("staff", "实际在职人数", Op.LE, "编制数"),
 )
 def over_quota(ctx: Context) -> Iterator[Candidate]:
     """实际在职人数 > 编制数 (超编)."""
@@ -174,6 +178,7 @@ def over_quota(ctx: Context) -> Iterator[Candidate]:
     title="三公经费不等于三项之和",
     template="{label}：合计 {actual} 与{parts}之和 {expected} 相差 {diff}",
     fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
+    checks=Comparison("line_sums", "合计", Op.EQ, "各项之和", reads=("tolerance.amount",)),
 )
 def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     """三公经费 ≠ 公务用车购置和维护经费 + 出国经费 + 公务接待, in each column."""
@@ -188,6 +193,7 @@ def three_public_sum(ctx: Context) -> Iterator[Candidate]:
     title="公务用车购置和维护经费不等于公车购置与运行维护之和",
     template="{label}：合计 {actual} 与{parts}之和 {expected} 相差 {diff}",
     fix="对照账表逐项核对：合计与各项中哪一个填错就改哪一个，不要只把合计改成各项之和。",
+    checks=Comparison("line_sums", "合计", Op.EQ, "各项之和", reads=("tolerance.amount",)),
 )
 def car_sum(ctx: Context) -> Iterator[Candidate]:
     """公务用车购置和维护经费 ≠ 公车购置 + 公车运行维护, in each column."""
@@ -210,6 +216,7 @@ def car_sum(ctx: Context) -> Iterator[Candidate]:
     },
     fix="对照账表逐项核对：合计与各项目中哪一个填错就改哪一个，不要只把合计改成各项之和；"
     "本年决算数的合计还应与自评表的项目支出一致。",
+    checks=Comparison("line_sums", "合计", Op.EQ, "各项之和", variants=("", "parts"), reads=("tolerance.amount",)),
 )
 def projects_sum(ctx: Context) -> Iterator[Candidate]:
     """项目支出 ≠ the sum of the listed projects, in each column (all projects must be listed)."""
@@ -224,6 +231,7 @@ def projects_sum(ctx: Context) -> Iterator[Candidate]:
     title="公用经费小于其中各项之和",
     template="{label} {actual} 小于其中各项（{parts}）之和 {expected}",
     fix="“其中”各项是公用经费的一部分，之和不能超过公用经费：核对公用经费和各项金额。",
+    checks=Comparison("line_sums", "合计", Op.GE, "各项之和", reads=("tolerance.amount",)),
 )
 def public_parts(ctx: Context) -> Iterator[Candidate]:
     """公用经费 < the sum of its 其中 rows ("其中" means "of which": the parts need not exhaust it)."""
@@ -238,6 +246,7 @@ def public_parts(ctx: Context) -> Iterator[Candidate]:
     title="三公经费决算超预算",
     template="{label} 本年决算数 {actual} 超过本年预算数 {expected}",
     fix="核对决算数和预算数；确属超支的，在自评报告中说明原因（如年中追加预算）。",
+    checks=Comparison("budget_lines", "决算数", Op.LE, "预算数", reads=("tolerance.amount",)),
 )
 def three_public_over_budget(ctx: Context) -> Iterator[Candidate]:
     """三公经费 本年决算 > 本年预算."""
@@ -274,6 +283,15 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     template="{label} 本年决算数 {actual} 与预算数 {expected} 相差 {diff}（{deviation}），超过 {threshold}{parts}",
     variants={"no_budget": (None, "{label} 无预算（预算数 {expected}）但决算支出 {actual}{parts}")},
     fix="核对预算数和决算数是否填对；确有追加预算或调整的，在自评报告中说明偏差原因。",
+    checks=Comparison(
+        "budget_lines",
+        "决算数",
+        Op.EQ,
+        "预算数",
+        variants=("", "no_budget"),
+        reads=("tolerance.amount", "thresholds.budget_deviation", "thresholds.budget_deviation_floor"),
+        within="预算数的 {budget_deviation:.0%}，至少 {budget_deviation_floor:g} 万元",
+    ),
 )
 def budget_deviation(ctx: Context) -> Iterator[Candidate]:
     """A line's 本年决算 deviates from its 本年预算 by more than the profile's threshold, or is spent with no budget."""
@@ -355,6 +373,7 @@ _PARTS_OF = {
     title="政府采购金额决算超预算",
     template="{label} 本年决算数 {actual} 超过本年预算数 {expected}",
     fix="核对政府采购金额的决算数和预算数；确属超出的，在自评报告中说明原因。",
+    checks=Comparison("budget_lines", "决算数", Op.LE, "预算数", reads=("tolerance.amount",)),
 )
 def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     """政府采购金额 决算 > 预算."""
@@ -370,6 +389,10 @@ def procurement_over_budget(ctx: Context) -> Iterator[Candidate]:
     template="{label} 应为 {expected}，填写的是 {actual}",
     variants={"over": (Severity.WARNING, "{label} {actual} 超过 100%")},
     fix="按 实际 ÷ 批复（预算）重新计算控制率；超过 100% 的，在自评报告中说明原因。",
+    checks=(
+        Comparison("buildings", "控制率", Op.EQ, "实际÷批复", reads=("tolerance.rate",), within=SHOWN_PRECISION),
+        Comparison("buildings", "实际÷批复", Op.LE, "上限", variants=("over",), reads=("tolerance.rate",)),
+    ),
 )
 def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     """规模控制率 ≠ 实际规模/批复规模, 投资概算控制率 ≠ 实际投资/预算投资 (error); either above 100% (warning)."""
@@ -425,6 +448,7 @@ def buildings_control_rate(ctx: Context) -> Iterator[Candidate]:
     title="金额或人数为负数",
     template="{label} 为负数 {actual}",
     fix="金额和人数不能为负数：改正为实际数（没有则填 0）。",
+    checks=Comparison("amounts", "数值", Op.GE, "下限"),
 )
 def negative_amount(ctx: Context) -> Iterator[Candidate]:
     """A negative amount, count or area."""

@@ -5,8 +5,10 @@ cell -- and is registered with `@rule`. Its docstring's first line says what
 it checks. Its passing and failing examples are its cases
 (`perf_eval/rules/cases/<ID>.toml`, read by `rules.examples`): the tests run
 them and `perf-eval rules ID` and `docs/rules.md` show them.
-The engine (`rules.engine`) validates all candidates of a workbook
-with one pandera schema and renders the failures through the templates here.
+An arithmetic rule declares its pandera checks (`Comparison`): the engine
+(`rules.engine`) puts its candidates into the form's frames (`rules.frames`),
+validates each frame with its schema and renders the failures through the
+templates here; a judgement rule's candidates carry their own verdict.
 Nothing in this package opens files or prints.
 """
 
@@ -25,7 +27,7 @@ from perf_eval.profiles import Profile, use_rule_ids
 
 
 class Op(StrEnum):
-    """How `actual` must relate to `expected` (checked by the pandera schema)."""
+    """How `actual` must relate to `expected` (a pandera check of a frame), or FLAG for a judgement."""
 
     EQ = "eq"  # |actual - expected| <= tol
     LE = "le"  # actual <= expected + tol
@@ -91,6 +93,31 @@ Builder = Callable[[Context], Iterable[Candidate]]
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """What one pandera check of a rule compares: `left op right`, two columns of one frame.
+
+    A rule's candidates become rows of the frame (`perf_eval.rules.frames`): the candidate's
+    `actual` goes into `left`, its `expected` into `right`, its tolerance into the frame's 容差.
+    `variants` are the candidate variants this comparison checks ("" is the rule's own case).
+    `reads` names the profile keys the tolerance comes from (shown by `perf-eval schemas`).
+    """
+
+    frame: str
+    left: str
+    op: Op
+    right: str
+    variants: tuple[str, ...] = ("",)
+    reads: tuple[str, ...] = ()
+    # How each row's tolerance is set when it is not simply the profile's, in words with the profile's
+    # fields as placeholders ("预算数 × {budget_deviation:.0%}"), for `perf-eval schemas`.
+    within: str = ""
+
+    def key(self, rule_id: str) -> str:
+        """The check's name: the rule ID, with the first variant when it is not the rule's own case."""
+        return f"{rule_id}.{self.variants[0]}" if self.variants[0] else rule_id
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     name: str
@@ -104,6 +131,20 @@ class Rule:
     variants: dict[str, tuple[Severity | None, str]] = field(default_factory=dict)
     # "如何处理": what the clerk can do about a finding of this rule.
     fix: str = ""
+    # The pandera checks of an arithmetic rule; a judgement rule has none (its candidates are FLAGs).
+    checks: tuple[Comparison, ...] = ()
+    # False for a rule that runs only where a profile names it in its [severity] table.
+    default_on: bool = True
+
+    def comparison(self, variant: str) -> Comparison | None:
+        """The check that judges candidates of this variant (the rule's own case when none names it)."""
+        for each in self.checks:
+            if variant in each.variants:
+                return each
+        for each in self.checks:
+            if "" in each.variants:
+                return each
+        return None
 
     @property
     def summary(self) -> str:
@@ -115,6 +156,9 @@ class Rule:
             return severity or self.severity, template
         return self.severity, self.template
 
+
+# The `within` of a comparison made at the precision the form shows (0.9722 against 0.97222…).
+SHOWN_PRECISION = "按所填的小数位数，至少为容差下限"
 
 REGISTRY: dict[str, Rule] = {}
 # F structure, B basic data, S self-evaluation, X across forms, N the written report against the forms.
@@ -131,8 +175,14 @@ def rule(
     template: str,
     variants: dict[str, tuple[Severity | None, str]] | None = None,
     fix: str = "",
+    checks: Comparison | tuple[Comparison, ...] = (),
+    default_on: bool = True,
 ) -> Callable[[Builder], Builder]:
-    """Register a candidate builder under a stable rule ID."""
+    """Register a candidate builder under a stable rule ID.
+
+    `checks` declares the pandera checks of an arithmetic rule (see `Comparison`); a rule without
+    them is a judgement rule, whose candidates carry their own verdict (`Op.FLAG`).
+    """
 
     def register(build: Builder) -> Builder:
         if rule_id in REGISTRY:
@@ -148,6 +198,8 @@ def rule(
             build,
             variants or {},
             fix,
+            checks if isinstance(checks, tuple) else (checks,),
+            default_on,
         )
         return build
 
@@ -193,8 +245,10 @@ def gap(a: float, b: float, quantity: Quantity = Quantity.AMOUNT) -> str:
 
 __all__ = [
     "REGISTRY",
+    "SHOWN_PRECISION",
     "Builder",
     "Candidate",
+    "Comparison",
     "Context",
     "Op",
     "Quantity",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from perf_eval.forms import LineRole
 from perf_eval.model import Severity
-from perf_eval.rules.catalogue import Candidate, Context, Op, Scope, cells, gap, numbers, rule
+from perf_eval.rules.catalogue import Candidate, Comparison, Context, Op, Scope, cells, gap, numbers, rule
 from perf_eval.values import parse_number
 
 
@@ -32,6 +32,7 @@ def not_paired(ctx: Context) -> Iterator[Candidate]:
     title="自评表项目支出与基础数据表本年决算项目支出不符",
     template="自评表的项目支出 {actual} 与基础数据表本年决算数的项目支出 {expected} 相差 {diff}（{related}）",
     fix="两表的项目支出应为同一个数：对照决算核对两处，改正填错的一处。",
+    checks=Comparison("pair", "自评表项目支出", Op.EQ, "基础数据表项目支出决算数", reads=("tolerance.amount",)),
 )
 def project_spending(ctx: Context) -> Iterator[Candidate]:
     """自评表 项目支出 (按支出性质分) ≠ 基础数据表 本年决算数 项目支出."""
@@ -68,6 +69,7 @@ def project_spending(ctx: Context) -> Iterator[Candidate]:
     title="成本指标年初预算项目支出金额与基础数据表本年预算项目支出不符",
     template="成本指标“{label}”的指标值 {actual} 与基础数据表本年预算数的项目支出 {expected} 相差 {diff}（{related}）",
     fix="年初预算项目支出金额应与基础数据表的本年预算数一致：对照预算批复核对两处，改正填错的一处。",
+    checks=Comparison("pair", "成本指标年初预算", Op.EQ, "基础数据表项目支出预算数", reads=("tolerance.amount",)),
 )
 def project_budget(ctx: Context) -> Iterator[Candidate]:
     """成本指标 "年初预算项目支出金额" ≠ 基础数据表 本年预算数 项目支出."""

@@ -20,6 +20,7 @@ from perf_eval import profiles
 from perf_eval.atomic import atomic_write_text
 from perf_eval.rules.catalogue import Rule, Scope, all_rules
 from perf_eval.rules.examples import case_lines, load, readable
+from perf_eval.rules.frames import FRAMES, comparisons, quantities, relation
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
@@ -54,6 +55,41 @@ def _severity(rule: Rule) -> str:
     return f"{_SEVERITIES[rule.severity.value]}（{rule.severity.value}）"
 
 
+def _how(rule: Rule) -> list[str]:
+    """How the rule decides: its pandera checks on the frames, or a judgement in Python."""
+    if not rule.checks:
+        return ["- 方式：逐项判断（不经 pandera 数据框）"]
+    out = ["- 方式：pandera 检查"]
+    for comparison in rule.checks:
+        frame = FRAMES[comparison.frame]
+        where = f"数据框 [`{frame.name}`](#frame-{frame.name})（{frame.title}）"
+        within = f"；每行的容差：{comparison.within}" if comparison.within else ""
+        out.append(f"  - `{comparison.key(rule.id)}`：{where}，{relation(comparison)}{within}")
+    return out
+
+
+def _frames() -> list[str]:
+    lines = [
+        "## 数据框",
+        "",
+        "每张表单读成几个整齐的数据框（pandas DataFrame），每行一个待核对的数、它的单元格和容差；",
+        "每个数据框由一个 pandera 模式校验，模式的检查就是规则（以规则编号命名，带着它比较的两列）。",
+        "`perf-eval schemas [--profile 配置]` 显示某个配置下各数据框的列和检查。",
+        "",
+    ]
+    for name, frame in FRAMES.items():
+        checks = "、".join(f"[{c.key(r.id)}](#{r.id.lower()})" for r, c in comparisons(name))
+        lines += [
+            f'<a id="frame-{name}"></a>',
+            "",
+            f"### `{name}` {frame.title}（{frame.form}）",
+            "",
+            f"{frame.doc}。列：{'、'.join(quantities(name))}，以及规则、核对、项目、容差。检查：{checks}。",
+            "",
+        ]
+    return lines
+
+
 def _section(rule: Rule, data: dict[str, dict[str, Any]]) -> list[str]:
     cases = load(rule.id)
     summary, _, rest = rule.doc.partition("\n")
@@ -66,6 +102,7 @@ def _section(rule: Rule, data: dict[str, dict[str, Any]]) -> list[str]:
         f"- 级别：{_severity(rule)}",
         f"- 适用：{'；'.join(_SCOPES[s] for s in rule.scopes)}",
         f"- 检查：{summary}",
+        *_how(rule),
     ]
     if rest.strip():
         lines += ["", *(f"  {line}" if line else "" for line in rest.strip().splitlines())]
@@ -105,12 +142,13 @@ def render() -> str:
         "`perf-eval rules 编号` 显示其中一个不通过和一个通过的用例。",
         "",
         "级别：错误（error）须修改后再报送；警告（warning）请核实；提示（info）仅供参考。",
-        "配置（`schemas/*.toml`）的 `[severity]` 可以改变任一规则的级别。",
+        '配置（`schemas/*.toml`）的 `[severity]` 可以改变任一规则的级别，或写 `"off"` 不运行它。',
         "",
         "| 编号 | 级别 | 名称 | 检查 |",
         "|---|---|---|---|",
         *(f"| [{r.id}](#{r.id.lower()}) | {_SEVERITIES[r.severity.value]} | `{r.name}` | {r.title} |" for r in rules),
         "",
+        *_frames(),
     ]
     for rule in rules:
         lines += _section(rule, data)

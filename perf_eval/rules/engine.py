@@ -1,97 +1,32 @@
-"""Runs the catalogue: candidates → one pandera schema → findings at cells.
+"""Runs the catalogue: candidates → the form's frames → one pandera schema per frame → findings at cells.
 
-All candidates of a workbook go into one DataFrame (one row per assertion,
-with its cell kept beside it), validated by one lazily-evaluated pandera
-schema whose checks are the comparison operators. The adapter below turns
-pandera's failure cases back into exactly one finding per failing row.
+An arithmetic rule's candidates become rows of the form's tidy frames (`rules.frames`), each
+validated by its pandera schema, whose checks are the rules; the adapter there maps pandera's
+failure cases back to the rows, hence to the candidates and their cells. A judgement rule's
+candidate (`Op.FLAG`) carries its own verdict and becomes a finding when it is false.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import cache
 from typing import Any
-
-import pandas as pd
-import pandera.pandas as pa
 
 from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import Finding
 from perf_eval.profiles import Profile
+from perf_eval.rules import frames
 from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules, fmt
 
-_COLUMNS = ("rule", "op", "actual", "expected", "tol", "ok")
 
-
-def _op_check(op: Op) -> pa.Check:
-    def holds(frame: pd.DataFrame) -> pd.Series:
-        other = frame["op"] != op.value
-        actual, expected, tol = frame["actual"], frame["expected"], frame["tol"]
-        if op is Op.EQ:
-            passed = (actual - expected).abs() <= tol + 1e-9
-        elif op is Op.LE:
-            passed = actual <= expected + tol + 1e-9
-        elif op is Op.GE:
-            passed = actual >= expected - tol - 1e-9
-        elif op is Op.WITHIN:
-            passed = (actual >= -tol - 1e-9) & (actual <= expected + tol + 1e-9)
-        else:
-            passed = frame["ok"].astype(bool)
-        return other | passed
-
-    return pa.Check(holds, name=op.value)
-
-
-@cache
-def assertion_schema(rule_ids: tuple[str, ...]) -> pa.DataFrameSchema:
-    """The schema every workbook's assertion frame must satisfy."""
-    return pa.DataFrameSchema(
-        {
-            "rule": pa.Column(str, pa.Check.isin(rule_ids)),
-            "op": pa.Column(str, pa.Check.isin([op.value for op in Op])),
-            "actual": pa.Column(float, nullable=True),
-            "expected": pa.Column(float, nullable=True),
-            "tol": pa.Column(float, pa.Check.ge(0)),
-            "ok": pa.Column(bool),
-        },
-        checks=[_op_check(op) for op in Op],
-        strict=True,
-        ordered=False,
-    )
-
-
-def _frame(candidates: Sequence[Candidate]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "rule": [c.rule for c in candidates],
-            "op": [c.op.value for c in candidates],
-            "actual": pd.array([c.actual for c in candidates], dtype="float64"),
-            "expected": pd.array([c.expected for c in candidates], dtype="float64"),
-            "tol": [float(c.tol) for c in candidates],
-            "ok": [bool(c.ok) if c.ok is not None else True for c in candidates],
-        },
-        columns=list(_COLUMNS),
-    )
-
-
-def failing(candidates: Sequence[Candidate], rule_ids: tuple[str, ...]) -> list[int]:
-    """Positions of the candidates the schema rejects (the pandera adapter)."""
-    if not candidates:
-        return []
-    frame = _frame(candidates)
-    try:
-        assertion_schema(rule_ids).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        op_checks = {op.value for op in Op}
-        # A wide check is reported once per column; keep one row per failing index.
-        rows = cases[cases["check"].isin(op_checks)]["index"].dropna().astype(int).unique()
-        structural = cases[~cases["check"].isin(op_checks)]
-        if not structural.empty:
-            raise RuntimeError(f"assertion frame does not match its schema: {structural.to_dict('records')}") from None
-        return sorted(int(i) for i in rows)
-    return []
+def failing(candidates: Sequence[Candidate], profile: Profile, *, full: bool = False) -> list[int]:
+    """Positions of the candidates that fail: judgement verdicts, then what the frames' schemas reject."""
+    rules = {rule.id: rule for rule in all_rules()}
+    out = [i for i, c in enumerate(candidates) if c.op is Op.FLAG and not c.ok]
+    arithmetic = [i for i, c in enumerate(candidates) if c.op is not Op.FLAG]
+    for rows in frames.build([candidates[i] for i in arithmetic], rules):
+        out.extend(arithmetic[i] for i in frames.failing_rows(rows, profile, full=full))
+    return sorted(out)
 
 
 def _display(value: float | None, quantity: Quantity) -> float | None:
@@ -140,28 +75,48 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
     )
 
 
+def _built(rule: Rule, ctx: Context) -> list[Candidate]:
+    """A rule's candidates, unless the profile turns the rule (or one of its cases) off."""
+    if rule.build is None or not frames.runs(rule, ctx.profile):
+        return []
+    off = ctx.profile.disabled
+    return [c for c in rule.build(ctx) if not (c.variant and f"{rule.id}.{c.variant}" in off)]
+
+
 def form_candidates(form: BasicData | SelfEval, profile: Profile) -> list[Candidate]:
     """Assertions about one form on its own."""
     ctx = Context(profile, basic=form) if isinstance(form, BasicData) else Context(profile, self_eval=form)
     own = Scope.BASIC if isinstance(form, BasicData) else Scope.SELF_EVAL
-    return [c for r in all_rules() if r.build and (own in r.scopes or Scope.FORM in r.scopes) for c in r.build(ctx)]
+    return [c for r in all_rules() if own in r.scopes or Scope.FORM in r.scopes for c in _built(r, ctx)]
 
 
 def pair_candidates(basic: BasicData, self_eval: SelfEval, profile: Profile) -> list[Candidate]:
     """Assertions across a unit's 基础数据表 and 自评表; their cells are on the 自评表."""
     ctx = Context(profile, basic, self_eval)
-    return [c for r in all_rules() if r.build and Scope.PAIR in r.scopes for c in r.build(ctx)]
+    return [c for r in all_rules() if Scope.PAIR in r.scopes for c in _built(r, ctx)]
+
+
+def report_candidates(ctx: Context) -> list[Candidate]:
+    """Assertions of a written report against its unit's forms (`ctx.report` holds its statements)."""
+    return [c for r in all_rules() if Scope.REPORT in r.scopes for c in _built(r, ctx)]
 
 
 def evaluate(batches: Sequence[tuple[Sequence[Candidate], Profile]]) -> list[list[Finding]]:
-    """Validate every batch with one pandera call; the findings of each batch, in the same order."""
+    """The findings of each batch (one form, or a pair of forms, under its profile), in the same order.
+
+    Batches under one profile are validated together: one pandera call per frame, however many forms.
+    """
     by_id = {rule.id: rule for rule in all_rules()}
-    flat = [(c, profile, index) for index, (batch, profile) in enumerate(batches) for c in batch]
-    positions = failing([c for c, _, _ in flat], tuple(by_id))
+    groups: dict[int, list[int]] = {}
+    for index, (_, profile) in enumerate(batches):
+        groups.setdefault(id(profile), []).append(index)
     out: list[list[Finding]] = [[] for _ in batches]
-    for position in positions:
-        candidate, profile, index = flat[position]
-        out[index].append(render(candidate, by_id[candidate.rule], profile))
+    for members in groups.values():
+        profile = batches[members[0]][1]
+        flat = [(index, c) for index in members for c in batches[index][0]]
+        for position in failing([c for _, c in flat], profile):
+            index, candidate = flat[position]
+            out[index].append(render(candidate, by_id[candidate.rule], profile))
     return out
 
 

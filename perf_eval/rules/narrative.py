@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from perf_eval.forms import BasicData, Entry, Line, LineRole, SelfEval
 from perf_eval.model import Severity
 from perf_eval.narrative.statements import Field, Measure, Statement, Statements, measure_of
-from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Scope, numbers, rule
+from perf_eval.rules.catalogue import Candidate, Comparison, Context, Op, Quantity, Scope, numbers, rule
 from perf_eval.values import label_key
 
 _TEMPLATE = "报告{where}称“{quote}”，{form} {cell} {field}为 {expected}"
@@ -33,6 +33,22 @@ class ReportInput:
     """What REPORT rules receive as `Context.report`."""
 
     statements: Statements
+
+
+# What the N rules compare: a figure the report states against the form field it restates, or against
+# what the report's own other figures give; the tolerance is that of the measure (amount, rate, score).
+_WITHIN = "按报告所写数字的位数（“约 960 万元”为 1 万元），至少为该量的容差"
+
+
+def _against_forms(*reads: str) -> Comparison:
+    return Comparison("report", "报告所述", Op.EQ, "表单所填", reads=reads, within=_WITHIN)
+
+
+# TODO(cases): N06's rate path also reads tolerance.rate; no case exercises it yet (it needs a broken
+# report whose paragraph states a budget, a spending and a rate that disagree).
+_OWN_FIGURES = Comparison(
+    "report", "报告所述", Op.EQ, "按报告其他数字计算", reads=("tolerance.amount",), within=_WITHIN
+)
 
 
 def _statements(ctx: Context) -> Statements | None:
@@ -96,6 +112,7 @@ def _compare(
     title="报告所述人员编制、在职人数与基础数据表不符",
     template=_TEMPLATE,
     fix="核对报告中的人员编制和在职人数：应与基础数据表一致，改正填错的一处。",
+    checks=_against_forms(),
 )
 def staff(ctx: Context) -> Iterator[Candidate]:
     """The report's 编制数 or 实有（在职）人数 differs from the 基础数据表."""
@@ -128,6 +145,7 @@ _FUNDS = {
     title="报告所述预算、收入、支出或执行率与自评表不符",
     template=_TEMPLATE,
     fix="核对报告中的预算、收入、支出和执行率：应与自评表一致，改正填错的一处。",
+    checks=_against_forms("tolerance.amount", "tolerance.rate"),
 )
 def funds(ctx: Context) -> Iterator[Candidate]:
     """The report's 年初预算, 全年预算（收入）, 全年支出（执行） or 执行率 differs from the 自评表."""
@@ -175,6 +193,7 @@ def _line(basic: BasicData, role: LineRole, word: str | None) -> Line | None:
     title="报告所述基本支出、公用经费、项目支出或三公经费与表单不符",
     template=_TEMPLATE,
     fix="核对报告中的基本支出、公用经费、项目支出和三公经费：应与表单一致，改正填错的一处。",
+    checks=_against_forms("tolerance.amount"),
 )
 def spending_lines(ctx: Context) -> Iterator[Candidate]:
     """The report's 基本支出, 公用经费, 项目支出 or 三公经费 (and its parts) differs from the forms."""
@@ -215,6 +234,7 @@ def spending_lines(ctx: Context) -> Iterator[Candidate]:
     title="报告所述某个项目的预算或支出与基础数据表不符",
     template=_TEMPLATE,
     fix="核对报告中该项目的预算和支出：应与基础数据表一致，改正填错的一处。",
+    checks=_against_forms("tolerance.amount"),
 )
 def project(ctx: Context) -> Iterator[Candidate]:
     """A named project's 预算 or 实际支出 in the report differs from its row of the 基础数据表."""
@@ -245,6 +265,7 @@ def project(ctx: Context) -> Iterator[Candidate]:
     title="报告所述自评得分或等级与自评表不符",
     template=_TEMPLATE,
     fix="核对报告中的自评得分和等级：应与自评表一致。",
+    checks=_against_forms("tolerance.score"),
 )
 def score(ctx: Context) -> Iterator[Candidate]:
     """The report's 自评得分 or 等级 differs from the 自评表's 总分 (or the grade that total earns)."""
@@ -314,6 +335,7 @@ _DECOMPOSITIONS: tuple[tuple[Field, tuple[Field, ...]], ...] = (
     title="报告自身的数字不能互相印证（总数与其组成部分、结转加预算与支出、执行率）",
     template=_ARITHMETIC_TEMPLATE,
     fix="核对报告中相关的几个数字：总数应等于各组成部分之和，执行率应与支出和预算相符。",
+    checks=_OWN_FIGURES,
 )
 def arithmetic(ctx: Context) -> Iterator[Candidate]:
     """Figures of one paragraph of the report that cannot all be true together.

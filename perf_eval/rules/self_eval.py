@@ -8,7 +8,9 @@ from dataclasses import replace
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
+    SHOWN_PRECISION,
     Candidate,
+    Comparison,
     Context,
     Op,
     Quantity,
@@ -115,6 +117,7 @@ def _score_tol(ctx: Context, *entries: Entry) -> float:
         )
     },
     fix="按 全年执行数 ÷ 全年预算数 重新计算执行率；若金额填错，先改正金额。",
+    checks=Comparison("funds", "执行率", Op.EQ, "执行数÷预算数", reads=("tolerance.rate",), within=SHOWN_PRECISION),
 )
 def execution_rate(ctx: Context) -> Iterator[Candidate]:
     """执行率 ≠ 全年执行数 / 全年预算数 at the precision shown (cut off at it: a warning where the profile allows)."""
@@ -160,6 +163,7 @@ def execution_rate(ctx: Context) -> Iterator[Candidate]:
         )
     },
     fix="执行率得分 = 分值 × 执行率（执行率超过 100% 按 100% 计）；改正后总分随之调整。",
+    checks=Comparison("funds", "执行率得分", Op.EQ, "分值×执行率", reads=("tolerance.score",)),
 )
 def execution_score(ctx: Context) -> Iterator[Candidate]:
     """执行率得分 ≠ 分值 × min(执行率, 1), 执行率 = 全年执行数 / 全年预算数 (rounded to the decimals shown: a warning)."""
@@ -203,6 +207,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     title="资金构成之和不等于年度资金总额",
     template="{label}：各项之和 {actual} 与年度资金总额 {expected} 相差 {diff}",
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
+    checks=Comparison("funds", "各项之和", Op.EQ, "资金总额", reads=("tolerance.amount",)),
 )
 def funds_parts(ctx: Context) -> Iterator[Candidate]:
     """Funds parts (按收入性质分 / 按支出性质分 / 其中 rows) ≠ 年度资金总额."""
@@ -265,6 +270,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
     title="各项分值之和不等于100",
     template="各项分值（含执行率）之和为 {actual}，应为 {expected}",
     fix="核对各指标的分值，使全部分值（含执行率）合计为 100。",
+    checks=Comparison("weights", "分值合计", Op.EQ, "总分值", reads=("tolerance.score", "thresholds.total")),
 )
 def weights_total(ctx: Context) -> Iterator[Candidate]:
     """All 分值 (执行率 included) do not sum to the profile's total (thresholds.total)."""
@@ -310,6 +316,15 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
         ),
     },
     fix="一级指标标注的分值应等于其下各行分值之和，并与评分配置的权重一致：核对标注和各行分值。",
+    checks=(
+        Comparison("weights", "各行分值之和", Op.EQ, "标注分值", variants=("", "rows"), reads=("tolerance.score",)),
+        Comparison(
+            "weights", "标注分值", Op.EQ, "配置权重", variants=("declared",), reads=("tolerance.score", "weights")
+        ),
+        Comparison(
+            "weights", "一级指标分值", Op.EQ, "配置权重", variants=("profile",), reads=("tolerance.score", "weights")
+        ),
+    ),
 )
 def category_weights(ctx: Context) -> Iterator[Candidate]:
     """An 一级指标's declared "(N分)" ≠ the sum of its rows' 分值 (error); weights other than the profile's (warning)."""
@@ -378,6 +393,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     title="得分超过分值或为负数",
     template="{label} 得分 {actual} 不在 0 到分值 {expected} 之间",
     fix="得分应在 0 到该项分值之间：按评分标准重新打分，并相应调整总分。",
+    checks=Comparison("scores", "得分", Op.WITHIN, "分值", reads=("tolerance.score",)),
 )
 def score_range(ctx: Context) -> Iterator[Candidate]:
     """得分 > 分值 or 得分 < 0 (执行率得分 included)."""
@@ -636,6 +652,12 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     template="总分得分 {actual} 与各项得分之和 {expected} 相差 {diff} 分",
     variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
     fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
+    checks=(
+        Comparison("scores", "总分", Op.EQ, "各项得分之和", reads=("tolerance.score",), within=SHOWN_PRECISION),
+        Comparison(
+            "weights", "总分分值", Op.EQ, "总分值", variants=("max",), reads=("tolerance.score", "thresholds.total")
+        ),
+    ),
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
     """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
@@ -716,6 +738,7 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     title="自评总分与复核总分不一致",
     template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，请核实各项得分",
     fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
+    checks=Comparison("scores", "各项得分之和", Op.EQ, "复核总分", reads=("tolerance.score", "weights")),
 )
 def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     """The unit's scores add up to another total than the one recomputed by the scoring rules.
@@ -803,6 +826,7 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
             "按权重计了两次（应为 {expected}）",
         ),
     },
+    checks=Comparison("scores", "得分", Op.EQ, "折算得分", reads=("tolerance.score",)),
 )
 def converted_score(ctx: Context) -> Iterator[Candidate]:
     """A score computed on the form does not follow its formula (得分系数, 权重占比).

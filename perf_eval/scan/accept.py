@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from perf_eval.atomic import atomic_write_text
+from perf_eval.errors import PerfEvalError
 from perf_eval.outputs.summary_view import FINDINGS_SHEET, ID_HEADER, REASON_HEADER
 from perf_eval.scan.review import Acceptance, finding_id
 
 STORE_NAME = "已说明.json"
 
 
-class StoreError(Exception):
+class StoreError(PerfEvalError):
     """The record exists but cannot be read; `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 
 from perf_eval._version import __version__
 from perf_eval.atomic import TEMP_PREFIX, TEMP_SUFFIX, OutputError, atomic_write_bytes, atomic_write_text
+from perf_eval.errors import PerfEvalError
 from perf_eval.model import FileResult
 from perf_eval.scan.tasks import ReadEntry
 
@@ -45,7 +46,7 @@ _INDEX_FORMAT = 2  # 1: the files only
 _READER_PACKAGES = ("python-calamine", "openpyxl", "xlrd", "pandas", "pandera")
 
 
-class LockHeld(Exception):
+class LockHeld(PerfEvalError):
     """Another scan holds OUTDIR's lock; `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
+from perf_eval.errors import PerfEvalError
 from perf_eval.model import FileResult, FileStatus, Report
 from perf_eval.outputs.summary_view import xlsx_view
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys
@@ -73,7 +74,7 @@ _RELOAD_FAILED = "缓存中的读取结果无法载入，未能校验；下次�
 Progress = Callable[[str, int, int], None]
 
 
-class ScanError(Exception):
+class ScanError(PerfEvalError):
     """A usage or environment problem that stops the scan (exit code 2); `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from perf_eval import __version__
+from perf_eval.errors import PerfEvalError
 from perf_eval.model import FileResult, FileStatus, Report
 from perf_eval.reading.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 from perf_eval.serve import work
@@ -85,7 +86,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class ConfigError(Exception):
+class ConfigError(PerfEvalError):
     """A setting that would make the service unsafe or unusable; `reason` is Chinese."""
 
     def __init__(self, reason: str) -> None:

@@ -19,6 +19,7 @@ from typing import BinaryIO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from perf_eval.errors import PerfEvalError
 from perf_eval.narrative.document import REPORT_SUFFIXES
 from perf_eval.serve.work import Upload
 
@@ -27,7 +28,7 @@ EXTENSIONS = (".xlsx", ".xlsm", ".xls", *REPORT_SUFFIXES)
 _MAX_NAME = 120
 
 
-class UploadError(Exception):
+class UploadError(PerfEvalError):
     """Why the upload as a whole was refused: an HTTP status, a stable code and a Chinese message."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
