@@ -336,7 +336,12 @@ def show_rules(rule_id: str | None) -> int:
 
     console = _console()
     if rule_id is None:
-        console.print(rules_table((r.id, r.severity.label_zh, r.title) for r in all_rules()))
+        console.print(
+            rules_table(
+                (r.id, r.severity.label_zh + ("（默认不运行）" if not r.default_on else ""), r.title)
+                for r in all_rules()
+            )
+        )
         console.print(Text("级别：错误＝必须改正；警告＝请核实或说明（仍可提交）；提示＝供参考"))
         console.print(_families_text())
         console.print(Text("查看某条规则的示例和处理办法：perf-eval rules 规则编号（如 perf-eval rules B05）"))
@@ -347,6 +352,11 @@ def show_rules(rule_id: str | None) -> int:
         return EXIT_USAGE
     console.print(Text(f"{found.id}  {found.title}", style="bold"))
     console.print(Text(f"级别：{found.severity.label_zh}"))
+    if not found.default_on:
+        from perf_eval.profiles import naming
+
+        on = "、".join(naming(found.id)) or "无"
+        console.print(Text(f"默认不运行：评分配置的 [severity] 给出它的级别时才运行（开启它的配置：{on}）"))
     console.print(Text(f"提示信息：{_readable(found.template)}"))
     for severity, template in found.variants.values():
         level = (severity or found.severity).label_zh

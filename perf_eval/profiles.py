@@ -539,3 +539,15 @@ def describe(profile: Profile) -> Iterator[tuple[str, str]]:
         value = getattr(profile, key, None)
         if value:
             yield key, str(value)
+
+
+def naming(rule_id: str) -> list[str]:
+    """The available profiles whose [severity] table names a rule (those that turn an optional rule on)."""
+    out = []
+    for name in available():
+        try:
+            if rule_id in load(name).severity:
+                out.append(name)
+        except ProfileError:
+            continue
+    return out

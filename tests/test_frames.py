@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from perf_eval.checker import check_files
 from perf_eval.cli import app
-from perf_eval.profiles import load
+from perf_eval.profiles import available, load
 from perf_eval.rules import engine, frames
 from perf_eval.rules.catalogue import Candidate, Op, all_rules, get
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "sample_workbooks"
 REPORTS = SAMPLES / "reports"
-WORKBOOKS = sorted(SAMPLES.rglob("*.xlsx"))
+WORKBOOKS = sorted(p for p in SAMPLES.rglob("*.xlsx") if ".校验" not in p.name)  # not a copy `check` wrote
 REPORT_CASES = json.loads((REPORTS / "manifest.json").read_text(encoding="utf-8"))
 SEED = SAMPLES / "lusong-2023-seed.xlsx"
 
@@ -174,10 +174,16 @@ def test_schemas_command_shows_each_frame_its_columns_and_its_checks() -> None:
     assert result.exit_code == 0, result.output
     for spec in frames.FRAMES.values():
         assert f"{spec.name}  {spec.title}" in result.output
+    default = load("hunan-2023")
     for rule in all_rules():
+        output = result.output
+        if not frames.runs(rule, default):
+            # A rule off by default shows its check under a profile that turns it on.
+            named = next(p for p in available() if frames.runs(rule, load(p)))
+            output = CliRunner().invoke(app, ["schemas", "--profile", named], env={"COLUMNS": "200"}).output
         for comparison in rule.checks:
-            assert comparison.key(rule.id) in result.output
-            assert frames.relation(comparison) in result.output
+            assert comparison.key(rule.id) in output
+            assert frames.relation(comparison) in output
     assert "预算数的 20%，至少 1 万元" in result.output  # B08's tolerance, from the profile
     assert "其余规则逐项判断" in result.output and "S07" in result.output
 
@@ -209,3 +215,18 @@ def test_a_candidate_no_check_compares_is_a_bug_not_a_pass() -> None:
     stray = Candidate("B03", None, "合计", Op.LE, actual=1.0, expected=2.0)
     with pytest.raises(ValueError, match="none of the rule's declared checks"):
         frames.build([stray], {"B03": rule})
+
+
+def test_an_optional_rule_says_so_and_names_the_profiles_that_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from perf_eval.cli import show_rules
+    from perf_eval.rules import catalogue
+
+    rule = get("S10")
+    assert rule is not None
+    monkeypatch.setitem(catalogue.REGISTRY, "S10", replace(rule, default_on=False))
+    listing = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "120"})
+    assert "警告（默认不运行）" in listing.output
+    assert show_rules("S10") == 0
+    one = CliRunner().invoke(app, ["rules", "S10"], env={"COLUMNS": "200"})
+    # The built-in profiles name only a case of S10 ("S10.explained"), not the rule: none turns it on.
+    assert "默认不运行" in one.output and "开启它的配置：无" in one.output

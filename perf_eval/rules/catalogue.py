@@ -216,6 +216,13 @@ def all_rules() -> list[Rule]:
     return sorted(REGISTRY.values(), key=lambda r: (order.get(r.id[0], 9), r.id))
 
 
+def runs(rule: Rule, profile: Profile) -> bool:
+    """Whether a profile runs a rule: "off" turns a rule off; a rule off by default runs when named."""
+    if rule.id in profile.disabled:
+        return False
+    return rule.default_on or rule.id in profile.severity
+
+
 def get(rule_id: str) -> Rule | None:
     return {r.id: r for r in all_rules()}.get(rule_id.upper())
 
@@ -263,4 +270,5 @@ __all__ = [
     "part_sum",
     "ratio",
     "rule",
+    "runs",
 ]

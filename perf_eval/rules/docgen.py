@@ -55,6 +55,13 @@ def _severity(rule: Rule) -> str:
     return f"{_SEVERITIES[rule.severity.value]}（{rule.severity.value}）"
 
 
+def _optional(rule: Rule) -> str:
+    if rule.default_on:
+        return ""
+    on = "、".join(f"`{name}`" for name in profiles.naming(rule.id)) or "无"
+    return f"；默认不运行，配置的 `[severity]` 给出级别时才运行（开启它的配置：{on}）"
+
+
 def _how(rule: Rule) -> list[str]:
     """How the rule decides: its pandera checks on the frames, or a judgement in Python."""
     if not rule.checks:
@@ -99,7 +106,7 @@ def _section(rule: Rule, data: dict[str, dict[str, Any]]) -> list[str]:
         f"## {rule.id} {rule.title}",
         "",
         f"- 名称：`{rule.name}`",
-        f"- 级别：{_severity(rule)}",
+        f"- 级别：{_severity(rule)}{_optional(rule)}",
         f"- 适用：{'；'.join(_SCOPES[s] for s in rule.scopes)}",
         f"- 检查：{summary}",
         *_how(rule),

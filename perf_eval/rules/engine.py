@@ -16,7 +16,7 @@ from perf_eval.forms import BasicData, SelfEval
 from perf_eval.model import Finding
 from perf_eval.profiles import Profile
 from perf_eval.rules import frames
-from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules, fmt
+from perf_eval.rules.catalogue import Candidate, Context, Op, Quantity, Rule, Scope, all_rules, fmt, runs
 
 
 def failing(candidates: Sequence[Candidate], profile: Profile, *, full: bool = False) -> list[int]:
@@ -77,7 +77,7 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
 
 def _built(rule: Rule, ctx: Context) -> list[Candidate]:
     """A rule's candidates, unless the profile turns the rule (or one of its cases) off."""
-    if rule.build is None or not frames.runs(rule, ctx.profile):
+    if rule.build is None or not runs(rule, ctx.profile):
         return []
     off = ctx.profile.disabled
     return [c for c in rule.build(ctx) if not (c.variant and f"{rule.id}.{c.variant}" in off)]

@@ -30,7 +30,7 @@ from pandera.api.extensions import register_check_method
 from pandera.config import ValidationDepth, config_context
 
 from perf_eval.profiles import Profile
-from perf_eval.rules.catalogue import Candidate, Comparison, Op, Rule, all_rules
+from perf_eval.rules.catalogue import Candidate, Comparison, Op, Rule, all_rules, runs
 
 # The columns every frame has besides its quantities.
 RULE = "规则"
@@ -152,13 +152,6 @@ def _check(rule: Rule, comparison: Comparison, tolerance: float) -> pa.Check:
 
 
 # --- frames and their schemas ----------------------------------------------------------------------
-
-
-def runs(rule: Rule, profile: Profile) -> bool:
-    """Whether a profile runs a rule: "off" turns a rule off; a rule off by default runs when named."""
-    if rule.id in profile.disabled:
-        return False
-    return rule.default_on or rule.id in profile.severity
 
 
 def comparisons(frame: str) -> list[tuple[Rule, Comparison]]:
@@ -314,13 +307,15 @@ def describe(profile: Profile) -> list[FrameView]:
         schema = frame_schema(name, profile)
         readers: dict[str, list[str]] = {}
         for rule, comparison in comparisons(name):
+            if not runs(rule, profile):
+                continue
             for column in (comparison.left, comparison.right):
                 readers.setdefault(column, []).append(comparison.key(rule.id))
         columns = tuple(
             (
                 column,
                 "数值（可空）" if field.nullable else ("数值" if "float" in str(field.dtype) else "文本"),
-                "、".join(dict.fromkeys(readers[column])) if column in readers else (field.title or ""),
+                "、".join(dict.fromkeys(readers[column])) if column in readers else _idle(column, field.title),
             )
             for column, field in schema.columns.items()
         )
@@ -347,6 +342,11 @@ def describe(profile: Profile) -> list[FrameView]:
             )
         views.append(FrameView(spec, columns, tuple(checks)))
     return views
+
+
+def _idle(column: str, title: str | None) -> str:
+    """A column no check of this profile reads (its rules are off) is described, not attributed."""
+    return "本配置没有检查读取此列" if column not in (RULE, CHECK, ITEM, TOLERANCE) else (title or "")
 
 
 def judgement_rules(profile: Profile) -> list[Rule]:
