@@ -355,8 +355,8 @@ def measure_in_process(report: Report, work: Path, repeat: int) -> None:
     import openpyxl
 
     import perf_eval
-    from perf_eval.annotate import annotate
     from perf_eval.checker import check_files
+    from perf_eval.outputs.annotate import annotate
 
     copies = work / "in-process-copies"
     copies.mkdir()

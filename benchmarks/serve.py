@@ -79,8 +79,8 @@ def upload(port: int, data: bytes, *, download: bool = False) -> tuple[float, in
 
 
 def in_process(out: Path) -> float:
-    from perf_eval.annotate import annotate
     from perf_eval.checker import check_files
+    from perf_eval.outputs.annotate import annotate
 
     started = time.perf_counter()
     (checked,) = check_files([SEED])

@@ -147,11 +147,11 @@ def check(
         output_failed = _annotate_all(checked, out)
     report = Report([c.result for c in checked], __version__)
     if output is OutputFormat.json:
-        from perf_eval.report.json_report import dumps
+        from perf_eval.outputs.json_report import dumps
 
         sys.stdout.write(dumps(report.to_dict()) + "\n")
     else:
-        from perf_eval.report.terminal import render_report
+        from perf_eval.outputs.terminal import render_report
 
         render_report(_console(), report)
     summary = report.summary()
@@ -167,8 +167,8 @@ def check(
 
 def _annotate_all(checked: list, out: Path | None) -> bool:  # type: ignore[type-arg]
     """Write the annotated copies; True when one could not be written."""
-    from perf_eval.annotate import annotate
     from perf_eval.atomic import OutputError
+    from perf_eval.outputs.annotate import annotate
 
     failed = False
     for item in checked:
@@ -285,7 +285,7 @@ def scan(
             f"perf-eval 内部错误，扫描未完成：{type(exc).__name__}: {exc}。请将此信息反馈给维护人员。"
         ) from None
     if output is OutputFormat.json:
-        from perf_eval.report.json_report import chunks
+        from perf_eval.outputs.json_report import chunks
 
         # Piece by piece: the summary of thousands of files need not exist twice in memory as text.
         sys.stdout.writelines(chunks(outcome.data))
@@ -335,7 +335,7 @@ def show_rules(rule_id: str | None) -> int:
     """Print the catalogue, or one rule with its examples; the exit code."""
     from rich.text import Text
 
-    from perf_eval.report.terminal import rules_table
+    from perf_eval.outputs.terminal import rules_table
     from perf_eval.rules.catalogue import all_rules, get
 
     console = _console()

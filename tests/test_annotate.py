@@ -1,4 +1,4 @@
-"""The annotated copy (perf_eval.annotate) and atomic output files (perf_eval.atomic).
+"""The annotated copy (perf_eval.outputs.annotate) and atomic output files (perf_eval.atomic).
 
 Workbooks are built here with openpyxl and findings by hand, so these tests do
 not depend on the checker. Golden read-backs live in tests/golden/annotate/;
@@ -39,7 +39,6 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perf_eval.annotate import COMMENT_MARK, AnnotatedCopy, annotate, copy_name, link_location
 from perf_eval.atomic import TEMP_PREFIX, OutputError, atomic_write, atomic_write_bytes, atomic_write_text
 from perf_eval.model import (
     RESULT_SHEET,
@@ -53,6 +52,7 @@ from perf_eval.model import (
     Severity,
     is_result_sheet,
 )
+from perf_eval.outputs.annotate import COMMENT_MARK, AnnotatedCopy, annotate, copy_name, link_location
 
 GOLDEN = Path(__file__).parent / "golden" / "annotate"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -923,7 +923,7 @@ def test_memoised_merge_borders_save_the_same_workbook(sample: str, tmp_path: Pa
 
     from openpyxl import load_workbook
 
-    from perf_eval.annotate import memoised_merge_borders
+    from perf_eval.outputs.annotate import memoised_merge_borders
 
     source = SAMPLE_ROOT / sample
 

@@ -294,9 +294,9 @@ def test_outputs_say_which_family_and_profile_judged_the_form(tmp_path: Path) ->
     import openpyxl
     from rich.console import Console
 
-    from perf_eval.annotate import annotate
     from perf_eval.model import RESULT_SHEET, Report
-    from perf_eval.report.terminal import render_file
+    from perf_eval.outputs.annotate import annotate
+    from perf_eval.outputs.terminal import render_file
 
     path = FAMILY_SAMPLES / "D-consistent.xlsx"
     result = check_files([path])[0].result

@@ -55,6 +55,8 @@ def test_wheel_carries_the_profiles(tmp_path: Path) -> None:
         # The web service's page and API description are package data too.
         "perf_eval/serve/static/index.html",
         "perf_eval/serve/static/openapi.json",
+        # The JSON Schema of the JSON contract.
+        "perf_eval/outputs/schema/check.schema.json",
     } <= names
     version = next(n for n in names if n.endswith(".dist-info/METADATA"))
     from perf_eval import __version__

@@ -653,7 +653,7 @@ def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: P
 
 
 def test_summary_json_text_is_written_in_chunks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from perf_eval.report import json_report
+    from perf_eval.outputs import json_report
 
     monkeypatch.setattr(json_report, "_PIECES", 7)  # many chunks even for a small summary
     data = {"tool": "perf-eval", "files": [{"path": f"单位{n}/表.xlsx", "deviations": [], "n": n} for n in range(50)]}

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
-from perf_eval.report.summary_view import ID_HEADER, REASON_HEADER
+from perf_eval.outputs.summary_view import ID_HEADER, REASON_HEADER
 from perf_eval.scan import ScanOptions, ScanOutcome, run_scan
 from perf_eval.scan.accept import STORE_NAME
 from perf_eval.scan.review import parse_date

@@ -72,7 +72,7 @@ def test_check_without_a_copy_reads_no_word_or_xml_library_and_no_output_writer(
         "xlrd",
         "rich",
         "multiprocessing",
-        "perf_eval.annotate",
+        "perf_eval.outputs.annotate",
         "perf_eval.narrative.document",
     )
     assert loaded(modules, OTHER_COMMANDS + PANELS + heavy) == []

@@ -23,7 +23,7 @@ from typing import Any
 
 from perf_eval.atomic import atomic_write_text
 from perf_eval.errors import PerfEvalError
-from perf_eval.report.summary_view import FINDINGS_SHEET, ID_HEADER, REASON_HEADER
+from perf_eval.outputs.summary_view import FINDINGS_SHEET, ID_HEADER, REASON_HEADER
 from perf_eval.scan.review import Acceptance, finding_id
 
 STORE_NAME = "已说明.json"

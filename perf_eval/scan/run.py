@@ -43,9 +43,9 @@ from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, atomic_write
 from perf_eval.errors import PerfEvalError
 from perf_eval.model import FileResult, FileStatus, FormKind, Report
+from perf_eval.outputs.summary_view import xlsx_view
 from perf_eval.pairing import FormRef, Pair, WorkbookKey, pair_keys
 from perf_eval.reading import safety
-from perf_eval.report.summary_view import xlsx_view
 from perf_eval.scan import summary
 from perf_eval.scan.accept import STORE_NAME, StoreError, load_store, merge, read_reasons, save_store
 from perf_eval.scan.cache import (
@@ -743,7 +743,7 @@ class _Scan:
         except OutputError as exc:
             problems.append(exc.reason)
         if not same_xlsx:
-            from perf_eval.report.summary_xlsx import write_summary_xlsx
+            from perf_eval.outputs.summary_xlsx import write_summary_xlsx
 
             try:
                 write_summary_xlsx(xlsx_path, data)
@@ -825,7 +825,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """summary.json, chunk by chunk: the text of thousands of files is never held in memory at once."""
-    from perf_eval.report.json_report import chunks
+    from perf_eval.outputs.json_report import chunks
 
     with open(path, "w", encoding="utf-8") as handle:
         for chunk in chunks(data):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from perf_eval.model import FileResult, Report, Severity
-from perf_eval.report.summary_view import STATUS_ZH
+from perf_eval.outputs.summary_view import STATUS_ZH
 from perf_eval.scan.discover import Skipped
 from perf_eval.scan.review import Outcome
 

@@ -182,8 +182,8 @@ def annotate_report_task(source: str, result: FileResult, out_dir: str, document
 
 
 def annotate_task(source: str, result: FileResult, out_dir: str, drawings: tuple[str, ...]) -> AnnotateOutcome:
-    from perf_eval.annotate import annotate
     from perf_eval.atomic import OutputError
+    from perf_eval.outputs.annotate import annotate
 
     try:
         copy = annotate(Path(source), result, out_dir=Path(out_dir), drawings=drawings)

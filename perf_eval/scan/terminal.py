@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from perf_eval.model import FormKind, Place, Severity
-from perf_eval.report.summary_view import STATUS_ZH, UNIT_STATUS_ZH
+from perf_eval.outputs.summary_view import STATUS_ZH, UNIT_STATUS_ZH
 
 TOP = 10
 _STATUS_STYLE = {"clean": "green", "warnings": "yellow", "errors": "bold red", "unreadable": "magenta"}

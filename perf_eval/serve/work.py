@@ -47,7 +47,7 @@ def warm() -> None:
 
     from perf_eval.rules.catalogue import all_rules
 
-    for module in ("perf_eval.checker", "perf_eval.annotate", "perf_eval.report.summary_xlsx"):
+    for module in ("perf_eval.checker", "perf_eval.outputs.annotate", "perf_eval.outputs.summary_xlsx"):
         importlib.import_module(module)
 
     all_rules()
@@ -61,11 +61,11 @@ def check_task(folder: str, uploads: tuple[Upload, ...], profile: str | None = N
     sheet lists that report's findings too.
     """
     from perf_eval._version import __version__
-    from perf_eval.annotate import annotate, copy_name
     from perf_eval.atomic import OutputError
     from perf_eval.checker import check_files
     from perf_eval.model import Report
     from perf_eval.narrative.annotate import annotate_all as annotate_reports
+    from perf_eval.outputs.annotate import annotate, copy_name
 
     root = Path(folder)
     checked = check_files([root / upload.stored for upload in uploads], profile=profile)
@@ -124,7 +124,7 @@ def _displayed(value: Any, shown: dict[str, str]) -> Any:
 
 def findings_task(report: dict[str, Any], target: str) -> None:
     """The findings as a workbook: the scan's summary.xlsx sheets (文件清单, 问题清单, …) for these files."""
-    from perf_eval.report.summary_xlsx import write_summary_xlsx
+    from perf_eval.outputs.summary_xlsx import write_summary_xlsx
 
     files = [{**entry, "annotated": None} for entry in report["files"]]  # a link would be a URL, not a file
     write_summary_xlsx(Path(target), {"files": files, "scan": {}})

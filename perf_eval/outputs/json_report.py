@@ -1,12 +1,14 @@
-"""The JSON contract (docs/domain.md §7), as text."""
+"""The JSON contract (docs/json.md), as text, and its JSON Schema (`schema/check.schema.json`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 _PIECES = 8192  # encoder pieces (keys, values, separators) per chunk
+SCHEMA_FILE = "check.schema.json"
 
 
 def chunks(data: dict[str, Any]) -> Iterator[str]:
@@ -30,3 +32,10 @@ def chunks(data: dict[str, Any]) -> Iterator[str]:
 def dumps(data: dict[str, Any]) -> str:
     """``json.dumps(data, ensure_ascii=False, indent=2)``, with less memory on the way."""
     return "".join(chunks(data))
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of `check --format json`; ``#/$defs/summary_json`` is a scan's summary.json."""
+    text = resources.files("perf_eval.outputs").joinpath("schema", SCHEMA_FILE).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded

@@ -44,7 +44,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from perf_eval.atomic import atomic_write
 from perf_eval.model import CellRef, FormKind, Place, Severity, form_label
-from perf_eval.report.summary_view import (
+from perf_eval.outputs.summary_view import (
     FINDINGS_SHEET,
     ID_HEADER,
     REASON_HEADER,

@@ -1,0 +1,166 @@
+"""Each finding at its cell: a comment (批注) and a fill, errors first; the cells it compares with get a mention."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from xml.etree import ElementTree as StdElementTree
+
+from defusedxml import ElementTree
+from openpyxl.styles import PatternFill
+from openpyxl.styles.fills import Fill
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import fromstring, tostring
+
+from perf_eval.model import CellRef, Finding, Severity
+from perf_eval.outputs.annotate.cells import sized_comment
+
+COMMENT_AUTHOR = "perf-eval"
+COMMENT_MARK = "——perf-eval——"
+
+ERROR_FILL = PatternFill(fill_type="solid", fgColor="FFFFC7CE")
+WARNING_FILL = PatternFill(fill_type="solid", fgColor="FFFFEB9C")
+SEVERITY_FILL = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
+SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def group_by_anchor(
+    sheets: dict[str, Worksheet], findings: Iterable[Finding], notes: list[str]
+) -> dict[CellRef, list[Finding]]:
+    """Findings by the cell that shows them: the cell itself, or the top-left of its merged range."""
+    groups: dict[CellRef, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        ref = finding_ref(finding)
+        if ref is None:
+            continue
+        if ref.sheet not in sheets:
+            notes.append(f"问题位于工作表 {ref.sheet}，但副本中没有这个工作表：{finding.rule} {ref.a1}")
+            continue
+        groups[_merge_anchor(sheets[ref.sheet], ref)].append(finding)
+    for ref in groups:
+        if sheets[ref.sheet].sheet_state != "visible":
+            notes.append(f"工作表 {ref.sheet} 是隐藏的：取消隐藏后才能查看其中的批注，链接才能跳转")
+    return groups
+
+
+_MAX_MENTIONS = 40  # a finding compared with more cells than this names them in its own comment only
+
+
+def mentions_by_anchor(
+    sheets: dict[str, Worksheet], findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
+) -> dict[CellRef, list[Finding]]:
+    """The cells each finding compares with (a total's parts, the budget beside a 决算), by anchor."""
+    mentions: dict[CellRef, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if len(finding.related) > _MAX_MENTIONS:
+            continue
+        own = finding_ref(finding)
+        for text in finding.related:
+            sheet, _, a1 = text.rpartition("!")
+            try:
+                ref = CellRef.parse(sheet, a1)
+            except ValueError:
+                continue
+            if ref.sheet not in sheets:
+                continue  # a cell of the other file of a split pair
+            anchor = _merge_anchor(sheets[ref.sheet], ref)
+            if anchor != own and finding not in mentions[anchor]:
+                mentions[anchor].append(finding)
+    return dict(mentions)
+
+
+def finding_ref(finding: Finding) -> CellRef | None:
+    try:
+        return finding.ref
+    except ValueError:
+        return None
+
+
+def _merge_anchor(worksheet: Worksheet, ref: CellRef) -> CellRef:
+    """openpyxl keeps comments only on a merged range's top-left cell."""
+    for merged in worksheet.merged_cells.ranges:
+        if merged.min_row <= ref.row <= merged.max_row and merged.min_col <= ref.col <= merged.max_col:
+            return CellRef(ref.sheet, merged.min_row, merged.min_col)
+    return ref
+
+
+def mark_cell(
+    worksheet: Worksheet,
+    anchor: CellRef,
+    findings: list[Finding],
+    fill_records: dict[CellRef, str | None],
+    mentions: Sequence[Finding] = (),
+) -> None:
+    """The cell's comment: its own findings (errors first), then the findings it is compared in; a fill for its own."""
+    cell = worksheet.cell(anchor.row, anchor.col)
+    blocks = [_comment_block(finding, anchor) for finding in sorted(findings, key=_finding_order)]
+    blocks += [_mention_block(finding) for finding in sorted(mentions, key=Finding.sort_key)]
+    ours = "\n\n".join(blocks)
+    existing = cell.comment
+    if existing is not None and existing.text.strip():
+        text = f"{existing.text.rstrip()}\n\n{COMMENT_MARK}\n{ours}"
+        cell.comment = sized_comment(text, existing.author or "")
+    else:
+        cell.comment = sized_comment(f"{ours}\n{COMMENT_MARK}", COMMENT_AUTHOR)
+    if not findings:
+        return
+    worst = min((finding.severity for finding in findings), key=SEVERITY_RANK.__getitem__)
+    if worst in SEVERITY_FILL:
+        fill_records[anchor] = fill_xml(cell.fill)
+        cell.fill = SEVERITY_FILL[worst]
+
+
+def _finding_order(finding: Finding) -> tuple[int, str]:
+    return (SEVERITY_RANK[finding.severity], finding.rule)
+
+
+def _comment_block(finding: Finding, anchor: CellRef) -> str:
+    lines = [f"{finding.rule} {described(finding)}"]
+    if finding.expected is not None:
+        lines.append(f"应为 {finding.expected_shown}，实际 {finding.actual_shown or '（空）'}")
+    related = related_text(finding)
+    if related:
+        lines.append(f"对照：{related}")
+    if finding.fix:
+        lines.append(f"如何处理：{finding.fix}")
+    ref = finding_ref(finding)
+    if ref is not None and ref != anchor:
+        lines.append(f"（问题单元格 {ref.a1} 位于合并区域内，批注标在左上角 {anchor.a1}）")
+    return "\n".join(lines)
+
+
+def _mention_block(finding: Finding) -> str:
+    """On a cell a finding compares with: where the finding is, so the clerk checks both."""
+    where = finding.cell if finding.ref is None else str(finding.ref)
+    return f"{finding.rule}（{finding.severity.label_zh}，见 {where}）与本单元格有关：{described(finding)}"
+
+
+def described(finding: Finding) -> str:
+    """``label：message``, unless the message already starts with its label."""
+    if finding.label and not finding.message.startswith(finding.label):
+        return f"{finding.label}：{finding.message}"
+    return finding.message
+
+
+def related_text(finding: Finding) -> str:
+    """The other form's cells, unless the message already names them all."""
+    missing = [ref for ref in finding.related if ref not in finding.message]
+    return "、".join(finding.related) if missing else ""
+
+
+def fill_xml(fill: Fill) -> str | None:
+    if fill == PatternFill():
+        return None
+    # Re-serialized by the standard library: openpyxl writes through lxml when it is installed
+    # (python-docx brings it), and the record must read the same either way.
+    text = tostring(fill.to_tree()).decode("utf-8")
+    return StdElementTree.tostring(ElementTree.fromstring(text), encoding="unicode")
+
+
+def fill_from_xml(xml: str | None) -> Fill:
+    if not xml:
+        return PatternFill()
+    try:
+        return Fill.from_tree(fromstring(xml)) or PatternFill()
+    except Exception:  # a record edited by hand must not stop the copy
+        return PatternFill()
