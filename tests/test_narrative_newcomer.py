@@ -14,6 +14,7 @@ from typing import Any
 
 import docx
 import pytest
+from test_narrative import commented_text
 from typer.testing import CliRunner
 
 from perf_eval.checker import check_files
@@ -21,7 +22,6 @@ from perf_eval.cli import app
 from perf_eval.narrative.check import form_sets, partners_of, read_one, statements_for
 from perf_eval.narrative.document import ReportDocument
 from perf_eval.scan import ScanOptions, run_scan
-from tests.test_narrative import commented_text
 
 SAMPLES = Path(__file__).parent.parent / "sample_workbooks"
 AUDIT_FORMS = (SAMPLES / "split-2023-basic.xlsx", SAMPLES / "split-2023-self-eval.xlsx")
