@@ -211,7 +211,7 @@ def test_two_versions_of_a_units_report_the_latest_judges(tmp_path: Path) -> Non
 
 
 def test_legacy_report_without_libreoffice_is_one_chinese_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_narrative import _legacy_header
+    from test_narrative import _legacy_header
 
     root = tmp_path / "in"
     _copy(SAMPLES / "lusong-2023-seed.xlsx", root / WORKBOOK)
