@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, SelfEval
+from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, PartGroup, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     SHOWN_PRECISION,
@@ -249,12 +249,10 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                 total = funds.total.get(column)
                 if total is None:
                     continue
-                values = numbers(total)
-                parts = [p.amounts[column] for p in group.parts if column in p.amounts]
-                actual = part_sum(parts)
-                if values is None or actual is None:
+                summed = _column_sum(total, group, column, unit)
+                if summed is None:
                     continue
-                got, want = round(actual * unit.scale, 6), values[0] * unit.scale
+                parts, got, want = summed
                 yield Candidate(
                     "S03",
                     total.ref,
@@ -958,13 +956,12 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
             continue
         for column in FUNDS_COLUMNS:
             line = group.of.amounts.get(column)
-            parts = [p.amounts[column] for p in group.parts if column in p.amounts]
-            if line is None or not parts:
+            if line is None:
                 continue
-            values, actual = numbers(line), part_sum(parts)
-            if values is None or actual is None or not any(e.ok for e in parts):
+            summed = _column_sum(line, group, column, unit)
+            if summed is None or not any(e.ok for e in summed[0]):
                 continue
-            got, want = round(actual * unit.scale, 6), values[0] * unit.scale
+            parts, got, want = summed
             yield Candidate(
                 "S18",
                 line.ref,
@@ -980,6 +977,15 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
                 actual_text=unit.shown(got),
                 expected_text=unit.shown(want),
             )
+
+
+def _column_sum(line: Entry, group: PartGroup, column: str, unit: _Unit) -> tuple[list[Entry], float, float] | None:
+    """One column of a funds group: its parts, their sum and the line's amount, in the form's unit."""
+    parts = [p.amounts[column] for p in group.parts if column in p.amounts]
+    values, actual = numbers(line), part_sum(parts)
+    if values is None or actual is None:
+        return None
+    return parts, round(actual * unit.scale, 6), values[0] * unit.scale
 
 
 _NOT_DONE = ("未完成", "没有完成", "部分完成", "基本完成", "未达到", "未达标")
