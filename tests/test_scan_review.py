@@ -260,6 +260,30 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
     assert [(a["rule"], a["state"], a["actual"]) for a in store] == [("S13", "active", "6次")]
 
 
+def test_an_acceptance_lapses_when_what_the_cell_is_compared_with_changes(tmp_path: Path) -> None:
+    """S13 and B09 show no 应为: their acceptance still lapses when the target or the budget changes."""
+    root, out = tmp_path / "共享", tmp_path / "结果"
+    report = _copy("lusong-2023-corrected.xlsx", root / "芦淞区/自评表.xlsx")
+    xlsx = out / "summary.xlsx"
+    scan(root, out)
+    _write_reasons(xlsx, {("S13", "F18"): "上级下达的培训任务", ("B09", "F24"): "年中追加的采购预算已批复"})
+    second = scan(root, out)
+    assert unit_of(second)["accepted"] == 2
+    # The target of S13 (≥3次 → ≥2次) and the budget B09 compares with (190.17 → 180) change; the cells
+    # the findings point at (5次, 213.33) do not.
+    _edit(report, {("附件3", "E18"): "≥2次", ("附件2", "D24"): 180})
+    third = scan(root, out)
+    since = third.data["scan"]["since_last"]
+    assert {(f["rule"], f["state"]) for f in since["new"]} == {("S13", "lapsed"), ("B09", "lapsed")}
+    assert unit_of(third)["accepted"] == 0
+    store = {a["rule"]: a for a in json.loads((out / STORE_NAME).read_text(encoding="utf-8"))["acceptances"]}
+    assert store["S13"]["state"] == "lapsed" and store["B09"]["state"] == "lapsed"
+    rows = _rows(xlsx)
+    assert rows[("S13", "F18")]["处理"] == "说明已失效"
+    assert "≥3次" in rows[("S13", "F18")]["说明"] and "≥2次" in rows[("S13", "F18")]["说明"]
+    assert "190.17" in rows[("B09", "F24")]["说明"] and "180.00" in rows[("B09", "F24")]["说明"]
+
+
 def test_an_unreadable_acceptance_record_is_reported_and_left_alone(tmp_path: Path) -> None:
     root, out = tmp_path / "共享", tmp_path / "结果"
     _copy("lusong-2023-corrected.xlsx", root / "自评表.xlsx")

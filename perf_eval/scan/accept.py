@@ -4,7 +4,8 @@ A reviewer accepts a finding by writing a reason in the 说明理由 column of
 summary.xlsx's 问题清单 and saving the file. The next scan reads that column
 back (only when summary.xlsx is no longer exactly as the scan wrote it), and
 records each reason with the finding's values as the reviewer saw them
-(应为 and 实际, from the scan that wrote the sheet). Clearing a reason
+(应为 and 实际, and the numbers its message quotes, from the scan that
+wrote the sheet). Clearing a reason
 withdraws it. The record is ``已说明.json`` beside the summaries: the scan
 writes it, people may read and back it up.
 
@@ -24,7 +25,7 @@ from typing import Any
 from perf_eval.atomic import atomic_write_text
 from perf_eval.errors import PerfEvalError
 from perf_eval.outputs.summary_view import FINDINGS_SHEET, ID_HEADER, REASON_HEADER
-from perf_eval.scan.review import Acceptance, finding_id
+from perf_eval.scan.review import Acceptance, figures_of, finding_id
 
 STORE_NAME = "已说明.json"
 
@@ -131,6 +132,8 @@ def merge(
                 cell=finding.get("cell"),
                 unit=finding.get("unit"),
                 year=finding.get("year"),
+                message=str(finding.get("message") or ""),
+                figures=figures_of(finding.get("message")),
             )
         )
     # A new acceptance replaces a lapsed one of the same finding.

@@ -203,6 +203,20 @@ def finding_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
+# The place of a written report's finding (its paragraph, or table cell) is not one of its values.
+_PLACE = re.compile(r"第\s*\d+\s*段|表\s*\d+\s*第\s*\d+\s*行(?:\s*第\s*\d+\s*列)?")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def figures_of(message: str | None) -> list[str]:
+    """The numbers a finding's message quotes, in order: what it compared (a target, a budget), not only 应为/实际.
+
+    Many findings show no 应为 (S13's target, B09's budget are in the message only): an acceptance holds
+    while these stay as they were too.
+    """
+    return _FIGURE.findall(_PLACE.sub("", message or ""))
+
+
 def value_of(value: Any) -> Any:
     """A finding's 应为/实际 as compared across scans: numbers at 6 decimals."""
     if isinstance(value, float) and math.isfinite(value):
@@ -231,6 +245,11 @@ class Acceptance:
     lapsed_on: str | None = None
     now_expected: Any = None
     now_actual: Any = None
+    # The finding's message when accepted and the numbers it quotes (None: recorded by an older perf-eval,
+    # filled in at the first scan that finds it unchanged).
+    message: str = ""
+    figures: list[str] | None = None
+    now_message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -243,7 +262,8 @@ class Acceptance:
     def matches(self, finding: Finding) -> bool:
         same_expected: bool = value_of(finding.expected) == value_of(self.expected)
         same_actual: bool = value_of(finding.actual) == value_of(self.actual)
-        return same_expected and same_actual
+        same_figures = self.figures is None or figures_of(finding.message) == list(self.figures)
+        return same_expected and same_actual and same_figures
 
 
 # --- the outcome per finding and per unit ------------------------------------------------------
@@ -296,12 +316,15 @@ def evaluate(
             if acceptance is not None and acceptance.state != "lapsed" and acceptance.matches(finding):
                 state = "accepted"
                 acceptance.state = "active"
+                if acceptance.figures is None:
+                    acceptance.message, acceptance.figures = finding.message, figures_of(finding.message)
                 entry["reason"] = acceptance.reason
                 used.add(key)
             elif acceptance is not None and acceptance.state != "lapsed":
                 state = "lapsed"
                 acceptance.state, acceptance.lapsed_on = "lapsed", today
                 acceptance.now_expected, acceptance.now_actual = finding.expected, finding.actual
+                acceptance.now_message = finding.message
                 entry["lapsed"] = _lapse_text(acceptance, finding)
                 used.add(key)
             else:
@@ -393,6 +416,14 @@ def _finding_order(finding: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _lapse_text(acceptance: Acceptance, finding: Finding) -> str:
+    same = value_of(finding.expected) == value_of(acceptance.expected) and value_of(finding.actual) == value_of(
+        acceptance.actual
+    )
+    if same and acceptance.message:  # what changed is in the message only (a target, a budget)
+        return (
+            f"说明已失效：{acceptance.accepted_on} 说明时为“{acceptance.message}”，现在为“{finding.message}”"
+            f"（原说明：{acceptance.reason}）"
+        )
     return (
         f"说明已失效：{acceptance.accepted_on} 说明时实际为 {_shown(acceptance.actual)}、应为 {_shown(acceptance.expected)}，"
         f"现在实际为 {_shown(finding.actual)}、应为 {_shown(finding.expected)}（原说明：{acceptance.reason}）"
@@ -509,6 +540,7 @@ __all__ = [
     "Outcome",
     "Review",
     "evaluate",
+    "figures_of",
     "finding_id",
     "parse_date",
     "review",
