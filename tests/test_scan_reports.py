@@ -210,6 +210,34 @@ def test_two_versions_of_a_units_report_the_latest_judges(tmp_path: Path) -> Non
     assert [s["state"] for s in outcome.data["scan"]["findings"][REPORT]] == ["old_version"]
 
 
+def test_a_report_is_checked_against_the_latest_version_of_its_forms(tmp_path: Path) -> None:
+    """Of two versions of the unit's workbook, the report is checked against the one that judges the unit.
+
+    The old version's name is the more like the report's, and it sits in the same folder: nearness
+    must not pick it.
+    """
+    from openpyxl import load_workbook
+
+    root, out = tmp_path / "in", tmp_path / "out"
+    _copy(REPORTS / "lusong-2023-consistent.docx", root / REPORT)  # 编制人数 36, as the corrected forms
+    latest = _copy(SAMPLES / "lusong-2023-corrected.xlsx", root / f"{UNIT_DIR}/自评表（修改后）.xlsx")
+    old = _copy(SAMPLES / "lusong-2023-corrected.xlsx", root / WORKBOOK)
+    book = load_workbook(old)
+    book["附件2"]["B4"] = 37  # the draft said 37
+    for sheet, cell in (("附件2", "A30"), ("附件3", "A33")):
+        book[sheet][cell] = str(book[sheet][cell].value).replace("2024年3月15日", "2024年3月1日")
+    book.save(old)
+    stamp = latest.stat().st_mtime - 3600
+    os.utime(latest, (stamp, stamp))  # saved earlier, yet the later 填报日期
+
+    outcome = scan(root, out)
+    [unit] = [u for u in outcome.data["scan"]["units"] if u["unit"] == "株洲市芦淞区财政局"]
+    assert [o["path"] for o in unit["old_versions"]] == [WORKBOOK]
+    report = files_of(outcome)[REPORT]
+    assert report["deviations"] == []  # against the draft it would be N01 (37 against 36)
+    assert outcome.data["scan"]["notes"][REPORT] == [f"对照的表单：{latest.relative_to(root).as_posix()}"]
+
+
 def test_legacy_report_without_libreoffice_is_one_chinese_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from test_narrative import _legacy_header
 

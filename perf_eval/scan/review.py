@@ -137,13 +137,12 @@ def review(members: Sequence[Member]) -> Review:
     for member in result.members:
         if member.result.status is FileStatus.UNREADABLE:
             continue
-        unit = normalize(member.unit) if member.unit else ""
         for at, info in enumerate(member.result.forms):
-            year = info.year or member.year
-            if info.kind in VERSIONED and unit and year:
-                slot: tuple[Any, ...] = ("report", unit, year, info.kind.value)
-            else:
-                slot = ("file", member.path, at)
+            slot: tuple[Any, ...] = report_slot(info.kind, member.unit, info.year or member.year) or (
+                "file",
+                member.path,
+                at,
+            )
             form = _Form(member, at, slot)
             result.forms[(member.path, at)] = form
             slots[slot].append(form)
@@ -178,13 +177,28 @@ def review(members: Sequence[Member]) -> Review:
 
 def _latest(forms: list[_Form]) -> tuple[_Form, str]:
     dates = [f.member.dates[f.at] if f.at < len(f.member.dates) else None for f in forms]
-    if all(dates):
-        ordered = sorted(
-            zip(dates, forms, strict=True), key=lambda df: (df[0], df[1].member.mtime_ns, df[1].member.path)
-        )
-        if len(ordered) < 2 or ordered[-1][0] != ordered[-2][0]:
-            return ordered[-1][1], "form_date"
-    return max(forms, key=lambda f: (f.member.mtime_ns, f.member.path)), "mtime"
+    at, decided_by = latest_of([(d, f.member.mtime_ns, f.member.path) for d, f in zip(dates, forms, strict=True)])
+    return forms[at], decided_by
+
+
+def report_slot(kind: FormKind, unit: str | None, year: int | None) -> tuple[str, str, int, str] | None:
+    """The report a form is a version of (None: a form that is its own report, such as a project form)."""
+    if kind in VERSIONED and unit and year:
+        return ("report", normalize(unit), year, kind.value)
+    return None
+
+
+def latest_of(versions: Sequence[tuple[str | None, int, str]]) -> tuple[int, str]:
+    """Which of the versions (填报日期, modification time, path) of one report is the latest, and by which rule.
+
+    By 填报日期 when every version has one and one date is the latest; otherwise by modification time.
+    """
+    dated = [(date, mtime, path, at) for at, (date, mtime, path) in enumerate(versions) if date]
+    if len(dated) == len(versions):
+        dated.sort()
+        if len(dated) < 2 or dated[-1][0] != dated[-2][0]:
+            return dated[-1][3], "form_date"
+    return max(range(len(versions)), key=lambda at: (versions[at][1], versions[at][2])), "mtime"
 
 
 def _first(values: Sequence[str | None]) -> str | None:
@@ -542,6 +556,8 @@ __all__ = [
     "evaluate",
     "figures_of",
     "finding_id",
+    "latest_of",
     "parse_date",
+    "report_slot",
     "review",
 ]

@@ -59,7 +59,7 @@ from perf_eval.scan.cache import (
 )
 from perf_eval.scan.discover import Found, Skipped, contains, discover, is_report_name
 from perf_eval.scan.pool import Outcome, WorkerPool
-from perf_eval.scan.review import Acceptance, Member, evaluate, review
+from perf_eval.scan.review import Acceptance, Member, evaluate, latest_of, report_slot, review
 from perf_eval.scan.tasks import (
     AnnotateOutcome,
     ReadEntry,
@@ -180,6 +180,31 @@ class _Item:
     copy_stamp: tuple[int, int] | None = None
     copy_notes: tuple[str, ...] = ()
     partner_unit: str | None = None
+
+
+def _old_forms(workbooks: list[_Item]) -> set[tuple[int, int]]:
+    """The forms (workbook index, form index) that a later version of the same report replaces (`review`)."""
+    slots: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for index, item in enumerate(workbooks):
+        forms = item.entry.forms if item.entry else ()
+        unit = next((f.info.unit for f in forms if f.info.unit), None) or item.partner_unit
+        year = next((f.info.year for f in forms if f.info.year), None)
+        for at, form in enumerate(forms):
+            slot = report_slot(form.info.kind, unit, form.info.year or year)
+            if slot is not None:
+                slots.setdefault(slot, []).append((index, at))
+    old: set[tuple[int, int]] = set()
+    for refs in slots.values():
+        if len({index for index, _ in refs}) < 2:
+            continue
+        versions = []
+        for index, at in refs:
+            item = workbooks[index]
+            dates = item.entry.dates if item.entry else ()
+            versions.append((dates[at] if at < len(dates) else None, item.found.fingerprint[3], item.found.rel))
+        latest, _ = latest_of(versions)
+        old.update(ref for ref in refs if ref[0] != refs[latest][0])
+    return old
 
 
 @dataclass
@@ -440,7 +465,9 @@ class _Scan:
         from perf_eval.narrative.check import ReportKey, partners_of, set_keys
 
         keys = [WorkbookKey(PurePosixPath(i.found.rel), i.entry.forms if i.entry else ()) for i in workbooks]
-        sets = set_keys(keys)
+        # A report is checked against the forms that judge its unit, never an old version of them.
+        old = _old_forms(workbooks)
+        sets = [s for s in set_keys(keys) if (s.evaluation or s.basic) not in old]
         for item in sorted(self.reports, key=lambda i: i.found.rel):
             assert item.entry is not None
             info = item.entry.forms[0].info if item.entry.forms else None
