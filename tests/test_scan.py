@@ -290,6 +290,27 @@ def test_summary_xlsx(tree: Any) -> None:
     assert not any("已读取工作表" in str(row[12].value or "") for row in files.iter_rows(min_row=2))
 
 
+def test_summary_xlsx_prints_in_libreoffice_as_in_excel(tree: Any) -> None:
+    """What LibreOffice (and WPS) print differently from Excel, found by rendering summary.xlsx to PDF.
+
+    LibreOffice clips a footer whose band (bottom margin minus footer margin) is lower than its text,
+    never wraps the text of a link, and draws a font without a name in a serif face.
+    """
+    from perf_eval.outputs.summary_xlsx import text_width
+
+    _, out, _, _, _ = tree
+    workbook = load_workbook(out / "summary.xlsx")
+    for sheet in workbook:
+        margins = sheet.page_margins
+        assert margins.bottom - margins.footer >= 0.3 and margins.top - margins.header >= 0.3, sheet.title
+        links = [c for row in sheet.iter_rows(min_row=2) for c in row if c.hyperlink is not None]
+        for cell in links:
+            width = sheet.column_dimensions[cell.column_letter].width
+            assert text_width(str(cell.value)) + 1 <= width, (sheet.title, cell.coordinate, cell.value, width)
+        assert all(c.font.name for row in sheet.iter_rows() for c in row), sheet.title
+    assert any(c.hyperlink for row in workbook["文件清单"].iter_rows(min_row=2) for c in row)
+
+
 # --- incremental ----------------------------------------------------------------------------
 
 

@@ -55,12 +55,14 @@ from perf_eval.outputs.summary_view import (
 
 _MAX_TEXT = 32_767  # Excel's limit for one cell
 _FORMULA_LIKE = ("=", "+", "-", "@")
-_HEADER_FONT = Font(bold=True)
+# Every font names its face: LibreOffice draws a font without a name in a serif face.
+_FACE = "Calibri"
+_HEADER_FONT = Font(name=_FACE, bold=True)
 _HEADER_FILL = PatternFill(fill_type="solid", fgColor="FFDDEBF7")
 _INPUT_FILL = PatternFill(fill_type="solid", fgColor="FFFFF2CC")  # where the reviewer writes
-_LINK_FONT = Font(color="FF0563C1", underline="single")
-_ERROR_FONT = Font(color="FF9C0006", bold=True)
-_GREY_FONT = Font(color="FF808080")
+_LINK_FONT = Font(name=_FACE, color="FF0563C1", underline="single")
+_ERROR_FONT = Font(name=_FACE, color="FF9C0006", bold=True)
+_GREY_FONT = Font(name=_FACE, color="FF808080")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _STATUS_FILL = {
@@ -170,10 +172,17 @@ def text_width(text: str) -> float:
     return sum(1.8 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1 for ch in text)
 
 
+_LINK_MAX = 44  # LibreOffice never wraps a link's text: its column widens to hold it on one line, up to this
+
+
 def _widths(headers: Headers, rows: Sequence[list[Any]]) -> list[float]:
     widths: list[float] = []
     for col, (name, low, high) in enumerate(headers):
         longest = text_width(name) / 2 + 2  # a header may wrap onto two lines
+        links = [row[col].value for row in rows if isinstance(row[col], _Styled) and row[col].link]
+        if links:
+            low = max(low, min(_LINK_MAX, math.ceil(max(text_width(str(v)) for v in links) + 1.5)))
+            high = max(high, low)
         for row in rows:
             value = row[col].value if isinstance(row[col], _Styled) else row[col]
             if value is None:
@@ -220,7 +229,9 @@ def _sheet(workbook: Workbook, title: str, headers: Headers, rows: Sequence[list
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = "1:1"
     sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    # The footer's band (bottom minus footer margin) holds its line: LibreOffice clips a lower one.
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
     sheet.oddFooter.center.text = f"{title}  第 &P 页，共 &N 页"
     header_cells = []
     styles: dict[tuple[int, int, bool], StyleArray] = {}
@@ -511,7 +522,7 @@ def _file_row(
     if not annotated and status != "unreadable":
         copy: Any = "（无问题，未生成）" if not deviations else None
     else:
-        copy = _Styled(annotated, link=annotated) if annotated else None
+        copy = _Styled(_copy_text(annotated), link=annotated) if annotated else None
     return [
         entry["path"],
         _unit_name(unit_by_path.get(entry["path"]) or _first_unit(entry)) if entry["forms"] else None,
@@ -554,6 +565,12 @@ def _accept_row(acceptance: dict[str, Any]) -> list[Any]:
         acceptance.get("accepted_on"),
         lapsed,
     ]
+
+
+def _copy_text(annotated: str) -> str:
+    """The text of a link to an annotated copy: its file name (its folder is the file's, in 路径), on one line."""
+    name = PurePosixPath(annotated).name
+    return name if text_width(name) + 1.5 <= _LINK_MAX else "打开批注副本"
 
 
 def _plain(value: Any) -> str:
