@@ -453,7 +453,10 @@ _rule_ids: Callable[[], Collection[str]] | None = None
 
 
 def use_rule_ids(known: Callable[[], Collection[str]]) -> None:
-    """Where the rule IDs come from (the rule catalogue registers itself: rules sit above profiles)."""
+    """Where the rule IDs come from (the rule catalogue registers itself: rules sit above profiles).
+
+    The IDs, and each case a profile may set apart as "RULE.case" (S10.explained).
+    """
     global _rule_ids
     _rule_ids = known
 
@@ -462,9 +465,15 @@ def _severities(raw: dict[str, Any], errors: _FileErrors) -> dict[str, Severity]
     known = set(_rule_ids()) if _rule_ids is not None else None
     out: dict[str, Severity] = {}
     for rule_id, level in raw.items():
-        # "S10.explained": a case of a rule (docs/severity.md); the rule itself must exist.
-        if known is not None and rule_id.split(".", 1)[0] not in known:
+        # "S10.explained": a case of a rule (docs/severity.md); the rule and its case must exist.
+        rule = rule_id.split(".", 1)[0]
+        if known is not None and rule not in known:
             raise errors.error("severity", rule_id, "不是已知的规则编号（perf-eval rules 列出全部规则）")
+        if known is not None and rule_id != rule and rule_id not in known:
+            cases = sorted(k for k in known if k.startswith(f"{rule}."))
+            if cases:
+                raise errors.error("severity", rule_id, f"不是 {rule} 的已知情形，可用：{'、'.join(cases)}")
+            raise errors.error("severity", rule_id, f"无效：{rule} 没有可单独设置的情形，请写 {rule}")
         try:
             out[rule_id] = Severity(level)
         except ValueError:

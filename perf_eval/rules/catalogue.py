@@ -228,7 +228,7 @@ def get(rule_id: str) -> Rule | None:
 
 
 # Profiles sit below the rules: they learn the rule IDs a [severity] table may name from here.
-use_rule_ids(lambda: set(REGISTRY))
+use_rule_ids(lambda: set(REGISTRY) | {f"{rule_id}.{case}" for rule_id, r in REGISTRY.items() for case in r.variants})
 # Helpers the rule modules share -------------------------------------------
 
 
