@@ -111,7 +111,12 @@ def test_extends_a_file_next_to_it_and_refuses_a_cycle(tmp_path: Path) -> None:
         ('extends = "hunan-2023"\n[severity]\nB08 = "loud"\n', 3, "severity.B08", "级别 'loud' 无效"),
         # A misspelt case of a known rule would silently change nothing.
         ('extends = "hunan-2023"\n[severity]\n"S10.explaned" = "info"\n', 3, "severity.S10.explaned", "S10.explained"),
-        ('extends = "hunan-2023"\n[severity]\n"B09.anything" = "off"\n', 3, "severity.B09.anything", "没有可单独设置的情形"),
+        (
+            'extends = "hunan-2023"\n[severity]\n"B09.anything" = "off"\n',
+            3,
+            "severity.B09.anything",
+            "没有可单独设置的情形",
+        ),
         ('extends = "hunan-2023"\n[thresholds]\ntotal = "一百"\n', 3, "thresholds.total", "应为数字"),
         ('extends = "hunan-2023"\n[grades]\n"优" = true\n', 3, "grades.优", "应为数字"),
         ('extends = "没有这个"\n', 1, "extends", "未知的配置“没有这个”"),

@@ -64,9 +64,9 @@ def unit_of(outcome: ScanOutcome, name: str = UNIT) -> dict[str, Any]:
     return next(u for u in outcome.data["scan"]["units"] if u["unit"] == name)
 
 
-def rendered(outcome: ScanOutcome) -> str:
+def rendered(outcome: ScanOutcome, width: int = 240) -> str:
     with open(os.devnull, "w", encoding="utf-8") as sink:
-        console = Console(width=240, record=True, file=sink)
+        console = Console(width=width, record=True, file=sink)
         console.print(render_scan(outcome.data, summary_json="summary.json", summary_xlsx="summary.xlsx"))
         return console.export_text()
 
@@ -232,6 +232,17 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
     text = rendered(third)
     assert text.index("与上次扫描相比") < text.index("文件（含旧版本）")  # what changed comes first
     assert "说明已失效" in text and "需修改" in text
+    # The fixed finding is listed too, after the new ones, with its cell.
+    assert text.index("新问题（错误在前）") < text.index("已修改的问题") < text.index("文件（含旧版本）")
+    fixed_line = next(line for line in text.splitlines() if "附件2!F20" in line)
+    assert "B08" in fixed_line and "芦淞区/自评表.xlsx" in fixed_line
+    # In an 80-column window the unit's problems keep every rule ID whole, errors on their own line.
+    narrow = rendered(third, width=80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    problem_lines = [line for line in narrow.splitlines() if "错误：" in line and "B05" in line]
+    assert problem_lines and "S07×1" in problem_lines[0] and "警告：" not in problem_lines[0]
+    assert "上次扫描完成于 " + third.data["scan"]["since_last"]["previous_finished"][:10] in text
+    assert "T" not in text.split("上次扫描完成于 ")[1][:16]
     rows = _rows(xlsx)
     assert rows[("S13", "F18")]["处理"] == "说明已失效"
     assert "说明已失效：" in rows[("S13", "F18")]["说明"] and "5次" in rows[("S13", "F18")]["说明"]

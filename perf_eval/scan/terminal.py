@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -56,39 +56,13 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
 
     units = [u for u in scan["units"] if u["status"] != "clean"][:TOP]
     if units:
-        table = _table(
-            "需要处理的单位（错误在前）",
-            ("单位", "年度", "结论", "错误", "警告", "已说明", "问题（错误在前，规则×次数）"),
-            justify_right=("错误", "警告", "已说明"),
-        )
-        for unit in units:
-            table.add_row(
-                Text(unit["unit"] or "（未识别单位）"),
-                Text(str(unit["year"] or "")),
-                Text(UNIT_STATUS_ZH[unit["status"]], style=_STATUS_STYLE[unit["status"]]),
-                str(unit["errors"]),
-                str(unit["warnings"]),
-                str(unit.get("accepted", 0)),
-                _problems(unit),
-            )
-        parts.append(table)
+        parts.append(_Units(units))
     clean_units = sum(1 for u in scan["units"] if u["status"] == "clean")
     parts.append(Text(f"单位（按年度）共 {len(scan['units'])} 个，其中通过 {clean_units} 个", style="bold"))
 
     old = [(u, o) for u in scan["units"] for o in u.get("old_versions", [])]
     if old:
-        table = _table("旧版本（不计入单位结论）", ("单位", "旧版本", "状态", "新版本", "依据"))
-        for unit, version in old[: TOP * 2]:
-            table.add_row(
-                Text(unit["unit"] or "（未识别单位）"),
-                Text(version["path"]),
-                Text(STATUS_ZH[version["status"]], style=_STATUS_STYLE[version["status"]]),
-                Text(version["replaced_by"] or ""),
-                Text(_DECIDED.get(version.get("decided_by") or "", "")),
-            )
-        if len(old) > TOP * 2:
-            table.add_row(Text(f"……另有 {len(old) - TOP * 2} 个，见 summary.xlsx 的“单位汇总”"), *[Text("")] * 4)
-        parts.append(table)
+        parts.append(_OldVersions(old))
 
     parts += _reports(data)
 
@@ -134,6 +108,50 @@ def render_scan(data: dict[str, Any], *, summary_json: str, summary_xlsx: str) -
 
 
 _DECIDED = {"form_date": "填报日期较早", "mtime": "文件修改时间较早"}
+_NARROW = 100  # below this many columns, the units table drops its count columns to leave room for the problems
+
+
+class _Units:
+    """The units to deal with: a table whose layout fits the terminal's width.
+
+    Wide: 单位 | 年度 | 结论 | 错误 | 警告 | 已说明 | 问题. Narrow (an 80-column window): 单位（年度）| 结论 |
+    问题, errors and warnings each on a line of their own, so that no rule ID is cut in two.
+    """
+
+    def __init__(self, units: list[dict[str, Any]]) -> None:
+        self.units = units
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title = "需要处理的单位（错误在前）"
+        if options.max_width >= _NARROW:
+            table = _table(
+                title,
+                ("单位", "年度", "结论", "错误", "警告", "已说明", "问题（错误在前，规则×次数）"),
+                justify_right=("错误", "警告", "已说明"),
+            )
+            for unit in self.units:
+                table.add_row(
+                    Text(unit["unit"] or "（未识别单位）"),
+                    Text(str(unit["year"] or "")),
+                    Text(UNIT_STATUS_ZH[unit["status"]], style=_STATUS_STYLE[unit["status"]]),
+                    str(unit["errors"]),
+                    str(unit["warnings"]),
+                    str(unit.get("accepted", 0)),
+                    _problems(unit),
+                )
+        else:
+            table = _table(title, ("单位（年度）", "结论", "问题（错误在前，规则×次数）"))
+            table.columns[0].max_width = 18
+            table.columns[1].no_wrap = True
+            for unit in self.units:
+                name = Text(unit["unit"] or "（未识别单位）")
+                if unit["year"]:
+                    name.append(f"\n{unit['year']}年", style="dim")
+                problems = _problems(unit, separator="\n")
+                if unit.get("accepted"):
+                    problems.append(f"\n已说明：{unit['accepted']}", style="dim")
+                table.add_row(name, Text(UNIT_STATUS_ZH[unit["status"]], style=_STATUS_STYLE[unit["status"]]), problems)
+        yield table
 
 
 def _reports(data: dict[str, Any]) -> list[RenderableType]:
@@ -179,7 +197,38 @@ def _reports(data: dict[str, Any]) -> list[RenderableType]:
     return [line, table]
 
 
-def _problems(unit: dict[str, Any]) -> Text:
+class _OldVersions:
+    """Old versions with their status and newer version; narrow, without the unit (the paths tell it)."""
+
+    def __init__(self, old: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        self.old = old
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        wide = options.max_width >= _NARROW
+        headers = ("单位", "旧版本", "状态", "新版本", "依据") if wide else ("旧版本", "状态", "新版本（依据）")
+        table = _table("旧版本（不计入单位结论）", headers)
+        for unit, version in self.old[: TOP * 2]:
+            status = Text(STATUS_ZH[version["status"]], style=_STATUS_STYLE[version["status"]])
+            decided = _DECIDED.get(version.get("decided_by") or "", "")
+            if wide:
+                table.add_row(
+                    Text(unit["unit"] or "（未识别单位）"),
+                    Text(version["path"]),
+                    status,
+                    Text(version["replaced_by"] or ""),
+                    Text(decided),
+                )
+            else:
+                newer = Text(version["replaced_by"] or "")
+                newer.append(f"\n（{decided}）" if decided else "", style="dim")
+                table.add_row(Text(version["path"]), status, newer)
+        if len(self.old) > TOP * 2:
+            more = Text(f"……另有 {len(self.old) - TOP * 2} 个，见 summary.xlsx 的“单位汇总”")
+            table.add_row(more, *[Text("")] * (len(headers) - 1))
+        yield table
+
+
+def _problems(unit: dict[str, Any], separator: str = "；") -> Text:
     """错误：B05×1（a.xlsx）、S07×1；警告：B08×30、S10×12… — errors first, in red."""
     several = len(unit["files"]) > 1
     text = Text()
@@ -188,7 +237,7 @@ def _problems(unit: dict[str, Any]) -> Text:
         if not items:
             continue
         if text:
-            text.append("；")
+            text.append(separator)
         shown = items[:5] if severity is Severity.WARNING else items
         pieces = []
         for p in shown:
@@ -219,7 +268,7 @@ def _since_last(scan: dict[str, Any]) -> list[RenderableType]:
         f"，仍未修改 {counts['open']}，已说明 {counts['accepted']}",
     )
     if since.get("previous_finished"):
-        head.append(f"（上次扫描完成于 {since['previous_finished']}）", style="dim")
+        head.append(f"（上次扫描完成于 {_when(since['previous_finished'])}）", style="dim")
     parts: list[RenderableType] = [head]
     if since["units"]:
         table = _table(
@@ -246,7 +295,7 @@ def _since_last(scan: dict[str, Any]) -> list[RenderableType]:
         table = _table("新问题（错误在前）", ("级别", "规则", "单位", "文件", "单元格", "说明"))
         for finding in since["new"][: TOP * 2]:
             severity = Severity(finding["severity"])
-            where = f"{finding['sheet']}!{finding['cell']}" if finding.get("cell") else "（工作簿）"
+            where = _where(finding)
             label = "说明已失效" if finding["state"] == "lapsed" else severity.label_zh
             table.add_row(
                 Text(label, style=_SEVERITY_STYLE[severity.value]),
@@ -261,4 +310,33 @@ def _since_last(scan: dict[str, Any]) -> list[RenderableType]:
                 Text(f"……另有 {len(since['new']) - TOP * 2} 个，见 summary.xlsx 的“本次变化”"), *[Text("")] * 5
             )
         parts.append(table)
+    if since["fixed"]:
+        table = _table("已修改的问题（上次有、本次没有）", ("级别", "规则", "单位", "文件", "单元格", "说明"))
+        for finding in since["fixed"][: TOP * 2]:
+            severity = Severity(finding["severity"])
+            table.add_row(
+                Text(severity.label_zh, style="green"),
+                Text(finding["rule"]),
+                Text(finding.get("unit") or ""),
+                Text(finding.get("path") or ""),
+                Text(_where(finding)),
+                Text(finding.get("message") or ""),
+            )
+        if len(since["fixed"]) > TOP * 2:
+            table.add_row(
+                Text(f"……另有 {len(since['fixed']) - TOP * 2} 个，见 summary.xlsx 的“本次变化”"), *[Text("")] * 5
+            )
+        parts.append(table)
     return parts
+
+
+def _when(stamp: str) -> str:
+    """A time of summary.json ("2026-12-02T01:30:05+08:00") as a clerk reads it: "2026-12-02 01:30"."""
+    return stamp[:16].replace("T", " ")
+
+
+def _where(finding: dict[str, Any]) -> str:
+    if finding.get("cell"):
+        return f"{finding['sheet']}!{finding['cell']}" if finding.get("sheet") else str(finding["cell"])
+    place = Place(0, "", finding.get("paragraph"), finding.get("table"), finding.get("row"), finding.get("column"))
+    return place.text if (place.paragraph or place.table) else "（工作簿）"
