@@ -14,7 +14,9 @@ The rules:
    (normalized name) and year, across files and folders: a resubmitted file
    beside the old one must not hide X01/X02 in either.
 3. A 基础数据表 that names no unit: the 自评表 of its year in its own folder if
-   they name one unit, else those of the whole set if they name one unit.
+   they name one unit, else those under the folder above it, and so on up (a
+   unit's folder with 基础数据/ and 自评表/ inside), else those of the whole
+   set if they name one unit.
 4. Where two 基础数据表 both match one 自评表 (an old and a resubmitted one),
    the nearer is kept: the same folder, then the file name most like the
    自评表's. Only a tie-break: the pairing itself is by unit and year.
@@ -131,11 +133,15 @@ def _loose_pairs(workbooks: Sequence[WorkbookKey], loose_basic: list[FormRef], l
         key = _unit_year(info)
         matches = by_key.get(key, []) if key is not None else []
         if not matches and info.unit is None:
-            # Rule 3: in a shared folder of many units, those in the 基础数据表's own folder decide first.
+            # Rule 3: in a shared folder of many units, those in the 基础数据表's own folder decide first,
+            # then those under each folder above it (a unit's folder with 基础数据/ and 自评表/ inside).
             same_year = by_year.get(info.year, [])
             folder = workbooks[basic[0]].path.parent
             nearby = [ref for ref in same_year if workbooks[ref[0]].path.parent == folder]
-            for candidates in (nearby, same_year):
+            above = [
+                [ref for ref in same_year if ancestor in workbooks[ref[0]].path.parents] for ancestor in folder.parents
+            ]
+            for candidates in (nearby, *above, same_year):
                 if candidates and len({eval_key[ref] for ref in candidates}) == 1:
                     matches = candidates
                     break

@@ -121,6 +121,30 @@ def test_basic_data_without_unit_pairs_with_the_self_evaluation_in_its_folder() 
     assert at(checked[2].result.deviations, "X01") == []
 
 
+def test_basic_data_without_unit_pairs_with_the_self_evaluation_under_its_units_folder() -> None:
+    """A unit's folder with 基础数据/ and 自评表/ subfolders: the nearest folder holding one unit's 自评表 decides."""
+    from dataclasses import replace
+
+    def unit(rows: Rows, name: str, projects: str) -> Rows:
+        rows[2][1] = name
+        rows[7][4] = projects
+        return rows
+
+    a_basic = replace(read_grids(grid("基础数据", corrected_basic())), path=Path("共享/甲单位/基础数据/基础.xlsx"))
+    a_eval = replace(
+        read_grids(grid("自评", unit(corrected_self_eval(), "甲单位", "项目支出：200.00"))),
+        path=Path("共享/甲单位/自评表/自评.xlsx"),
+    )
+    b_eval = replace(
+        read_grids(grid("自评", unit(corrected_self_eval(), "乙单位", "项目支出：100.00"))),
+        path=Path("共享/乙单位/自评.xlsx"),
+    )
+    checked = check_workbooks([a_basic.path, a_eval.path, b_eval.path], [a_basic, a_eval, b_eval])
+    assert at(checked[1].result.deviations, "X01") == ["自评!E8"]  # paired: 甲单位/ holds only 甲's 自评表
+    assert at(checked[2].result.deviations, "X01") == []
+    assert at(checked[0].result.deviations, "X00") == []
+
+
 def test_of_two_basic_data_files_of_one_unit_each_self_evaluation_takes_the_nearer() -> None:
     from dataclasses import replace
 
