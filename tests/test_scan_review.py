@@ -293,6 +293,9 @@ def test_an_acceptance_lapses_when_what_the_cell_is_compared_with_changes(tmp_pa
     assert rows[("S13", "F18")]["处理"] == "说明已失效"
     assert "≥3次" in rows[("S13", "F18")]["说明"] and "≥2次" in rows[("S13", "F18")]["说明"]
     assert "190.17" in rows[("B09", "F24")]["说明"] and "180.00" in rows[("B09", "F24")]["说明"]
+    accepted = {r[3]: r for r in load_workbook(xlsx)["已说明"].iter_rows(min_row=2, values_only=True)}
+    assert accepted["S13"][0] == "已失效" and "≥3次" in accepted["S13"][10] and "≥2次" in accepted["S13"][10]
+    assert "现在实际为" not in accepted["S13"][10]  # 5次 did not change: what changed is said, nothing else
 
 
 def test_an_unreadable_acceptance_record_is_reported_and_left_alone(tmp_path: Path) -> None:

@@ -544,12 +544,20 @@ def _accept_row(acceptance: dict[str, Any]) -> list[Any]:
     state = acceptance.get("state", "active")
     lapsed = ""
     if state == "lapsed":
-        lapsed = (
-            f"{acceptance.get('lapsed_on')} 起失效：现在实际为 {_plain(acceptance.get('now_actual'))}、"
-            f"应为 {_plain(acceptance.get('now_expected'))}"
+        same = (acceptance.get("now_actual"), acceptance.get("now_expected")) == (
+            acceptance.get("actual"),
+            acceptance.get("expected"),
         )
-        if acceptance.get("now_message") and acceptance.get("message"):  # e.g. the target or the budget changed
-            lapsed += f"；说明时为“{acceptance['message']}”，现在为“{acceptance['now_message']}”"
+        if same and acceptance.get("now_message") and acceptance.get("message"):  # the target or the budget changed
+            lapsed = (
+                f"{acceptance.get('lapsed_on')} 起失效：说明时为“{acceptance['message']}”，"
+                f"现在为“{acceptance['now_message']}”"
+            )
+        else:
+            lapsed = (
+                f"{acceptance.get('lapsed_on')} 起失效：现在实际为 {_plain(acceptance.get('now_actual'))}、"
+                f"应为 {_plain(acceptance.get('now_expected'))}"
+            )
     fill = {"active": _STATUS_FILL["clean"], "lapsed": _STATUS_FILL["errors"]}.get(state)
     where = f"{acceptance.get('sheet')}!{acceptance.get('cell')}" if acceptance.get("cell") else "（工作簿）"
     return [
