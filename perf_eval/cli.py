@@ -572,10 +572,11 @@ def _as_copy(text: str) -> str:
     notes = {
         "name": "# 配置的名称就是文件名（不含 .toml），此行可删除",
         "default_for": "# 取消下一行的注释，本配置才会成为这些表单的默认配置（放在 --profiles-dir 文件夹中时）",
+        "family": "# 取消下一行的注释，本配置才会自动用于这一版式的表单（放在 --profiles-dir 文件夹中时）",
     }
     lines = []
     for line in text.splitlines():
-        key = re.match(r"^\s*(name|default_for)\s*=", line)
+        key = re.match(r"^\s*(name|default_for|family)\s*=", line)
         if key:
             lines += [notes[key.group(1)], "# " + line]
         else:

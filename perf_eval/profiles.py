@@ -351,6 +351,10 @@ def _raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = _raw(parent, (*chain, path))
     for key in _NOT_INHERITED:
         base.pop(key, None)
+    if "family" not in data and "default_for" not in data:
+        # A profile judges a family's forms by itself only when it says so (its own `family`, or a
+        # `default_for` that makes it the bureau's default); else it is used where it is passed.
+        base.pop("family", None)
     base.pop("extends", None)
     return _merge(base, {k: v for k, v in data.items() if k != "extends"})
 

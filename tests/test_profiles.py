@@ -234,3 +234,27 @@ def test_a_folder_profile_that_says_default_for_is_the_default_for_those_forms(t
         ("basic_data", "hunan-2023"),
         ("dept_self_eval", "本局"),
     ]
+
+
+def _profile_of_b_form(*args: str) -> str:
+    result = CliRunner().invoke(
+        app, ["check", str(SAMPLES / "families/B-consistent.xlsx"), "--no-annotate", "--format", "json", *args]
+    )
+    assert result.exit_code in (0, 1), result.output
+    forms = json.loads(result.stdout)["files"][0]["forms"]
+    return str(forms[0]["profile"])
+
+
+def test_a_folder_profile_judges_a_familys_forms_only_when_it_says_so(tmp_path: Path) -> None:
+    """A copy or an `extends` of a family's profile judges the forms it is passed to; `family` makes it the family's."""
+    assert _profile_of_b_form() == "sichuan-2023"
+    copied = CliRunner().invoke(app, ["profiles", "sichuan-2023"])
+    assert copied.exit_code == 0 and '\n# family = "B"' in copied.stdout
+    folder = tmp_path / "配置"
+    _write(folder / "sichuan-2024.toml", copied.stdout)
+    _write(folder / "sichuan-tweak.toml", 'extends = "sichuan-2023"\n[tolerance]\namount = 0.02\n')
+    assert _profile_of_b_form("--profiles-dir", str(folder)) == "sichuan-2023"
+    assert _profile_of_b_form("--profiles-dir", str(folder), "--profile", "sichuan-tweak") == "sichuan-tweak"
+    # Saying `family` (uncommenting the copy's line) makes the bureau's profile judge the family's forms.
+    _write(folder / "sichuan-2024.toml", copied.stdout.replace('\n# family = "B"', '\nfamily = "B"'))
+    assert _profile_of_b_form("--profiles-dir", str(folder)) == "sichuan-2024"
