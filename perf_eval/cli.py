@@ -405,9 +405,12 @@ def _readable(template: str) -> str:
 @app.command()
 def profiles(
     name: Annotated[
-        str | None, typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）")
+        str | None,
+        typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）", metavar="配置名"),
     ] = None,
-    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+    profiles_dir: Annotated[
+        list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹")
+    ] = None,
 ) -> None:
     """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置；给出名称则输出该配置文件的内容。
 

@@ -228,6 +228,8 @@ _ALLOWED_ASCII = {
     "annotate", "jobs", "full", "timeout", "rich", "json", "xlsx", "xlsm", "xls", "summary", "Excel", "WPS",
     "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps", "serve",
     "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings", "schemas",
+    # serve's options, its environment variable, its API path and the key to stop it
+    "host", "port", "token", "TOKEN", "keep", "minutes", "max", "allow", "HTTP", "api", "Ctrl",
 }  # fmt: skip
 
 
@@ -288,7 +290,17 @@ def test_usage_errors_are_chinese_with_where_to_find_help(args: list[str], messa
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["check", "--help"], ["scan", "--help"], ["rules", "--help"], ["schemas", "--help"], []]
+    "args",
+    [
+        ["--help"],
+        ["check", "--help"],
+        ["scan", "--help"],
+        ["rules", "--help"],
+        ["schemas", "--help"],
+        ["profiles", "--help"],
+        ["serve", "--help"],
+        [],
+    ],
 )
 def test_help_is_chinese_and_fits_80_columns(args: list[str]) -> None:
     import re
