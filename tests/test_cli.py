@@ -518,3 +518,21 @@ def test_rerunning_check_keeps_a_copy_the_clerk_edited(tmp_path: Path) -> None:
         in second.stdout
     )
     assert (tmp_path / "自评表.校验(2).xlsx").is_file()
+
+
+def test_targets_are_quoted_as_written_not_as_floats() -> None:
+    """A split target (指标性质 ≤ | 指标值 30 | 度量单位 万元) reads "≤30万元", not the float "≤30.0万元"."""
+    import re
+
+    entry = json.loads(
+        run(
+            "check",
+            str(SAMPLES / "families" / "B-sichuan-daying-2023-projects.xlsx"),
+            "--no-annotate",
+            "--format",
+            "json",
+        ).stdout
+    )["files"][0]
+    messages = [d["message"] for d in entry["deviations"] if d["rule"] in ("S10", "S11")]
+    assert any("指标值为 ≤30万元" in m for m in messages), messages
+    assert not [m for m in messages if re.search(r"\d\.0(?!\d)", m)], messages
