@@ -149,3 +149,25 @@ def test_a_blank_score_is_reported_once_not_as_wrong_totals() -> None:
     assert sorted(at(result.deviations, "F02")) == ["附件3!G16", "附件3!H17"]
     for rule in ("S04", "S05", "S08", "S15"):
         assert at(result.deviations, rule) == [], rule
+
+
+def test_twenty_point_goals_heading_on_its_own_row_ends_the_funds_block() -> None:
+    """A Hubei 20-point form with "年度绩效目标（80分）" on a row above the grid header: that row is no
+    funds part (no S03 "各项之和 0.00", no F02 "其中 各项均未填写"), and the 项目单位 is the unit."""
+    rows: Rows = [
+        ["2023年度社区养老服务补助项目自评表"],
+        ["项目名称", "社区养老服务补助", None, "项目单位（盖章）", "某区民政局"],
+        ["主要领导签字", None, None, "填报日期", "2024年3月5日"],
+        ["预算执行情况（万元）（20分）", "预算数（A）", "执行数（B）", "执行率（B/A）", "得分（20分*执行率）"],
+        ["年度财政资金总额", "200万", 180, "90%", 18],
+        ["年度绩效目标（80分）"],
+        ["一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"],
+        ["产出指标（40分）", "数量指标", "服务老人人次", "≥5000人次", "5200人次", 20],
+        ["产出指标（40分）", "质量指标", "服务合格率", "≥95%", "97%", 20],
+        ["效益指标（30分）", "社会效益", "独居老人探访覆盖率", "100%", "100%", 30],
+        ["满意度指标（10分）", "服务对象满意度", "老人满意度", "≥90%", "93%", 10],
+        ["总分", None, None, None, None, 98],
+    ]
+    result = check_rows(None, rows)
+    assert [f.rule for f in result.deviations if f.severity.value == "error"] == []
+    assert result.unit == "某区民政局"

@@ -612,7 +612,8 @@ def _grade(region: Region) -> Entry:
 
 
 def _unit(region: Region, kind: FormKind) -> Entry | None:
-    labels = ("实施单位", "主管部门") if kind is FormKind.PROJECT_SELF_EVAL else ()
+    # 项目单位（盖章） heads the 20-point project form (Hubei), after the national form's two labels.
+    labels = ("实施单位", "主管部门", "项目单位") if kind is FormKind.PROJECT_SELF_EVAL else ()
     for label in labels:
         cell = region.find(label.__eq__) or region.find(lambda k, lab=label: k.startswith(lab))  # type: ignore[misc]
         if cell is not None:
@@ -654,7 +655,8 @@ def read_self_eval(region: Region) -> SelfEval:
     # The goals block ends the funds block when it follows it (Sichuan puts its goals above the funds).
     funds_header = _funds_header(region, stop_row)
     goal = region.find(
-        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")),
+        # Hubei's 20-point form may head its grid "年度绩效目标（80分）" on a row of its own.
+        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标", "年度绩效目标")),
         start=funds_header[0] + 1 if funds_header else None,
     )
     if goal is not None:
