@@ -226,7 +226,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="资金构成之和不等于年度资金总额",
-    template="{label}：各项之和 {actual} 与年度资金总额 {expected} 相差 {diff}",
+    template="{label}：年度资金总额 {expected} 与各项之和 {actual} 相差 {diff}",
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
     checks=Comparison("funds", "各项之和", Op.EQ, "资金总额", reads=("tolerance.amount",)),
 )
