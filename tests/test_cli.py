@@ -350,19 +350,29 @@ def _sample_copy(tmp_path: Path, name: str, edit: Any = None, target: str | None
 
 
 @pytest.mark.parametrize(
-    ("sample", "code", "verdict"),
+    ("sample", "code", "verdict", "status"),
     [
-        ("project-2023-clean.xlsx", 0, "[通过]"),
-        ("lusong-2023-corrected.xlsx", 0, "[通过（有警告）]"),
-        ("lusong-2023-seed.xlsx", 1, "[需修改]"),
+        ("project-2023-clean.xlsx", 0, "通过", "clean"),
+        ("lusong-2023-corrected.xlsx", 0, "通过（有警告）", "warnings"),
+        ("lusong-2023-seed.xlsx", 1, "需修改", "errors"),
     ],
 )
-def test_each_verdict_its_words_and_exit_code(tmp_path: Path, sample: str, code: int, verdict: str) -> None:
-    proc = run("check", str(_sample_copy(tmp_path, sample)), "--no-annotate")
+def test_each_verdict_its_words_and_exit_code(
+    tmp_path: Path, sample: str, code: int, verdict: str, status: str
+) -> None:
+    """One verdict, said the same way in the terminal, the JSON and the copy's 校验结果."""
+    import openpyxl
+
+    proc = run("check", str(_sample_copy(tmp_path, sample)), "--out", str(tmp_path / "副本"))
     assert proc.returncode == code
-    assert verdict in proc.stdout.splitlines()[0]
+    assert proc.stdout.splitlines()[0].endswith(f"[{verdict}]")
     data = json.loads(run("check", str(tmp_path / sample), "--no-annotate", "--format", "json").stdout)
-    assert data["files"][0]["status"] == {0: "clean", 1: "errors"}.get(code, "") or verdict == "[通过（有警告）]"
+    assert data["files"][0]["status"] == status
+    (copy,) = (tmp_path / "副本").glob("*.校验.xlsx")
+    header = {
+        row[0]: row[1] for row in openpyxl.load_workbook(copy)["校验结果"].iter_rows(max_row=12, values_only=True)
+    }
+    assert header["结论"] == verdict
 
 
 def test_unreadable_verdict_and_a_footer_that_adds_up(tmp_path: Path) -> None:
