@@ -372,8 +372,12 @@ def show_rules(rule_id: str | None) -> int:
     examples = example_lines(found.id)
     if examples:
         console.print(Text("示例（取自本规则的测试用例）：", style="bold"))
+        from rich.padding import Padding
+
         for line in examples:
-            console.print(Text(f"  {line}"))
+            # A hanging indent: a long example folded at 80 columns stays under its own heading.
+            depth = 2 + len(line) - len(line.lstrip(" "))
+            console.print(Padding(Text(line.lstrip(" ")), (0, 0, 0, depth), expand=False))
     return EXIT_OK
 
 

@@ -549,3 +549,11 @@ def test_targets_are_quoted_as_written_not_as_floats() -> None:
     messages = [d["message"] for d in entry["deviations"] if d["rule"] in ("S10", "S11")]
     assert any("指标值为 ≤30万元" in m for m in messages), messages
     assert not [m for m in messages if re.search(r"\d\.0(?!\d)", m)], messages
+
+
+def test_rule_examples_folded_at_80_columns_keep_their_indent() -> None:
+    lines = run_at(80, "rules", "S15").stdout.splitlines()
+    examples = lines[next(i for i, line in enumerate(lines) if line.startswith("示例")) + 1 :]
+    assert len(examples) > 6  # the long 样表 lines fold
+    assert all(line.startswith("  ") for line in examples if line.strip()), examples
+    assert max(_display_width(line) for line in lines) <= 80
