@@ -557,3 +557,15 @@ def test_rule_examples_folded_at_80_columns_keep_their_indent() -> None:
     assert len(examples) > 6  # the long 样表 lines fold
     assert all(line.startswith("  ") for line in examples if line.strip()), examples
     assert max(_display_width(line) for line in lines) <= 80
+
+
+def test_rescored_total_names_the_rows_that_differ() -> None:
+    """S15 says where its difference comes from: each row whose recomputed score is not the one written."""
+    entry = json.loads(run("check", str(SAMPLES / "broken" / "S09.xlsx"), "--no-annotate", "--format", "json").stdout)[
+        "files"
+    ][0]
+    (s15,) = [d for d in entry["deviations"] if d["rule"] == "S15"]
+    assert s15["message"] == (
+        "各项自评得分合计 96 与按评分规则复核的总分 95.5 相差 0.5 分，复核不同的有：财会监督专项行动（填 3，复核 2.5）"
+    )
+    assert s15["related"] == ["附件3!H17"] and s15["expected"] is None

@@ -789,7 +789,7 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.SELF_EVAL,
     title="自评总分与复核总分不一致",
-    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，请核实各项得分",
+    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，复核不同的有：{rows}",
     fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
     checks=Comparison("scores", "各项得分之和", Op.EQ, "复核总分", reads=("tolerance.score", "weights")),
 )
@@ -814,6 +814,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     # Met quantitative targets score full, missed ones proportionally, 执行率得分 = 分值 × min(执行率, 1).
     # The recomputed total is a second opinion, not the one right value: no 应为.
+    differing = _rescored_rows(form, ctx)
     yield Candidate(
         "S15",
         form.total_score.ref or form.funds.score.ref,
@@ -823,9 +824,36 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
-        params={"diff": gap(reported, recomputed, Quantity.SCORE)},
+        params={
+            "diff": gap(reported, recomputed, Quantity.SCORE),
+            "rows": "、".join(text for _, text in differing) or "（各行差额均在容差内）",
+        },
+        related=tuple(cells(entry for entry, _ in differing)),
         answer=False,
     )
+
+
+def _rescored_rows(form: SelfEval, ctx: Context) -> list[tuple[Entry, str]]:
+    """The score cells whose recomputed score differs from the one written, each as "名称（填 9，复核 10）":
+    the rows that make up S15's difference, so the clerk knows where to look."""
+    from perf_eval.scoring import execution_score as recomputed_execution
+
+    tol = ctx.profile.score_tolerance
+    rows: list[tuple[Entry, str, float, float]] = []
+    written = numbers(form.funds.score)
+    ours = recomputed_execution(form, ctx.profile)
+    if written is not None and ours is not None:
+        rows.append((form.funds.score, "执行率得分", written[0], ours))
+    for indicator in form.indicators:
+        values = numbers(indicator.max_score, indicator.score)
+        if values is not None:
+            again = recomputed_score(indicator, assess(indicator), values[0], values[1])
+            rows.append((indicator.score, indicator.label, values[1], again))
+    return [
+        (entry, f"{label}（填 {fmt(got, Quantity.SCORE)}，复核 {fmt(round(want, 2), Quantity.SCORE)}）")
+        for entry, label, got, want in rows
+        if abs(got - want) > tol + 1e-9
+    ]
 
 
 @rule(
