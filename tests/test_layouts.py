@@ -171,3 +171,23 @@ def test_twenty_point_goals_heading_on_its_own_row_ends_the_funds_block() -> Non
     result = check_rows(None, rows)
     assert [f.rule for f in result.deviations if f.severity.value == "error"] == []
     assert result.unit == "某区民政局"
+
+
+def test_funds_sum_quotes_the_forms_own_total_and_column_labels() -> None:
+    """Sichuan calls the total 总额 and the column 预算执行数: the S03 message says so, so Ctrl+F finds them."""
+    rows: Rows = [
+        ["部门预算项目支出绩效自评表"],
+        ["（2023年度）"],
+        ["项目名称", "5101xx-乡村道路养护", None, None, "实施单位", "某县公路养护中心"],
+        ["项目资金（万元）", None, "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分"],
+        ["总额", None, 100, 120, 114, "95%", 10, 9.5],
+        ["其中：财政资金", None, 80, 100, 94, "94%", "/", "/"],
+        ["单位资金", None, 20, 20, 30, "150%", "/", "/"],  # 20 mistyped as 30
+        ["绩效指标（90分）"],
+        ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分"],
+        ["产出指标", "数量指标", "道路养护里程", "≥", 120, "公里", 120, 90, 90],
+        ["合计", None, None, None, None, None, None, 100, 99.5],
+    ]
+    result = check_rows(None, rows)
+    (s03,) = [f for f in result.deviations if f.rule == "S03"]
+    assert s03.message == "其中 / 预算执行数：总额 114.00 万元 与各项之和 124.00 万元 相差 10.00 万元"

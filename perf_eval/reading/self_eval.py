@@ -23,6 +23,7 @@ from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
 from perf_eval.values import (
     NOT_APPLICABLE,
+    as_written,
     find_year,
     label_key,
     normalize,
@@ -336,6 +337,10 @@ def _funds_as_written(region: Region, stop_row: int, header: tuple[int, dict[str
         max_score = _header_weight(region, header_row, columns)
     return Funds(
         total_label_ref=region.grid.ref(*label_cell),
+        total_label=as_written(region.grid.raw(*label_cell)).rstrip(":： "),
+        headers={
+            name: as_written(region.grid.raw(header_row, columns[name])) for name in FUNDS_COLUMNS if name in columns
+        },
         total=amounts,
         max_score=max_score,
         rate=region.entry(row, columns["rate"], parse_rate) if "rate" in columns else MISSING,

@@ -210,6 +210,7 @@ _PLACEHOLDERS = {
     "other": "〈另一表单〉",
     "other_form": "〈另一表单〉",
     "rows": "〈复核得分不同的各行〉",
+    "total": "〈资金总额〉",
 }
 
 
