@@ -191,3 +191,12 @@ def test_funds_sum_quotes_the_forms_own_total_and_column_labels() -> None:
     result = check_rows(None, rows)
     (s03,) = [f for f in result.deviations if f.rule == "S03"]
     assert s03.message == "其中 / 预算执行数：总额 114.00 万元 与各项之和 124.00 万元 相差 10.00 万元"
+
+
+def test_uncached_formula_in_an_actual_cell_is_f04_not_a_blank_actual() -> None:
+    """The cell holds a formula without a saved result: F04 says so; S11 must not call it empty as well."""
+    self_eval = grid("附件3", corrected_self_eval(), uncached=[(17, 6)])
+    read = read_grids(grid("附件2", corrected_basic()), self_eval)
+    result = check_workbooks([Path("x.xlsx")], [read])[0].result
+    assert at(result.deviations, "F04") == ["附件3!F17"]
+    assert "附件3!F17" not in at(result.deviations, "S11")

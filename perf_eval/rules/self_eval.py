@@ -25,7 +25,7 @@ from perf_eval.rules.catalogue import (
 )
 from perf_eval.scoring import ROUNDING_ZH, rounding_of
 from perf_eval.targets import Assessment, assess, recomputed_score
-from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
+from perf_eval.values import Comparator, Kind, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
 
@@ -609,6 +609,8 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     for indicator in form.indicators:
         if indicator.actual.ref is None:
             continue  # a scoring sheet without an 实际完成值 column (H)
+        if indicator.actual.number.kind is Kind.UNCACHED:
+            continue  # a formula without a saved result is not blank: F04 says so
         text = indicator.actual.text
         ok = bool(text)
         if ok and indicator.parsed_target.quantitative:
