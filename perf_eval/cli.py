@@ -372,8 +372,12 @@ def show_rules(rule_id: str | None) -> int:
     examples = example_lines(found.id)
     if examples:
         console.print(Text("示例（取自本规则的测试用例）：", style="bold"))
+        from rich.padding import Padding
+
         for line in examples:
-            console.print(Text(f"  {line}"))
+            # A hanging indent: a long example folded at 80 columns stays under its own heading.
+            depth = 2 + len(line) - len(line.lstrip(" "))
+            console.print(Padding(Text(line.lstrip(" ")), (0, 0, 0, depth), expand=False))
     return EXIT_OK
 
 
@@ -405,9 +409,12 @@ def _readable(template: str) -> str:
 @app.command()
 def profiles(
     name: Annotated[
-        str | None, typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）")
+        str | None,
+        typer.Argument(help="配置名称或文件路径：输出该配置文件的内容（可重定向为新文件后修改）", metavar="配置名"),
     ] = None,
-    profiles_dir: Annotated[list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP)] = None,
+    profiles_dir: Annotated[
+        list[Path] | None, typer.Option("--profiles-dir", help=PROFILES_DIR_HELP, metavar="文件夹")
+    ] = None,
 ) -> None:
     """列出可用的评分配置：名称、标题、来源（内置 / 文件夹）和文件位置；给出名称则输出该配置文件的内容。
 

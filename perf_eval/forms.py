@@ -177,6 +177,18 @@ class Funds:
     # The unit the form wrote its amounts in ("元" when its title or header says so): the values were
     # converted to 万元 on reading, the cells' text is kept as written.
     unit: str = "万元"
+    # The total's label and the amount columns' headers as written (Sichuan: 总额 / 预算执行数), for
+    # messages a clerk can find with Ctrl+F.
+    total_label: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total_shown(self) -> str:
+        return self.total_label or "年度资金总额"
+
+    def column_label(self, column: str) -> str:
+        """The column's own header ("预算执行数"), or its generic name."""
+        return self.headers.get(column) or COLUMN_LABELS[column]
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,8 @@ _ALLOWED_ASCII = {
     "annotate", "jobs", "full", "timeout", "rich", "json", "xlsx", "xlsm", "xls", "summary", "Excel", "WPS",
     "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps", "serve",
     "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings", "schemas",
+    # serve's options, its environment variable, its API path and the key to stop it
+    "host", "port", "token", "TOKEN", "keep", "minutes", "max", "allow", "HTTP", "api", "Ctrl",
 }  # fmt: skip
 
 
@@ -292,7 +294,17 @@ def test_usage_errors_are_chinese_with_where_to_find_help(args: list[str], messa
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["check", "--help"], ["scan", "--help"], ["rules", "--help"], ["schemas", "--help"], []]
+    "args",
+    [
+        ["--help"],
+        ["check", "--help"],
+        ["scan", "--help"],
+        ["rules", "--help"],
+        ["schemas", "--help"],
+        ["profiles", "--help"],
+        ["serve", "--help"],
+        [],
+    ],
 )
 def test_help_is_chinese_and_fits_80_columns(args: list[str]) -> None:
     import re
@@ -342,19 +354,29 @@ def _sample_copy(tmp_path: Path, name: str, edit: Any = None, target: str | None
 
 
 @pytest.mark.parametrize(
-    ("sample", "code", "verdict"),
+    ("sample", "code", "verdict", "status"),
     [
-        ("project-2023-clean.xlsx", 0, "[通过]"),
-        ("lusong-2023-corrected.xlsx", 0, "[通过（有警告）]"),
-        ("lusong-2023-seed.xlsx", 1, "[需修改]"),
+        ("project-2023-clean.xlsx", 0, "通过", "clean"),
+        ("lusong-2023-corrected.xlsx", 0, "通过（有警告）", "warnings"),
+        ("lusong-2023-seed.xlsx", 1, "需修改", "errors"),
     ],
 )
-def test_each_verdict_its_words_and_exit_code(tmp_path: Path, sample: str, code: int, verdict: str) -> None:
-    proc = run("check", str(_sample_copy(tmp_path, sample)), "--no-annotate")
+def test_each_verdict_its_words_and_exit_code(
+    tmp_path: Path, sample: str, code: int, verdict: str, status: str
+) -> None:
+    """One verdict, said the same way in the terminal, the JSON and the copy's 校验结果."""
+    import openpyxl
+
+    proc = run("check", str(_sample_copy(tmp_path, sample)), "--out", str(tmp_path / "副本"))
     assert proc.returncode == code
-    assert verdict in proc.stdout.splitlines()[0]
+    assert proc.stdout.splitlines()[0].endswith(f"[{verdict}]")
     data = json.loads(run("check", str(tmp_path / sample), "--no-annotate", "--format", "json").stdout)
-    assert data["files"][0]["status"] == {0: "clean", 1: "errors"}.get(code, "") or verdict == "[通过（有警告）]"
+    assert data["files"][0]["status"] == status
+    (copy,) = (tmp_path / "副本").glob("*.校验.xlsx")
+    header = {
+        row[0]: row[1] for row in openpyxl.load_workbook(copy)["校验结果"].iter_rows(max_row=12, values_only=True)
+    }
+    assert header["结论"] == verdict
 
 
 def test_unreadable_verdict_and_a_footer_that_adds_up(tmp_path: Path) -> None:
@@ -472,6 +494,9 @@ def test_no_cell_carries_two_different_expectations(tmp_path: Path) -> None:
     [
         ("B01", r"控制率应为 实际在职人数 / 编制数 = \d+\.\d\d%，填写的是 \d+\.\d\d%"),
         ("B05", r"合计 [\d.]+ 万元 与所列 \d+ 个项目之和 [\d.]+ 万元 相差 [\d.]+ 万元"),
+        ("B03", r"合计 [\d.]+ 万元 与[^，]+之和 [\d.]+ 万元 相差 [\d.]+ 万元"),
+        ("B04", r"合计 [\d.]+ 万元 与[^，]+之和 [\d.]+ 万元 相差 [\d.]+ 万元"),
+        ("S03", r"年度资金总额 [\d.]+ 万元 与各项之和 [\d.]+ 万元 相差 [\d.]+ 万元"),
         ("S01", r"执行率应为 全年执行数 / 全年预算数 = \d+\.\d\d%，填写的是 \d+\.\d\d%"),
         ("S07", r"扣分（得分 [\d.]+，分值 [\d.]+）但未填写偏差原因分析及改进措施"),
         ("X01", r"自评表的项目支出 [\d.]+ 万元 与基础数据表本年决算数的项目支出 [\d.]+ 万元 相差 [\d.]+ 万元"),
@@ -510,3 +535,41 @@ def test_rerunning_check_keeps_a_copy_the_clerk_edited(tmp_path: Path) -> None:
         in second.stdout
     )
     assert (tmp_path / "自评表.校验(2).xlsx").is_file()
+
+
+def test_targets_are_quoted_as_written_not_as_floats() -> None:
+    """A split target (指标性质 ≤ | 指标值 30 | 度量单位 万元) reads "≤30万元", not the float "≤30.0万元"."""
+    import re
+
+    entry = json.loads(
+        run(
+            "check",
+            str(SAMPLES / "families" / "B-sichuan-daying-2023-projects.xlsx"),
+            "--no-annotate",
+            "--format",
+            "json",
+        ).stdout
+    )["files"][0]
+    messages = [d["message"] for d in entry["deviations"] if d["rule"] in ("S10", "S11")]
+    assert any("指标值为 ≤30万元" in m for m in messages), messages
+    assert not [m for m in messages if re.search(r"\d\.0(?!\d)", m)], messages
+
+
+def test_rule_examples_folded_at_80_columns_keep_their_indent() -> None:
+    lines = run_at(80, "rules", "S15").stdout.splitlines()
+    examples = lines[next(i for i, line in enumerate(lines) if line.startswith("示例")) + 1 :]
+    assert len(examples) > 6  # the long 样表 lines fold
+    assert all(line.startswith("  ") for line in examples if line.strip()), examples
+    assert max(_display_width(line) for line in lines) <= 80
+
+
+def test_rescored_total_names_the_rows_that_differ() -> None:
+    """S15 says where its difference comes from: each row whose recomputed score is not the one written."""
+    entry = json.loads(run("check", str(SAMPLES / "broken" / "S09.xlsx"), "--no-annotate", "--format", "json").stdout)[
+        "files"
+    ][0]
+    (s15,) = [d for d in entry["deviations"] if d["rule"] == "S15"]
+    assert s15["message"] == (
+        "各项自评得分合计 96 与按评分规则复核的总分 95.5 相差 0.5 分，复核不同的有：财会监督专项行动（填 3，复核 2.5）"
+    )
+    assert s15["related"] == ["附件3!H17"] and s15["expected"] is None

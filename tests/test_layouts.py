@@ -173,3 +173,54 @@ def test_a_blank_score_is_reported_once_not_as_wrong_totals() -> None:
     assert sorted(at(result.deviations, "F02")) == ["附件3!G16", "附件3!H17"]
     for rule in ("S04", "S05", "S08", "S15"):
         assert at(result.deviations, rule) == [], rule
+
+
+def test_twenty_point_goals_heading_on_its_own_row_ends_the_funds_block() -> None:
+    """A Hubei 20-point form with "年度绩效目标（80分）" on a row above the grid header: that row is no
+    funds part (no S03 "各项之和 0.00", no F02 "其中 各项均未填写"), and the 项目单位 is the unit."""
+    rows: Rows = [
+        ["2023年度社区养老服务补助项目自评表"],
+        ["项目名称", "社区养老服务补助", None, "项目单位（盖章）", "某区民政局"],
+        ["主要领导签字", None, None, "填报日期", "2024年3月5日"],
+        ["预算执行情况（万元）（20分）", "预算数（A）", "执行数（B）", "执行率（B/A）", "得分（20分*执行率）"],
+        ["年度财政资金总额", "200万", 180, "90%", 18],
+        ["年度绩效目标（80分）"],
+        ["一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"],
+        ["产出指标（40分）", "数量指标", "服务老人人次", "≥5000人次", "5200人次", 20],
+        ["产出指标（40分）", "质量指标", "服务合格率", "≥95%", "97%", 20],
+        ["效益指标（30分）", "社会效益", "独居老人探访覆盖率", "100%", "100%", 30],
+        ["满意度指标（10分）", "服务对象满意度", "老人满意度", "≥90%", "93%", 10],
+        ["总分", None, None, None, None, 98],
+    ]
+    result = check_rows(None, rows)
+    assert [f.rule for f in result.deviations if f.severity.value == "error"] == []
+    assert result.unit == "某区民政局"
+
+
+def test_funds_sum_quotes_the_forms_own_total_and_column_labels() -> None:
+    """Sichuan calls the total 总额 and the column 预算执行数: the S03 message says so, so Ctrl+F finds them."""
+    rows: Rows = [
+        ["部门预算项目支出绩效自评表"],
+        ["（2023年度）"],
+        ["项目名称", "5101xx-乡村道路养护", None, None, "实施单位", "某县公路养护中心"],
+        ["项目资金（万元）", None, "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分"],
+        ["总额", None, 100, 120, 114, "95%", 10, 9.5],
+        ["其中：财政资金", None, 80, 100, 94, "94%", "/", "/"],
+        ["单位资金", None, 20, 20, 30, "150%", "/", "/"],  # 20 mistyped as 30
+        ["绩效指标（90分）"],
+        ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分"],
+        ["产出指标", "数量指标", "道路养护里程", "≥", 120, "公里", 120, 90, 90],
+        ["合计", None, None, None, None, None, None, 100, 99.5],
+    ]
+    result = check_rows(None, rows)
+    (s03,) = [f for f in result.deviations if f.rule == "S03"]
+    assert s03.message == "其中 / 预算执行数：总额 114.00 万元 与各项之和 124.00 万元 相差 10.00 万元"
+
+
+def test_uncached_formula_in_an_actual_cell_is_f04_not_a_blank_actual() -> None:
+    """The cell holds a formula without a saved result: F04 says so; S11 must not call it empty as well."""
+    self_eval = grid("附件3", corrected_self_eval(), uncached=[(17, 6)])
+    read = read_grids(grid("附件2", corrected_basic()), self_eval)
+    result = check_workbooks([Path("x.xlsx")], [read])[0].result
+    assert at(result.deviations, "F04") == ["附件3!F17"]
+    assert "附件3!F17" not in at(result.deviations, "S11")

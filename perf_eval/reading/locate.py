@@ -68,7 +68,8 @@ class Region:
         raw = self.grid.raw(row, col)
         if self.grid.is_uncached(row, col):
             return Entry(ref, "", Number(Kind.UNCACHED))
-        return Entry(ref, normalize(raw), parse(raw), as_written(raw))
+        written = as_written(raw)
+        return Entry(ref, normalize(written), parse(raw), written)
 
     def right_of(self, row: int, col: int) -> tuple[int, int] | None:
         """The first non-empty cell to the right of the (merged) cell at (row, col), same row."""

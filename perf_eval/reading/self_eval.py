@@ -23,6 +23,7 @@ from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
 from perf_eval.values import (
     NOT_APPLICABLE,
+    as_written,
     find_year,
     label_key,
     normalize,
@@ -336,6 +337,10 @@ def _funds_as_written(region: Region, stop_row: int, header: tuple[int, dict[str
         max_score = _header_weight(region, header_row, columns)
     return Funds(
         total_label_ref=region.grid.ref(*label_cell),
+        total_label=as_written(region.grid.raw(*label_cell)).rstrip(":： "),
+        headers={
+            name: as_written(region.grid.raw(header_row, columns[name])) for name in FUNDS_COLUMNS if name in columns
+        },
         total=amounts,
         max_score=max_score,
         rate=region.entry(row, columns["rate"], parse_rate) if "rate" in columns else MISSING,
@@ -612,7 +617,8 @@ def _grade(region: Region) -> Entry:
 
 
 def _unit(region: Region, kind: FormKind) -> Entry | None:
-    labels = ("实施单位", "主管部门") if kind is FormKind.PROJECT_SELF_EVAL else ()
+    # 项目单位（盖章） heads the 20-point project form (Hubei), after the national form's two labels.
+    labels = ("实施单位", "主管部门", "项目单位") if kind is FormKind.PROJECT_SELF_EVAL else ()
     for label in labels:
         cell = region.find(label.__eq__) or region.find(lambda k, lab=label: k.startswith(lab))  # type: ignore[misc]
         if cell is not None:
@@ -654,7 +660,8 @@ def read_self_eval(region: Region) -> SelfEval:
     # The goals block ends the funds block when it follows it (Sichuan puts its goals above the funds).
     funds_header = _funds_header(region, stop_row)
     goal = region.find(
-        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标")),
+        # Hubei's 20-point form may head its grid "年度绩效目标（80分）" on a row of its own.
+        lambda k: k.startswith(("年度总体目标", "总体目标", "年度目标", "年度绩效目标")),
         start=funds_header[0] + 1 if funds_header else None,
     )
     if goal is not None:

@@ -209,6 +209,8 @@ _PLACEHOLDERS = {
     "related": "〈对照单元格〉",
     "other": "〈另一表单〉",
     "other_form": "〈另一表单〉",
+    "rows": "〈复核得分不同的各行〉",
+    "total": "〈资金总额〉",
 }
 
 

@@ -25,7 +25,7 @@ from perf_eval.rules.catalogue import (
 )
 from perf_eval.scoring import ROUNDING_ZH, rounding_of
 from perf_eval.targets import Assessment, assess, recomputed_score
-from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
+from perf_eval.values import Comparator, Kind, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
 
@@ -226,7 +226,7 @@ def execution_score(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="资金构成之和不等于年度资金总额",
-    template="{label}：各项之和 {actual} 与年度资金总额 {expected} 相差 {diff}",
+    template="{label}：{total} {expected} 与各项之和 {actual} 相差 {diff}",
     fix="对照账表核对：年度资金总额与各项中哪一个填错就改哪一个；按支出性质分的项目支出还应与基础数据表一致。",
     checks=Comparison("funds", "各项之和", Op.EQ, "资金总额", reads=("tolerance.amount",)),
 )
@@ -256,14 +256,14 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
                 yield Candidate(
                     "S03",
                     total.ref,
-                    f"{group.name} / {COLUMN_LABELS[column]}",
+                    f"{group.name} / {funds.column_label(column)}",
                     Op.EQ,
                     actual=got,
                     expected=want,
                     tol=tol,
                     quantity=unit.quantity,
                     related=tuple(cells(parts)),
-                    params={"diff": unit.shown(abs(got - want))},
+                    params={"diff": unit.shown(abs(got - want)), "total": funds.total_shown},
                     answer=False,
                     actual_text=unit.shown(got),
                     expected_text=unit.shown(want),
@@ -288,7 +288,7 @@ def funds_parts(ctx: Context) -> Iterator[Candidate]:
             tol=tol,
             quantity=unit.quantity,
             related=tuple(cells(entries)),
-            params={"diff": unit.shown(abs(got - want))},
+            params={"diff": unit.shown(abs(got - want)), "total": funds.total_shown},
             answer=False,
             actual_text=unit.shown(got),
             expected_text=unit.shown(want),
@@ -609,6 +609,8 @@ def actual_not_a_value(ctx: Context) -> Iterator[Candidate]:
     for indicator in form.indicators:
         if indicator.actual.ref is None:
             continue  # a scoring sheet without an 实际完成值 column (H)
+        if indicator.actual.number.kind is Kind.UNCACHED:
+            continue  # a formula without a saved result is not blank: F04 says so
         text = indicator.actual.text
         ok = bool(text)
         if ok and indicator.parsed_target.quantitative:
@@ -789,7 +791,7 @@ def grade_mismatch(ctx: Context) -> Iterator[Candidate]:
     Severity.WARNING,
     Scope.SELF_EVAL,
     title="自评总分与复核总分不一致",
-    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，请核实各项得分",
+    template="各项自评得分合计 {actual} 与按评分规则复核的总分 {expected} 相差 {diff} 分，复核不同的有：{rows}",
     fix="对照各行的指标值和实际完成值核实得分：未达到指标值的按完成比例计分，执行率得分 = 分值 × 执行率。",
     checks=Comparison("scores", "各项得分之和", Op.EQ, "复核总分", reads=("tolerance.score", "weights")),
 )
@@ -814,6 +816,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
     # Met quantitative targets score full, missed ones proportionally, 执行率得分 = 分值 × min(执行率, 1).
     # The recomputed total is a second opinion, not the one right value: no 应为.
+    differing = _rescored_rows(form, ctx)
     yield Candidate(
         "S15",
         form.total_score.ref or form.funds.score.ref,
@@ -823,9 +826,36 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
         expected=recomputed,
         tol=ctx.profile.score_tolerance,
         quantity=Quantity.SCORE,
-        params={"diff": gap(reported, recomputed, Quantity.SCORE)},
+        params={
+            "diff": gap(reported, recomputed, Quantity.SCORE),
+            "rows": "、".join(text for _, text in differing) or "（各行差额均在容差内）",
+        },
+        related=tuple(cells(entry for entry, _ in differing)),
         answer=False,
     )
+
+
+def _rescored_rows(form: SelfEval, ctx: Context) -> list[tuple[Entry, str]]:
+    """The score cells whose recomputed score differs from the one written, each as "名称（填 9，复核 10）":
+    the rows that make up S15's difference, so the clerk knows where to look."""
+    from perf_eval.scoring import execution_score as recomputed_execution
+
+    tol = ctx.profile.score_tolerance
+    rows: list[tuple[Entry, str, float, float]] = []
+    written = numbers(form.funds.score)
+    ours = recomputed_execution(form, ctx.profile)
+    if written is not None and ours is not None:
+        rows.append((form.funds.score, "执行率得分", written[0], ours))
+    for indicator in form.indicators:
+        values = numbers(indicator.max_score, indicator.score)
+        if values is not None:
+            again = recomputed_score(indicator, assess(indicator), values[0], values[1])
+            rows.append((indicator.score, indicator.label, values[1], again))
+    return [
+        (entry, f"{label}（填 {fmt(got, Quantity.SCORE)}，复核 {fmt(round(want, 2), Quantity.SCORE)}）")
+        for entry, label, got, want in rows
+        if abs(got - want) > tol + 1e-9
+    ]
 
 
 @rule(
