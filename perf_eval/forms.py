@@ -224,6 +224,26 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Band:
+    """One line of a form's own 得分系数 table (Chongqing): a completion rate of at least `lower` (above it
+    when not `inclusive`; None: any rate below the other lines) scores `coefficient` of the weight."""
+
+    lower: float | None
+    inclusive: bool
+    coefficient: float
+
+
+def band_coefficient(bands: tuple[Band, ...], achieved: float) -> float | None:
+    """The coefficient of the highest line whose lower bound the completion rate reaches."""
+    for band in sorted(bands, key=lambda b: -1e9 if b.lower is None else b.lower, reverse=True):
+        if band.lower is None:
+            return band.coefficient
+        if achieved >= band.lower - 1e-9 if band.inclusive else achieved > band.lower + 1e-9:
+            return band.coefficient
+    return None
+
+
+@dataclass(frozen=True)
 class SelfEval:
     info: FormInfo
     funds: Funds
@@ -243,6 +263,9 @@ class SelfEval:
     # block stands under (its 分值 counts towards that section).
     sections: tuple[Category, ...] = ()
     funds_section_ref: CellRef | None = None
+    # The form's own 得分系数 table by completion rate (Chongqing), and where it stands; () when it states none.
+    bands: tuple[Band, ...] = ()
+    bands_ref: CellRef | None = None
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""
@@ -260,6 +283,8 @@ class SelfEval:
         for indicator in self.indicators:
             yield indicator.max_score, f"{indicator.key} / 分值"
             yield indicator.score, f"{indicator.key} / 得分"
+            if indicator.coefficient.ref is not None:
+                yield indicator.coefficient, f"{indicator.key} / 得分系数"
         yield self.total_max, "总分 / 分值"
         yield self.total_score, "总分 / 得分"
 

@@ -168,7 +168,8 @@ def recomputed_total(form: SelfEval, profile: Profile) -> float | None:
         if max_score is None:
             continue
         reported = numbers(indicator.score)
-        total += recomputed_score(indicator, assess(indicator), max_score[0], reported[0] if reported else 0.0)
+        reported_score = reported[0] if reported else 0.0
+        total += recomputed_score(indicator, assess(indicator), max_score[0], reported_score, form.bands)
     return round(total, 2)
 
 

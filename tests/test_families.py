@@ -192,6 +192,7 @@ _LAYOUTS: dict[str, tuple[Callable[[], fs.SheetSpec], tuple[str, ...]]] = {
         ("年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"),
     ),
     "F": (fs.own_f, ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）")),
+    "F2": (fs.own_f_bands, ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）")),
     "G": (fs.own_g, ("指标值", "完成值", "分值", "得分")),
     "G3": (fs.own_g_three_sections, ("指标值", "完成值", "分值", "得分", "指标解释")),
     "H": (fs.own_h, ("得分", "指标说明", "评分标准", "自评得分")),
@@ -431,3 +432,62 @@ def test_city_form_declaring_its_own_first_level_weights_is_judged_by_them() -> 
     rows[-1][3], rows[-1][6] = 105, 104.6
     found = {(f.rule, f.cell) for f in _check([fs.SheetSpec("自评表", rows)]).deviations}
     assert {("S05", "A12"), ("S04", "D16")} <= found
+
+
+def _without_note(sheet: fs.SheetSpec) -> fs.SheetSpec:
+    """The sheet without its 得分系数 note (the last row) and the note's merge."""
+    rows = [list(r) for r in sheet.rows[:-1]]
+    return fs.SheetSpec(sheet.name, rows, [m for m in sheet.merges if m[0] != len(sheet.rows)])
+
+
+def test_chongqing_form_with_its_own_coefficient_table_is_rescored_by_it() -> None:
+    """F: the unit states its 得分系数 by completion band (95% takes the 90% line, 84% the 80% line), not in
+    proportion: re-scored by the form's own table the total is exactly the unit's; without the table the
+    same scores are a second opinion away (proportional 28.5 and 16.8: S15)."""
+    sheet = fs.own_f_bands()
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert [(b.lower, b.coefficient) for b in form.bands] == [(1.0, 1.0), (0.9, 0.9), (0.8, 0.8), (0.6, 0.6), (None, 0)]
+    assert len(form.indicators) == 5  # the note is not an indicator
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 92.5
+    proportional = _check([_without_note(sheet)])
+    assert [f.rule for f in proportional.deviations if f.rule != "X00"] == ["S15"]
+    assert proportional.score is not None and proportional.score.recomputed == 94.8
+
+
+def test_coefficient_off_the_forms_table_is_found_at_its_cell() -> None:
+    """84% written as the 得分系数 of 42 of ≥50 (the table's line is 80%), 16.8 scored: S17 at the coefficient,
+    S15 at the total (recomputed by the table 92.5)."""
+    sheet = fs._set(fs.own_f_bands(), "图书馆年接待人次", "得分系数（%）", 84)
+    sheet = fs._set(sheet, "图书馆年接待人次", "指标得分（分）", 16.8)
+    sheet.rows[1][7] = 93.3
+    result = _check([sheet])
+    row, col = fs.locate(sheet, "图书馆年接待人次", "得分系数（%）")
+    found = {(f.rule, f.cell, f.severity) for f in result.deviations}
+    assert ("S17", f"G{row}", E) in found and col == 7
+    assert ("S15", "H2", W) in found
+    assert result.score is not None and result.score.recomputed == 92.5
+
+
+def test_coefficient_table_in_cells_and_full_marks_it_allows() -> None:
+    """The table may stand in cells (完成率 | 得分系数); a line giving a missed target full marks (95% and above:
+    100%) makes full marks for 96% the form's rule, not S09."""
+    sheet = _without_note(fs.own_f_bands())
+    for row in (
+        ("完成率", "得分系数"),
+        ("95%及以上", "100%"),
+        ("80%（含）-95%", "80%"),
+        ("80%以下", "0"),
+    ):
+        sheet.add(*row)
+    sheet = fs._set(sheet, "公共文化活动场次", "全年完成值", 192)  # 96%
+    sheet = fs._set(sheet, "公共文化活动场次", "得分系数（%）", 100)
+    sheet = fs._set(sheet, "公共文化活动场次", "指标得分（分）", 30)
+    sheet.rows[1][7] = 95.5
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval) and len(form.bands) == 3 and len(form.indicators) == 5
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 95.5

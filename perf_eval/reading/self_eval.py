@@ -19,6 +19,7 @@ from perf_eval.forms import (
     SelfEval,
 )
 from perf_eval.model import CellRef, FormInfo, FormKind
+from perf_eval.reading.bands import read_bands
 from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
 from perf_eval.values import (
@@ -660,8 +661,13 @@ def read_self_eval(region: Region) -> SelfEval:
     if goal is not None:
         stop_row = min(stop_row, goal[0])
     funds = _funds(region, stop_row)
+    # The form's own 得分系数 table (Chongqing) stands below the grid: the grid ends where it starts.
+    bands, bands_ref, bands_row = (
+        read_bands(region, header[0]) if header and "coefficient" in columns else ((), None, None)
+    )
+    grid_end = min(total_row, bands_row) if bands_row is not None else total_row
     indicators, categories, (placeholders, scored_placeholders) = (
-        _indicators(region, header_rows, columns, total_row) if header else ((), (), ((), ()))
+        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()))
     )
     total_max = total_score = MISSING
     if total is not None and total == own_total:
@@ -716,4 +722,6 @@ def read_self_eval(region: Region) -> SelfEval:
         scored_placeholders=scored_placeholders,
         sections=tuple(section for _, section in sections),
         funds_section_ref=_under(sections, funds.total_label_ref) if sections else None,
+        bands=bands,
+        bands_ref=bands_ref,
     )

@@ -24,7 +24,7 @@ from perf_eval.rules.catalogue import (
     rule,
 )
 from perf_eval.scoring import ROUNDING_ZH, rounding_of
-from perf_eval.targets import Assessment, assess, recomputed_score
+from perf_eval.targets import Assessment, assess, banded, completion, recomputed_score
 from perf_eval.values import Comparator, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
@@ -527,11 +527,24 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     title="未达到指标值却得满分",
     template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
     fix="未达到指标值的，按完成比例扣分并写明偏差原因；若实际完成值填错，改正实际完成值。",
+    variants={
+        "bands": (
+            None,
+            "{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按表中得分系数标准应得 {expected}",
+        ),
+    },
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
-    """Target missed but full marks."""
+    """Target missed but full marks.
+
+    A form that states its own 得分系数 table (Chongqing) is judged by it: where the table gives a missed
+    target's completion rate the full coefficient, full marks are its rule, not a finding.
+    """
+    form = _form(ctx)
+    bands = form.bands if form is not None else ()
     for indicator, assessment, (max_score, score) in _assessed(ctx):
-        missed = assessment.met is False
+        expected = recomputed_score(indicator, assessment, max_score, score, bands)
+        missed = assessment.met is False and (not bands or expected < max_score - ctx.profile.score_tolerance)
         full = score >= max_score - ctx.profile.score_tolerance
         yield Candidate(
             "S09",
@@ -540,7 +553,8 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             Op.FLAG,
             ok=not (missed and full),
             actual=score,
-            expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
+            expected=round(expected, 2),
+            variant="bands" if bands else "",
             quantity=Quantity.SCORE,
             params={
                 "target": _shown_target(indicator),
@@ -880,6 +894,10 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
             "{label} 的单项指标得分 {item} 已是按指标分值 {max_score} 计的得分，折算得分又乘以权重占比 {share}，"
             "按权重计了两次（应为 {expected}）",
         ),
+        "band": (
+            None,
+            "{label} 完成 {achieved}，按表中得分系数标准得分系数应为 {expected}，填写的是 {actual}",
+        ),
     },
     checks=Comparison("scores", "得分", Op.EQ, "折算得分", reads=("tolerance.score",)),
 )
@@ -905,6 +923,7 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             numbers(indicator.share),
         )
         if coefficient is not None:
+            yield from _band_coefficient(form, indicator, coefficient[0])
             exact, how = weight * coefficient[0], f"指标权重 {weight:g} × 得分系数 {coefficient[0]:.2%}"
         elif item is not None and share is not None:
             if item[0] <= weight + ctx.profile.score_tolerance and item[0] < 100 - 1e-9:
@@ -928,6 +947,21 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
             tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
         )  # fmt: skip
+
+
+def _band_coefficient(form: SelfEval, indicator: Indicator, written: float) -> Iterator[Candidate]:
+    """The written 得分系数 of a quantitative row against the form's own 得分系数 table (its completion rate's line)."""
+    if not form.bands:
+        return
+    assessment = assess(indicator)
+    expected, achieved = banded(assessment, form.bands), completion(assessment)
+    if expected is None or achieved is None:
+        return
+    yield Candidate(
+        "S17", indicator.coefficient.ref, indicator.label, Op.FLAG, ok=abs(written - expected) <= 1e-6,
+        actual=written, expected=expected, quantity=Quantity.RATE, variant="band",
+        params={"achieved": f"{achieved:.2%}"}, related=tuple(cells((indicator.actual,))),
+    )  # fmt: skip
 
 
 @rule(
