@@ -117,6 +117,9 @@ class BasicData:
     footer: dict[str, Entry] = field(default_factory=dict)
     unit_ref: CellRef | None = None
     year_refs: tuple[tuple[int, CellRef], ...] = ()
+    # The unit the 经费控制情况 amounts were written in ("元" when the title or its header says so): the
+    # values were converted to 万元 on reading, the cells' text is kept as written.
+    unit: str = "万元"
 
     def column_label(self, column: str) -> str:
         """The column's own header ("2022年决算数"), or its generic name."""

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, PartGroup, SelfEval
+from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, PartGroup, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     SHOWN_PRECISION,
+    AmountUnit,
     Candidate,
     Comparison,
     Context,
     Op,
     Quantity,
     Scope,
+    amount_unit,
     cells,
-    fmt,
     gap,
     numbers,
     part_sum,
@@ -95,24 +96,8 @@ def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """How a form's amounts (read in 万元) are compared and shown: in the unit the form wrote them in.
-
-    A form in 元 is compared in 元, so the profile's amount tolerance (0.01) means 0.01 元 there; its
-    findings carry the amounts as text ("9609300.00 元"), since a finding's amount quantity is 万元.
-    """
-
-    scale: float
-    quantity: Quantity
-
-    def shown(self, value: float) -> str:
-        """An amount (in the form's unit) as the form writes it: "12.50 万元" or "125000.00 元"."""
-        return f"{value:.2f} 元" if self.scale != 1.0 else fmt(value, Quantity.AMOUNT)
-
-
-def _unit(form: SelfEval) -> _Unit:
-    return _Unit(YUAN_PER_WAN, Quantity.TEXT) if form.funds.unit == "元" else _Unit(1.0, Quantity.AMOUNT)
+def _unit(form: SelfEval) -> AmountUnit:
+    return amount_unit(form.funds.unit)
 
 
 def _score_tol(ctx: Context, *entries: Entry) -> float:
@@ -1013,7 +998,9 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
             )
 
 
-def _column_sum(line: Entry, group: PartGroup, column: str, unit: _Unit) -> tuple[list[Entry], float, float] | None:
+def _column_sum(
+    line: Entry, group: PartGroup, column: str, unit: AmountUnit
+) -> tuple[list[Entry], float, float] | None:
     """One column of a funds group: its parts, their sum and the line's amount, in the form's unit."""
     parts = [p.amounts[column] for p in group.parts if column in p.amounts]
     values, actual = numbers(line), part_sum(parts)
