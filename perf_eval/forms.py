@@ -266,6 +266,9 @@ class SelfEval:
     # block stands under (its 分值 counts towards that section).
     sections: tuple[Category, ...] = ()
     funds_section_ref: CellRef | None = None
+    # "其中" rows under an indicator (其中桃树种植面积 under 补助各类瓜果蔬菜种植面积): a breakdown of that indicator,
+    # not indicators (no weight of their own, or their parent's repeated). (parent's 三级指标 cell, its rows).
+    breakdowns: tuple[tuple[CellRef, tuple[Indicator, ...]], ...] = ()
     # The form's own 得分系数 table by completion rate (Chongqing), and where it stands; () when it states none.
     bands: tuple[Band, ...] = ()
     bands_ref: CellRef | None = None
@@ -299,6 +302,13 @@ class SelfEval:
             yield indicator.reason, f"{indicator.key} / 偏差原因"
             if indicator.status.ref is not None:
                 yield indicator.status, f"{indicator.key} / 完成情况"
+        parents = {i.level3.ref: i for i in self.indicators}
+        for ref, rows in self.breakdowns:
+            parent = parents.get(ref)
+            for row in rows:
+                where = f"{parent.key} / 其中 / {row.key}" if parent is not None else row.key
+                yield row.target, f"{where} / 年度指标值"
+                yield row.actual, f"{where} / 实际完成值"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

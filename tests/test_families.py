@@ -491,3 +491,24 @@ def test_coefficient_table_in_cells_and_full_marks_it_allows() -> None:
     result = _check([sheet])
     assert [f.rule for f in result.deviations] == ["X00"]
     assert result.score is not None and result.score.recomputed == result.score.reported == 95.5
+
+
+def test_breakdown_rows_repeating_their_parents_score_are_read_as_its_breakdown_and_checked() -> None:
+    """"其中" rows under an indicator are its breakdown: a row repeating its parent's 分值/得分 is not an
+    indicator (no S04/S05/S08 from counting it twice), and the rows' values add up to at most the parent's
+    (S20 at the parent's cell when they exceed it; "12头" under "192只" is not compared)."""
+    sheet = fs.own_c()
+    for name, weight in (("其中桃树种植面积", 20), ("其中鱼塘养殖面积", 10)):
+        sheet = fs._set(fs._set(sheet, name, "分值", weight), name, "得分", weight)
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert not [i for i in form.indicators if i.label.startswith("其中")]
+    assert [len(rows) for _, rows in form.breakdowns] == [4, 1, 2]
+    result = _check([sheet])
+    assert result.deviations == []  # a project form alone: no X00
+    assert result.score is not None and result.score.recomputed == result.score.reported == 100
+    broken = fs._set(fs.own_c(), "其中露天蔬菜", "全年实际值", "25亩")
+    parent = fs.locate(broken, "★补助各类瓜果蔬菜种植面积", "全年实际值")
+    s20 = [f for f in _check([broken]).deviations if f.rule == "S20"]
+    assert [(f.cell, f.severity) for f in s20] == [(f"G{parent[0]}", W)] and parent[1] == 7
+    assert "34.5亩" in s20[0].message and "29.5亩" in s20[0].message

@@ -448,11 +448,17 @@ def _own(region: Region, row: int, columns: dict[str, int], name: str, **kwargs:
 
 def _indicators(
     region: Region, header_rows: tuple[int, ...], columns: dict[str, int], total_row: int
-) -> tuple[tuple[Indicator, ...], tuple[Category, ...], tuple[tuple[Entry, ...], tuple[Entry, ...]]]:
+) -> tuple[
+    tuple[Indicator, ...],
+    tuple[Category, ...],
+    tuple[tuple[Entry, ...], tuple[Entry, ...]],
+    tuple[tuple[CellRef, tuple[Indicator, ...]], ...],
+]:
     indicators: list[Indicator] = []
     categories: dict[CellRef, Category] = {}
     placeholders: list[Entry] = []
     scored: list[Entry] = []
+    breakdowns: dict[int, list[Indicator]] = {}
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
     raw_level1 = ""
@@ -499,8 +505,16 @@ def _indicators(
         values = (target.text, actual.text, max_score.text, score.text)
         if not level3.text and not any(values):
             continue
-        if level3.text.startswith("其中") and not max_score.text and not score.text:
-            continue  # a breakdown of the indicator above ("其中桃树种植面积"), not an indicator
+        if level3.text.startswith("其中") and _repeats(indicators[-1] if indicators else None, max_score, score):
+            # A breakdown of the indicator above ("其中桃树种植面积"), not an indicator: no weight of its own,
+            # or its parent's 分值/得分 repeated (never counted twice).
+            row_of = Indicator(
+                level1, level1_ref, level2, level3, target, parse_target(target_text), actual, MISSING, MISSING,
+                MISSING,
+            )  # fmt: skip
+            if indicators:
+                breakdowns.setdefault(len(indicators) - 1, []).append(row_of)
+            continue
         if _PLACEHOLDER.match(level3.text or "") or (not level3.text and set("".join(values)) <= set("…. ")):
             if not any((actual.text, max_score.text, score.text)):
                 placeholders.append(level3 if level3.text else target)
@@ -527,7 +541,21 @@ def _indicators(
         )
     if "max_score" not in columns:
         indicators = _parents_or_children(region, columns, indicators)
-    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+    parts = tuple(
+        (ref, tuple(rows)) for index, rows in breakdowns.items() if (ref := indicators[index].level3.ref) is not None
+    )
+    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored)), parts
+
+
+def _repeats(parent: Indicator | None, max_score: Entry, score: Entry) -> bool:
+    """A "其中" row's 分值/得分: blank, or its parent's repeated."""
+    if not max_score.text and not score.text:
+        return True
+    if parent is None:
+        return False
+    return (max_score.text, score.text) == (parent.max_score.text, parent.score.text) or (
+        max_score.ok and score.ok and (max_score.value, score.value) == (parent.max_score.value, parent.score.value)
+    )
 
 
 def _is_grid_header(region: Region, row: int) -> bool:
@@ -666,8 +694,8 @@ def read_self_eval(region: Region) -> SelfEval:
         read_bands(region, header[0]) if header and "coefficient" in columns else ((), None, None)
     )
     grid_end = min(total_row, bands_row) if bands_row is not None else total_row
-    indicators, categories, (placeholders, scored_placeholders) = (
-        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()))
+    indicators, categories, (placeholders, scored_placeholders), breakdowns = (
+        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()), ())
     )
     total_max = total_score = MISSING
     if total is not None and total == own_total:
@@ -724,4 +752,5 @@ def read_self_eval(region: Region) -> SelfEval:
         funds_section_ref=_under(sections, funds.total_label_ref) if sections else None,
         bands=bands,
         bands_ref=bands_ref,
+        breakdowns=breakdowns,
     )

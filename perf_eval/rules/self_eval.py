@@ -1058,3 +1058,50 @@ def status_contradicts(ctx: Context) -> Iterator[Candidate]:
                 "target": _shown_target(indicator),
             },
         )
+
+
+@rule(
+    "S20",
+    "indicator.breakdown",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="“其中”各项之和超过其所属指标",
+    template="{label} 的{column} {expected}，其下“其中”各项（{parts}）之和却为 {actual}，超过该指标",
+    fix="“其中”所列是该指标的一部分，之和不能超过该指标：核对该指标及其下各项的数值，改正填错的一处。",
+)
+def indicator_breakdown(ctx: Context) -> Iterator[Candidate]:
+    """An indicator's "其中" rows add up to more than the indicator, in its target or its actual.
+
+    其中桃树种植面积 / 其中苹果树种植面积 / … under 补助各类瓜果蔬菜种植面积: "其中" rows are a breakdown of the indicator above them, not indicators: they carry no 分值 of their own
+    (or repeat their parent's, never counted twice) and are not scored. Their values are compared with the
+    parent's only where every one is a number in the parent's unit ("1.5亩" under "29.5亩"; "12头" under
+    "192只" is not compared).
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    parents = {i.level3.ref: i for i in form.indicators}
+    for ref, rows in form.breakdowns:
+        parent = parents.get(ref)
+        if parent is None:
+            continue
+        for column, entry_of, value_of in (
+            ("指标值", lambda i: i.target, lambda i: (i.parsed_target.value, i.parsed_target.unit)),
+            (
+                "实际完成值",
+                lambda i: i.actual,
+                lambda i: (parse_number(i.actual.text).value, parse_number(i.actual.text).unit),
+            ),
+        ):
+            whole, unit = value_of(parent)
+            values = [value_of(row) for row in rows]
+            if whole is None or not values or any(v is None or u != unit for v, u in values):
+                continue
+            total = sum(v for v, _ in values if v is not None)
+            yield Candidate(
+                "S20", entry_of(parent).ref, parent.label, Op.FLAG, ok=total <= whole + 1e-9 * max(1.0, abs(whole)),
+                actual=total, expected=whole, quantity=Quantity.TEXT,
+                params={"column": column, "parts": "、".join(row.label.removeprefix("其中").lstrip(":：") for row in rows)},
+                actual_text=f"{total:g}{unit}", expected_text=f"{whole:g}{unit}",
+                related=tuple(cells(entry_of(row) for row in rows)),
+            )  # fmt: skip
