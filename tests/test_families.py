@@ -494,7 +494,7 @@ def test_coefficient_table_in_cells_and_full_marks_it_allows() -> None:
 
 
 def test_breakdown_rows_repeating_their_parents_score_are_read_as_its_breakdown_and_checked() -> None:
-    """"其中" rows under an indicator are its breakdown: a row repeating its parent's 分值/得分 is not an
+    """ "其中" rows under an indicator are its breakdown: a row repeating its parent's 分值/得分 is not an
     indicator (no S04/S05/S08 from counting it twice), and the rows' values add up to at most the parent's
     (S20 at the parent's cell when they exceed it; "12头" under "192只" is not compared)."""
     sheet = fs.own_c()
