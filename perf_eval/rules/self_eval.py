@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, PartGroup, SelfEval
@@ -1085,16 +1085,10 @@ def indicator_breakdown(ctx: Context) -> Iterator[Candidate]:
         parent = parents.get(ref)
         if parent is None:
             continue
-        for column, entry_of, value_of in (
-            ("指标值", lambda i: i.target, lambda i: (i.parsed_target.value, i.parsed_target.unit)),
-            (
-                "实际完成值",
-                lambda i: i.actual,
-                lambda i: (parse_number(i.actual.text).value, parse_number(i.actual.text).unit),
-            ),
-        ):
-            whole, unit = value_of(parent)
-            values = [value_of(row) for row in rows]
+        for column in ("指标值", "实际完成值"):
+            entry_of = _breakdown_cell(column)
+            whole, unit = _breakdown_value(parent, column)
+            values = [_breakdown_value(row, column) for row in rows]
             if whole is None or not values or any(v is None or u != unit for v, u in values):
                 continue
             total = sum(v for v, _ in values if v is not None)
@@ -1105,3 +1099,16 @@ def indicator_breakdown(ctx: Context) -> Iterator[Candidate]:
                 actual_text=f"{total:g}{unit}", expected_text=f"{whole:g}{unit}",
                 related=tuple(cells(entry_of(row) for row in rows)),
             )  # fmt: skip
+
+
+def _breakdown_cell(column: str) -> Callable[[Indicator], Entry]:
+    """The cell of a row a breakdown compares: its target (指标值) or its actual (实际完成值)."""
+    return (lambda i: i.target) if column == "指标值" else (lambda i: i.actual)
+
+
+def _breakdown_value(indicator: Indicator, column: str) -> tuple[float | None, str]:
+    """(value, unit) of a row's target or actual; value None when it is not a number."""
+    if column == "指标值":
+        return indicator.parsed_target.value, indicator.parsed_target.unit
+    number = parse_number(indicator.actual.text)
+    return (number.value if number.ok else None), number.unit
