@@ -269,6 +269,8 @@ class SelfEval:
     # "其中" rows under an indicator (其中桃树种植面积 under 补助各类瓜果蔬菜种植面积): a breakdown of that indicator,
     # not indicators (no weight of their own, or their parent's repeated). (parent's 三级指标 cell, its rows).
     breakdowns: tuple[tuple[CellRef, tuple[Indicator, ...]], ...] = ()
+    # D: a parent row's 得分 ("一、…") whose child rows' ("1、…") 得分 do not add up to it, with theirs.
+    parent_scores: tuple[tuple[Entry, tuple[Entry, ...]], ...] = ()
     # The form's own 得分系数 table by completion rate (Chongqing), and where it stands; () when it states none.
     bands: tuple[Band, ...] = ()
     bands_ref: CellRef | None = None

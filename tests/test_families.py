@@ -344,11 +344,37 @@ def test_twenty_point_overall_form_totals_amounts_with_wan_and_parent_child_scor
     result = _check([_twenty_point_dept(rows)])
     assert [(f.kind.value, f.family) for f in result.forms] == [("dept_self_eval", "D")]
     assert [f.rule for f in result.deviations] == ["X00", "S16"]
-    # A wrong part is found column by column; a total that counts parent and children is S08.
+    # A child's score that does not add up to its parent's is S08 at the parent; the total counts one
+    # level (the parent: 40 fits 产出指标（40分）), so a total of 100.56 is S08 too.
     rows[1][6] = 31
     rows[-1][6] = 100.56
     broken = _check([_twenty_point_dept(rows)])
-    assert ("S08", "部门整体!G13") in {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}
+    found = {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}
+    assert {("S08", "部门整体!G8"), ("S08", "部门整体!G13")} <= found
+    assert "与其下各子项得分之和 41 不符" in next(f.message for f in broken.deviations if f.cell == "G8")
+    rows[-1][6] = 99.56
+    assert [(f.rule, f.cell) for f in _check([_twenty_point_dept(rows)]).deviations if f.rule == "S08"] == [
+        ("S08", "G8")
+    ]
+
+
+def test_twenty_point_children_are_counted_when_the_parent_would_overflow_its_first_level() -> None:
+    """A parent scored 40 beside another row of 10 under 产出指标（40分）: counting the parent takes the 一级 to 50;
+    its children (25 + 5) keep it at 40, so they are what is scored (and the parent's 40 is S08 at its cell)."""
+    rows: list[list[object]] = [
+        [None, "产出指标（40分）", "数量指标", "一、高标准农田建设", None, None, 40],
+        [None, None, None, "1、新建面积", "≥2万亩", "2.1万亩", 25],
+        [None, None, None, "2、培训人次", "≥1500人次", "1620人次", 5],
+        [None, None, "质量指标", "工程验收合格率", "100%", "100%", 10],
+        [None, "效益指标（30分）", "社会效益", "带动农户增收", "增加", "增加", 30],
+        [None, "满意度指标（10分）", "服务对象满意度", "农户满意度", "≥90%", "92%", 10],
+        ["总分", None, None, None, None, None, 99.56],
+    ]
+    result = _check([_twenty_point_dept(rows)])
+    assert [(f.rule, f.cell) for f in result.deviations if f.rule not in ("X00", "S16")] == [("S08", "G8")]
+    rows[-1][6] = 109.56  # the total counting the parent
+    found = [(f.rule, f.cell) for f in _check([_twenty_point_dept(rows)]).deviations if f.rule == "S08"]
+    assert found == [("S08", "G8"), ("S08", "G14")]
 
 
 def test_xianjie_variant_without_execution_score_takes_its_own_profile() -> None:

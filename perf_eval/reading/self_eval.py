@@ -452,7 +452,7 @@ def _indicators(
     tuple[Indicator, ...],
     tuple[Category, ...],
     tuple[tuple[Entry, ...], tuple[Entry, ...]],
-    tuple[tuple[CellRef, tuple[Indicator, ...]], ...],
+    tuple[tuple[tuple[CellRef, tuple[Indicator, ...]], ...], tuple[tuple[Entry, tuple[Entry, ...]], ...]],
 ]:
     indicators: list[Indicator] = []
     categories: dict[CellRef, Category] = {}
@@ -539,12 +539,13 @@ def _indicators(
                 status=_own(region, row, columns, "status"),
             )
         )
+    disagree: list[tuple[Entry, tuple[Entry, ...]]] = []
     if "max_score" not in columns:
-        indicators = _parents_or_children(region, columns, indicators)
+        indicators, disagree = _parents_or_children(region, columns, indicators, categories)
     parts = tuple(
         (ref, tuple(rows)) for index, rows in breakdowns.items() if (ref := indicators[index].level3.ref) is not None
     )
-    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored)), parts
+    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored)), (parts, tuple(disagree))
 
 
 def _repeats(parent: Indicator | None, max_score: Entry, score: Entry) -> bool:
@@ -590,27 +591,28 @@ _PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
 _CHILD = re.compile(r"^[(（]?[0-9]+[)）、.．](?![0-9])")
 
 
-def _parents_or_children(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+def _parents_or_children(
+    region: Region, columns: dict[str, int], indicators: list[Indicator], categories: dict[CellRef, Category]
+) -> tuple[list[Indicator], list[tuple[Entry, tuple[Entry, ...]]]]:
     """Without a weight column (D), parent rows "一、…" and their child rows "1、…" may both carry 得分.
 
-    Where the children's scores add up to their parent's, the children are the parent's breakdown: their
-    scores are not counted again (the rows stay, so that their targets are still checked).
+    One level is counted, never both: the parent's (the group's score), unless counting it takes its 一级
+    above the weight the 一级 declares ("产出指标（40分）") and counting the children does not. The rows stay,
+    so that the children's targets are still checked. Where the children's scores do not add up to the
+    parent's, the pair is returned to be reported (S08 at the parent's score).
     """
     if "level3" not in columns:
-        return indicators
+        return indicators, []
     out = list(indicators)
+    disagree: list[tuple[Entry, tuple[Entry, ...]]] = []
+    groups: list[tuple[int, list[int]]] = []
     parent: int | None = None
     children: list[int] = []
 
     def settle() -> None:
-        if parent is None or not children:
-            return
-        total = sum(out[i].score.value or 0.0 for i in children if out[i].score.ok)
-        if out[parent].score.ok and abs(total - (out[parent].score.value or 0.0)) <= 0.01:
-            for i in children:
-                out[i] = replace(out[i], score=MISSING)
-            # The parent is the group's score; its values are its children's.
-            out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+        scored = [i for i in children if out[i].score.ok]
+        if parent is not None and scored and out[parent].score.ok:
+            groups.append((parent, scored))
 
     for index, indicator in enumerate(out):
         ref = indicator.level3.ref
@@ -624,7 +626,35 @@ def _parents_or_children(region: Region, columns: dict[str, int], indicators: li
             settle()
             parent, children = None, []
     settle()
-    return out
+
+    def level1_sum(skip: set[int], level1_ref: CellRef | None) -> float:
+        return sum(
+            i.score.value or 0.0
+            for n, i in enumerate(out)
+            if n not in skip and i.level1_ref == level1_ref and i.score.ok
+        )
+
+    dropped = {i for _, scored in groups for i in scored}
+    for parent, scored in groups:
+        children_total = sum(out[i].score.value or 0.0 for i in scored)
+        parent_score = out[parent].score
+        if abs(children_total - (parent_score.value or 0.0)) > 0.01:
+            disagree.append((parent_score, tuple(out[i].score for i in scored)))
+        level1_ref = out[parent].level1_ref
+        category = categories.get(level1_ref) if level1_ref is not None else None
+        declared = category.declared if category is not None else None
+        if declared is not None and level1_sum(dropped, out[parent].level1_ref) > declared + 0.01:
+            # Counting the parent overflows its 一级 weight: the children are what is scored.
+            without_parent = (dropped - set(scored)) | {parent}
+            if level1_sum(without_parent, out[parent].level1_ref) <= declared + 0.01:
+                dropped = without_parent
+                out[parent] = replace(out[parent], score=MISSING)
+        for i in scored:
+            if i in dropped:
+                out[i] = replace(out[i], score=MISSING)
+        # The parent stands for its group; its values are its children's.
+        out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+    return out, disagree
 
 
 _GRADE_LABELS = ("自评等级", "评价等级", "绩效等级", "自评结果", "等级", "评价结果")
@@ -694,8 +724,8 @@ def read_self_eval(region: Region) -> SelfEval:
         read_bands(region, header[0]) if header and "coefficient" in columns else ((), None, None)
     )
     grid_end = min(total_row, bands_row) if bands_row is not None else total_row
-    indicators, categories, (placeholders, scored_placeholders), breakdowns = (
-        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()), ())
+    indicators, categories, (placeholders, scored_placeholders), (breakdowns, parent_scores) = (
+        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()), ((), ()))
     )
     total_max = total_score = MISSING
     if total is not None and total == own_total:
@@ -753,4 +783,5 @@ def read_self_eval(region: Region) -> SelfEval:
         bands=bands,
         bands_ref=bands_ref,
         breakdowns=breakdowns,
+        parent_scores=parent_scores,
     )

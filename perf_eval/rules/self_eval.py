@@ -702,7 +702,10 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="总分与各项得分之和不符，或总分分值不是100",
     template="总分得分 {actual} 与各项得分之和 {expected} 相差 {diff} 分",
-    variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
+    variants={
+        "max": (None, "总分的分值应为 {expected}，填写的是 {actual}"),
+        "children": (None, "{label} 得分 {actual} 与其下各子项得分之和 {expected} 不符，相差 {diff} 分"),
+    },
     fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
     checks=(
         Comparison("scores", "总分", Op.EQ, "各项得分之和", reads=("tolerance.score",), within=SHOWN_PRECISION),
@@ -712,10 +715,23 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     ),
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
-    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
+    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total).
+
+    A 20-point form's parent row ("一、…") scored beside its child rows ("1、…"): one level counts in the sum,
+    and a parent's 得分 that is not its children's sum is reported at the parent (case "children").
+    """
     form = _form(ctx)
     if form is None or not form.indicators:
         return
+    for parent, children in form.parent_scores:
+        summed = _score_sum(list(children))
+        if parent.value is None or summed is None:
+            continue
+        yield Candidate(
+            "S08", parent.ref, _parent_label(form, parent), Op.FLAG, ok=False, actual=parent.value,
+            expected=round(summed, 6), quantity=Quantity.SCORE, variant="children",
+            params={"diff": gap(parent.value, summed, Quantity.SCORE)}, related=tuple(cells(children)), answer=False,
+        )  # fmt: skip
     maximum = numbers(form.total_max)
     if maximum is not None:
         yield Candidate(
@@ -733,7 +749,10 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.score, ctx)
     if execution is None:
         return
-    scores = _score_sum([*execution, *(i.score for i in form.indicators)])
+    # A row whose score is counted elsewhere (a 得分 merged over rows, a child row whose parent is counted)
+    # has no score cell of its own: it adds nothing, and the total is still checked.
+    own = [i.score for i in form.indicators if i.score.ref is not None]
+    scores = _score_sum([*execution, *own]) if own else None
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -747,6 +766,13 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
         quantity=Quantity.SCORE,
         params={"diff": gap(reported[0], scores, Quantity.SCORE)},
         answer=False,
+    )
+
+
+def _parent_label(form: SelfEval, score: Entry) -> str:
+    """The name of the row whose 得分 `score` is."""
+    return next(
+        (i.label for i in form.indicators if i.level3.ref and score.ref and i.level3.ref.row == score.ref.row), ""
     )
 
 
