@@ -203,6 +203,9 @@ class Indicator:
     section_ref: CellRef | None = None
     # J: 单项指标完成情况 ("完成", "未完成", "部分完成"), the unit's own word on the row.
     status: Entry = MISSING
+    # A 得分 merged over this row and the next ones, each with its own 分值: the rows scored together, as
+    # read (each with its own weight). `max_score` is then their weights' sum; the other rows carry none.
+    group: tuple[Indicator, ...] = ()
 
     @property
     def key(self) -> str:

@@ -538,3 +538,58 @@ def test_breakdown_rows_repeating_their_parents_score_are_read_as_its_breakdown_
     s20 = [f for f in _check([broken]).deviations if f.rule == "S20"]
     assert [(f.cell, f.severity) for f in s20] == [(f"G{parent[0]}", W)] and parent[1] == 7
     assert "34.5亩" in s20[0].message and "29.5亩" in s20[0].message
+
+
+def _city_form_with_merged_score(first: tuple[object, ...], second: tuple[object, ...], total: float) -> fs.SheetSpec:
+    """An I form (吴忠 2023) whose 项目决策 rows share one 得分 merged over both, not at A1."""
+    sheet = fs.SheetSpec("自评表")
+    for row in (
+        ["吴忠市2023年度城区绿化养护项目绩效自评表"],
+        ["项目名称", "城区绿化养护项目"],
+        ["主管部门", "吴忠市住房和城乡建设局", None, None, "实施单位", "吴忠市园林管理所"],
+        ["资金情况（万元）", None, "全年预算数", "全年执行数", "执行率"],
+        [None, "年度资金总额", 150, 147, "98.00%"],
+        ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "偏差原因分析"],
+        ["项目决策（10分）", "决策依据", *first],
+        ["项目决策（10分）", "绩效目标", *second],
+        ["项目管理（25分）", "资金管理", "预算执行率", 10, "100%", "98%", 9.8, "部分养护款待验收后支付。"],
+        ["项目管理（25分）", "资金使用", "资金使用合规性", 10, "合规", "合规", 10],
+        ["项目管理（25分）", "组织实施", "管理制度健全性", 5, "健全", "健全", 5],
+        ["项目产出（30分）", "数量指标", "养护绿地面积", 15, "≥120万平方米", "125万平方米", 15],
+        ["项目产出（30分）", "质量指标", "苗木成活率", 15, "≥95%", "97%", 15],
+        ["项目效益（35分）", "生态效益", "城区绿化覆盖率", 25, "≥40%", "41%", 25],
+        ["项目效益（35分）", "满意度", "市民满意度", 10, "≥90%", "93%", 10],
+        ["总分", None, None, 100, None, None, total],
+    ):
+        sheet.add(*row)
+    for merge in ((7, 7, 8, 7), (7, 1, 8, 1), (9, 1, 11, 1), (12, 1, 13, 1), (14, 1, 15, 1)):
+        sheet.merge(*merge)
+    return sheet.shifted(3, 1)
+
+
+def test_a_score_merged_over_weighted_rows_scores_them_together() -> None:
+    """Tried as a new user would (吴忠, family I): a 得分 of 10 merged over two rows of 参考分值 5 each drew S06
+    (10 above 5) and S16 (the second row 'has no score'). The rows are scored together: their weights add up."""
+    sheet = _city_form_with_merged_score(
+        ("立项依据充分性", 5, "充分", "充分", 10), ("绩效目标明确性", 5, "明确", "明确", None), 99.8
+    )
+    result = _check([sheet])
+    assert [(f.family, f.profile) for f in result.forms] == [("I", "yinchuan-project")]
+    assert result.deviations == []
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.8
+    # Quantitative rows scored together are re-scored row by row: 90% of ≥100% on a weight of 5 is 4.5.
+    missed = _city_form_with_merged_score(
+        ("立项论证次数", 5, "≥2次", "2次", 10), ("专家评审覆盖率", 5, "100%", "90%", None), 99.8
+    )
+    result = _check([missed])
+    assert result.score is not None and result.score.recomputed == 99.3
+    assert [f.rule for f in result.deviations] == ["S15"]
+    # A merged score above the rows' weights together is S06 at it.
+    over = _check(
+        [
+            _city_form_with_merged_score(
+                ("立项依据充分性", 5, "充分", "充分", 11), ("绩效目标明确性", 5, "明确", "明确", None), 100.8
+            )
+        ]
+    )
+    assert ("S06", "H10") in {(f.rule, f.cell) for f in over.deviations}

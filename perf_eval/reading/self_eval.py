@@ -539,6 +539,8 @@ def _indicators(
                 status=_own(region, row, columns, "status"),
             )
         )
+    if "max_score" in columns and "score" in columns:
+        indicators = _scored_together(region, columns, indicators)
     disagree: list[tuple[Entry, tuple[Entry, ...]]] = []
     if "max_score" not in columns:
         indicators, disagree = _parents_or_children(region, columns, indicators, categories)
@@ -546,6 +548,29 @@ def _indicators(
         (ref, tuple(rows)) for index, rows in breakdowns.items() if (ref := indicators[index].level3.ref) is not None
     )
     return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored)), (parts, tuple(disagree))
+
+
+def _scored_together(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+    """A 得分 merged down over rows that each have their own 分值 scores them together: the first row carries
+    the group (its weight the rows' sum), the others neither weight nor score (they are not unscored rows)."""
+    out = list(indicators)
+    col = columns["score"]
+    for index, indicator in enumerate(out):
+        ref = indicator.score.ref
+        if ref is None or not indicator.score.ok:
+            continue
+        last = region.grid.merge_end(ref.row, col)[0]
+        members = [i for i in range(index + 1, len(out)) if (r := out[i].level3.ref) is not None and r.row <= last]
+        weights = [out[i].max_score for i in (index, *members)]
+        if not members or not all(w.ok for w in weights) or any(out[i].score.ok for i in members):
+            continue
+        total = sum(w.value or 0.0 for w in weights)
+        group = tuple(out[i] for i in (index, *members))
+        number = replace(indicator.max_score.number, value=total)
+        out[index] = replace(indicator, max_score=replace(indicator.max_score, number=number), group=group)
+        for i in members:
+            out[i] = replace(out[i], max_score=MISSING, score=MISSING)
+    return out
 
 
 def _repeats(parent: Indicator | None, max_score: Entry, score: Entry) -> bool:

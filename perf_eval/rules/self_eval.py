@@ -37,6 +37,14 @@ def _score_sum(entries: Sequence[Entry]) -> float | None:
     return None if values is None else round(sum(values), 6)
 
 
+def _of_rows(entries: Iterator[Entry] | Sequence[Entry]) -> list[Entry]:
+    """Rows' 分值 or 得分 for a sum: a row with no cell of its own (scored together with the row above under a
+    merged 得分, a child whose parent is counted) adds nothing; a column the form does not have stays blank."""
+    entries = list(entries)
+    own = [e for e in entries if e.ref is not None]
+    return own if own else entries
+
+
 def _rounded(
     rule_id: str,
     entry: Entry,
@@ -298,7 +306,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.max_score, ctx)
     if execution is None:
         return
-    total = _score_sum([*execution, *(i.max_score for i in form.indicators)])
+    total = _score_sum([*execution, *_of_rows(i.max_score for i in form.indicators)])
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
@@ -356,7 +364,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     tol = ctx.profile.score_tolerance
     profile_name = f"{ctx.profile.title}（{ctx.profile.name}）"
     for category in form.categories:
-        rows = [i.max_score for i in form.indicators if i.level1_ref == category.ref]
+        rows = _of_rows(i.max_score for i in form.indicators if i.level1_ref == category.ref)
         total = _score_sum(rows)
         if total is None:
             continue
@@ -751,8 +759,7 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
         return
     # A row whose score is counted elsewhere (a 得分 merged over rows, a child row whose parent is counted)
     # has no score cell of its own: it adds nothing, and the total is still checked.
-    own = [i.score for i in form.indicators if i.score.ref is not None]
-    scores = _score_sum([*execution, *own]) if own else None
+    scores = _score_sum([*execution, *_of_rows(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -833,7 +840,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.score, ctx)
     if execution is None:
         return
-    reported = _score_sum([*execution, *(i.score for i in form.indicators)])
+    reported = _score_sum([*execution, *_of_rows(i.score for i in form.indicators)])
     if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
