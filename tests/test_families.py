@@ -593,3 +593,24 @@ def test_a_score_merged_over_weighted_rows_scores_them_together() -> None:
         ]
     )
     assert ("S06", "H10") in {(f.rule, f.cell) for f in over.deviations}
+
+
+def test_old_hunan_scoring_sheet_titled_evaluation_score_sheet_gives_its_year() -> None:
+    """Tried as a new user would (H, 2017, not at A1): titled 部门整体支出绩效评价评分表, the form was found by
+    its headers only, so its title and year were not read (年度：（未识别）)."""
+    sheet = fs.SheetSpec("附件2")
+    sheet.add("2017年度部门整体支出绩效评价评分表")
+    sheet.add("单位名称：某市档案局")
+    sheet.add("一级指标", "二级指标", "三级指标", "分值", "指标解释", "评分标准", "自评得分")
+    for row in (
+        ("投入（20分）", "目标设定", "绩效目标合理性", 10, "是否符合职能", "符合得满分", 10),
+        ("投入（20分）", "预算配置", "在职人员控制率", 10, "≤100%", "≤100%得满分", 10),
+        ("过程（20分）", "预算执行", "预算完成率", 20, "执行数/预算数", "按比例得分", 19),
+        ("产出（40分）", "职责履行", "档案接收进馆数量", 40, "≥2万卷", "按比例得分", 40),
+        ("效果（20分）", "满意度", "服务对象满意度", 20, "≥90%", "按比例得分", 20),
+    ):
+        sheet.add(*row)
+    sheet.add("总分", None, None, 100, None, None, 99)
+    result = _check([sheet.shifted(2, 1)])
+    assert [(f.family, f.year, f.title) for f in result.forms] == [("H", 2017, "2017年度部门整体支出绩效评价评分表")]
+    assert [f.rule for f in result.deviations] == ["X00"]
