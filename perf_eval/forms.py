@@ -117,6 +117,9 @@ class BasicData:
     footer: dict[str, Entry] = field(default_factory=dict)
     unit_ref: CellRef | None = None
     year_refs: tuple[tuple[int, CellRef], ...] = ()
+    # The unit the 经费控制情况 amounts were written in ("元" when the title or its header says so): the
+    # values were converted to 万元 on reading, the cells' text is kept as written.
+    unit: str = "万元"
 
     def column_label(self, column: str) -> str:
         """The column's own header ("2022年决算数"), or its generic name."""
@@ -212,6 +215,9 @@ class Indicator:
     section_ref: CellRef | None = None
     # J: 单项指标完成情况 ("完成", "未完成", "部分完成"), the unit's own word on the row.
     status: Entry = MISSING
+    # A 得分 merged over this row and the next ones, each with its own 分值: the rows scored together, as
+    # read (each with its own weight). `max_score` is then their weights' sum; the other rows carry none.
+    group: tuple[Indicator, ...] = ()
 
     @property
     def key(self) -> str:
@@ -236,6 +242,26 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Band:
+    """One line of a form's own 得分系数 table (Chongqing): a completion rate of at least `lower` (above it
+    when not `inclusive`; None: any rate below the other lines) scores `coefficient` of the weight."""
+
+    lower: float | None
+    inclusive: bool
+    coefficient: float
+
+
+def band_coefficient(bands: tuple[Band, ...], achieved: float) -> float | None:
+    """The coefficient of the highest line whose lower bound the completion rate reaches."""
+    for band in sorted(bands, key=lambda b: -1e9 if b.lower is None else b.lower, reverse=True):
+        if band.lower is None:
+            return band.coefficient
+        if achieved >= band.lower - 1e-9 if band.inclusive else achieved > band.lower + 1e-9:
+            return band.coefficient
+    return None
+
+
+@dataclass(frozen=True)
 class SelfEval:
     info: FormInfo
     funds: Funds
@@ -255,6 +281,14 @@ class SelfEval:
     # block stands under (its 分值 counts towards that section).
     sections: tuple[Category, ...] = ()
     funds_section_ref: CellRef | None = None
+    # "其中" rows under an indicator (其中桃树种植面积 under 补助各类瓜果蔬菜种植面积): a breakdown of that indicator,
+    # not indicators (no weight of their own, or their parent's repeated). (parent's 三级指标 cell, its rows).
+    breakdowns: tuple[tuple[CellRef, tuple[Indicator, ...]], ...] = ()
+    # D: a parent row's 得分 ("一、…") whose child rows' ("1、…") 得分 do not add up to it, with theirs.
+    parent_scores: tuple[tuple[Entry, tuple[Entry, ...]], ...] = ()
+    # The form's own 得分系数 table by completion rate (Chongqing), and where it stands; () when it states none.
+    bands: tuple[Band, ...] = ()
+    bands_ref: CellRef | None = None
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""
@@ -272,6 +306,8 @@ class SelfEval:
         for indicator in self.indicators:
             yield indicator.max_score, f"{indicator.key} / 分值"
             yield indicator.score, f"{indicator.key} / 得分"
+            if indicator.coefficient.ref is not None:
+                yield indicator.coefficient, f"{indicator.key} / 得分系数"
         yield self.total_max, "总分 / 分值"
         yield self.total_score, "总分 / 得分"
 
@@ -283,6 +319,13 @@ class SelfEval:
             yield indicator.reason, f"{indicator.key} / 偏差原因"
             if indicator.status.ref is not None:
                 yield indicator.status, f"{indicator.key} / 完成情况"
+        parents = {i.level3.ref: i for i in self.indicators}
+        for ref, rows in self.breakdowns:
+            parent = parents.get(ref)
+            for row in rows:
+                where = f"{parent.key} / 其中 / {row.key}" if parent is not None else row.key
+                yield row.target, f"{where} / 年度指标值"
+                yield row.actual, f"{where} / 实际完成值"
 
     def part(self, label: str) -> Entry | None:
         """A single-amount funds part by label, e.g. "项目支出" of 按支出性质分."""

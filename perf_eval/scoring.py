@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from perf_eval.arithmetic import numbers, ratio
-from perf_eval.forms import COLUMN_LABELS, MISSING, Entry, SelfEval
+from perf_eval.forms import COLUMN_LABELS, MISSING, Entry, Indicator, SelfEval
 from perf_eval.model import Score
 from perf_eval.profiles import Profile
 from perf_eval.targets import assess, recomputed_score
@@ -168,8 +168,25 @@ def recomputed_total(form: SelfEval, profile: Profile) -> float | None:
         if max_score is None:
             continue
         reported = numbers(indicator.score)
-        total += recomputed_score(indicator, assess(indicator), max_score[0], reported[0] if reported else 0.0)
+        reported_score = reported[0] if reported else 0.0
+        total += _row_score(indicator, max_score[0], reported_score, form)
     return round(total, 2)
+
+
+def _row_score(indicator: Indicator, max_score: float, reported: float, form: SelfEval) -> float:
+    """A row's recomputed score; rows scored together (a 得分 merged over them) are re-scored row by row when
+    every one is a quantitative target met or missed, else the group keeps its reported score (capped)."""
+    if indicator.group:
+        assessments = [assess(row) for row in indicator.group]
+        weights = [numbers(row.max_score) for row in indicator.group]
+        if all(a.quantitative and a.met is not None for a in assessments) and all(weights):
+            return sum(
+                recomputed_score(row, a, weight[0], 0.0, form.bands)
+                for row, a, weight in zip(indicator.group, assessments, weights, strict=True)
+                if weight
+            )
+        return min(max(reported, 0.0), max_score)
+    return recomputed_score(indicator, assess(indicator), max_score, reported, form.bands)
 
 
 def score(form: SelfEval, profile: Profile) -> Score:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perf_eval.forms import Indicator
+from perf_eval.forms import Band, Indicator, band_coefficient
 from perf_eval.values import Comparator, parse_number, qualitative_met
 
 
@@ -73,13 +73,37 @@ def assess(indicator: Indicator) -> Assessment:
     return Assessment(False, qualitative_met(target.text, indicator.actual.text), shown=indicator.actual.text)
 
 
-def recomputed_score(indicator: Indicator, assessment: Assessment, max_score: float, reported: float) -> float:
+def completion(assessment: Assessment) -> float | None:
+    """A quantitative row's completion rate as a 得分系数 table reads it: a met target's is at least 100%."""
+    if not assessment.quantitative or assessment.met is None:
+        return None
+    if assessment.met:
+        return max(assessment.achieved if assessment.achieved is not None else 1.0, 1.0)
+    return assessment.achieved
+
+
+def banded(assessment: Assessment, bands: tuple[Band, ...]) -> float | None:
+    """The 得分系数 the form's own table gives the row's completion rate (None: no table, or not quantitative)."""
+    achieved = completion(assessment)
+    return band_coefficient(bands, achieved) if bands and achieved is not None else None
+
+
+def recomputed_score(
+    indicator: Indicator, assessment: Assessment, max_score: float, reported: float, bands: tuple[Band, ...] = ()
+) -> float:
     """§5: met -> full; a missed quantitative target -> proportional, capped at 分值.
+
+    A form that states its own 得分系数 table (`bands`, Chongqing) scores a quantitative row 分值 × the
+    coefficient of its completion rate's line instead (a met target's rate is at least 100%).
 
     A qualitative indicator keeps the reported score (within [0, 分值]): whether
     "基本及时到位" deserves full marks is the evaluator's judgement, which S07
     (a reason must be given) and S10 (met but deducted) bring to the reviewer.
     """
+    if bands:
+        coefficient = banded(assessment, bands)
+        if coefficient is not None:
+            return max_score * min(max(coefficient, 0.0), 1.0)
     if assessment.quantitative and assessment.met is True:
         return max_score
     if assessment.quantitative and assessment.met is False and assessment.achieved is not None:

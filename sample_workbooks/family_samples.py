@@ -971,8 +971,41 @@ def own_g_three_sections() -> SheetSpec:
     return sheet
 
 
+def own_f_bands() -> SheetSpec:
+    """Chongqing form whose unit states its own 得分系数 table (by completion band, not proportional): 190 of
+    ≥200 (95%) takes the 90% line, 42 of ≥50 (84%) the 80% line; the note below the grid says so."""
+    sheet = SheetSpec("自评表")
+    width = 10
+    r = sheet.add("重庆市某区文化和旅游发展委员会2023年度部门整体绩效自评表")
+    sheet.merge(r, 1, r, width)
+    sheet.add("部门名称", "重庆市某区文化和旅游发展委员会", None, None, None, None, "自评总分（分）", 92.5)
+    sheet.add("主管部门", "重庆市某区人民政府", None, None, None, None, "部门联系人", "李四")
+    sheet.add("年初预算数", "全年（调整）预算数", "全年执行数", "执行率（%）", "执行率权重", "执行率得分（分）")
+    sheet.add(800, 800, 760, 95, 10, 9.5)
+    header = (
+        "指标名称", "计量单位", "指标性质（定量/定性）", "年初指标值", "调整指标值", "全年完成值",
+        "得分系数（%）", "指标权重（分）", "指标得分（分）", "是否核心指标",
+    )  # fmt: skip
+    sheet.add(*header)
+    for row in (
+        ("公共文化活动场次", "场", "定量", "≥200", None, 190, 90, 30, 27, "是"),
+        ("文物保护单位巡查率", "%", "定量", "100", None, 100, 100, 20, 20, "是"),
+        ("图书馆年接待人次", "万人次", "定量", "≥50", None, 42, 80, 20, 16, "否"),
+        ("群众满意度", "%", "定量", "≥90", None, 95, 100, 10, 10, "否"),
+        ("文旅融合发展", "/", "定性", "有效推进", None, "有效推进", 100, 10, 10, "否"),
+    ):
+        sheet.add(*row)
+    r = sheet.add(
+        "得分系数说明：完成率100%及以上的，得分系数为100%；完成率90%（含）至100%的，得分系数为90%；"
+        "完成率80%（含）至90%的，得分系数为80%；完成率60%（含）至80%的，得分系数为60%；完成率60%以下的，得分系数为0。"
+    )
+    sheet.merge(r, 1, r, width)
+    return sheet
+
+
 # Consistent forms of a family's variant, written as families/<name>-consistent.xlsx beside OWN's.
 VARIANTS = {
+    "F-bands": own_f_bands,
     "C-without-execution": own_c_without_execution,
     "A-nested-funds": own_a_nested_funds,
     "G-three-sections": own_g_three_sections,

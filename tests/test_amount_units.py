@@ -193,3 +193,63 @@ def test_a_sentence_that_mentions_yuan_does_not_make_the_form_yuan() -> None:
     rows[1][-1] = "单位：元"
     (form,) = read_grids(grid(sheet.name, rows, sheet.merges)).forms
     assert isinstance(form, SelfEval) and form.funds.unit == "元"
+
+
+def _basic_in_yuan(header: str = "经费控制情况（元）") -> list[list[object]]:
+    """The corrected 基础数据表 with every 经费控制情况 amount written in 元 (the unit in its header)."""
+    rows = [list(r) for r in corrected_basic()]
+    start = next(i for i, r in enumerate(rows) if str(r[0]).startswith("经费控制情况"))
+    rows[start][0] = header
+    for row in rows[start + 1 :]:
+        if str(row[0]).startswith("楼堂馆所"):
+            break
+        for c in range(1, min(4, len(row))):
+            value = row[c]
+            if isinstance(value, str) and value.strip().replace(".", "").isdigit():
+                value = float(value)
+            if isinstance(value, int | float):
+                row[c] = round(value * 10000)
+    return rows
+
+
+def test_basic_data_in_yuan_reads_as_the_same_form_in_wan() -> None:
+    """A 基础数据表 whose header (or a 单位：元 line under its title) says 元: its amounts are read in 万元, so
+    its own sums and the cross-form checks (X01, X02) find what they find on the form in 万元."""
+    wan = check_rows(corrected_basic(), corrected_self_eval())
+    titled = _basic_in_yuan("经费控制情况")
+    titled.insert(2, ["单位：元"])
+    for rows in (_basic_in_yuan(), titled):
+        yuan = check_rows(rows, corrected_self_eval())
+        # (The 单位：元 line moves the basic data's cells one row down.)
+        assert sorted(f.rule for f in yuan.deviations) == sorted(f.rule for f in wan.deviations)
+        # B08 judges against thresholds in 万元 and says 万元; B09 compares in 元 and says 元.
+        assert [f.message for f in yuan.deviations if f.rule != "B09"] == [
+            f.message for f in wan.deviations if f.rule != "B09"
+        ]
+        b09 = next(f.message for f in yuan.deviations if f.rule == "B09")
+        assert "2133300.00 元" in b09 and "1901700.00 元" in b09
+    assert _findings(check_rows(_basic_in_yuan(), corrected_self_eval())) == _findings(wan)
+    (basic,) = [f for f in read_grids(grid("附件2", _basic_in_yuan())).forms if not isinstance(f, SelfEval)]
+    assert basic.unit == "元"
+    projects = next(line for line in basic.lines if line.label.startswith("项目支出"))
+    assert projects.amount("final").value == 238.43 and projects.amount("final").text == "2384300"
+
+
+def test_a_wrong_amount_in_basic_data_in_yuan_is_found_in_yuan_at_its_cell() -> None:
+    """50 元 off in one project (0.005 万元, inside a 万元 form's tolerance) is a wrong part of a form in 元."""
+    rows = _basic_in_yuan()
+    row = next(i for i, r in enumerate(rows) if str(r[0]).strip().endswith("财政管理专项"))
+    rows[row][3] += 50
+    result = check_rows(rows, corrected_self_eval())
+    b05 = [f for f in result.deviations if f.rule == "B05"]
+    assert [f"{f.sheet}!{f.cell}" for f in b05] == ["附件2!D12"]
+    assert "相差 50.00 元" in b05[0].message and f"附件2!D{row + 1}" in b05[0].related
+    assert at(result.deviations, "X01") == []
+    # The total 10000 元 off the 自评表's 项目支出 (238.43 万元): X01 in 万元.
+    rows = _basic_in_yuan()
+    projects = next(i for i, r in enumerate(rows) if str(r[0]).startswith("项目支出"))
+    rows[projects][3] += 10000
+    rows[row][3] += 10000
+    result = check_rows(rows, corrected_self_eval())
+    assert at(result.deviations, "X01") == ["附件3!E8"]
+    assert "239.43 万元" in next(f.message for f in result.deviations if f.rule == "X01")

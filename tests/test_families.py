@@ -192,6 +192,7 @@ _LAYOUTS: dict[str, tuple[Callable[[], fs.SheetSpec], tuple[str, ...]]] = {
         ("年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"),
     ),
     "F": (fs.own_f, ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）")),
+    "F2": (fs.own_f_bands, ("全年完成值", "得分系数（%）", "指标权重（分）", "指标得分（分）")),
     "G": (fs.own_g, ("指标值", "完成值", "分值", "得分")),
     "G3": (fs.own_g_three_sections, ("指标值", "完成值", "分值", "得分", "指标解释")),
     "H": (fs.own_h, ("得分", "指标说明", "评分标准", "自评得分")),
@@ -343,11 +344,37 @@ def test_twenty_point_overall_form_totals_amounts_with_wan_and_parent_child_scor
     result = _check([_twenty_point_dept(rows)])
     assert [(f.kind.value, f.family) for f in result.forms] == [("dept_self_eval", "D")]
     assert [f.rule for f in result.deviations] == ["X00", "S16"]
-    # A wrong part is found column by column; a total that counts parent and children is S08.
+    # A child's score that does not add up to its parent's is S08 at the parent; the total counts one
+    # level (the parent: 40 fits 产出指标（40分）), so a total of 100.56 is S08 too.
     rows[1][6] = 31
     rows[-1][6] = 100.56
     broken = _check([_twenty_point_dept(rows)])
-    assert ("S08", "部门整体!G13") in {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}
+    found = {(f.rule, f"{f.sheet}!{f.cell}") for f in broken.deviations}
+    assert {("S08", "部门整体!G8"), ("S08", "部门整体!G13")} <= found
+    assert "与其下各子项得分之和 41 不符" in next(f.message for f in broken.deviations if f.cell == "G8")
+    rows[-1][6] = 99.56
+    assert [(f.rule, f.cell) for f in _check([_twenty_point_dept(rows)]).deviations if f.rule == "S08"] == [
+        ("S08", "G8")
+    ]
+
+
+def test_twenty_point_children_are_counted_when_the_parent_would_overflow_its_first_level() -> None:
+    """A parent scored 40 beside another row of 10 under 产出指标（40分）: counting the parent takes the 一级 to 50;
+    its children (25 + 5) keep it at 40, so they are what is scored (and the parent's 40 is S08 at its cell)."""
+    rows: list[list[object]] = [
+        [None, "产出指标（40分）", "数量指标", "一、高标准农田建设", None, None, 40],
+        [None, None, None, "1、新建面积", "≥2万亩", "2.1万亩", 25],
+        [None, None, None, "2、培训人次", "≥1500人次", "1620人次", 5],
+        [None, None, "质量指标", "工程验收合格率", "100%", "100%", 10],
+        [None, "效益指标（30分）", "社会效益", "带动农户增收", "增加", "增加", 30],
+        [None, "满意度指标（10分）", "服务对象满意度", "农户满意度", "≥90%", "92%", 10],
+        ["总分", None, None, None, None, None, 99.56],
+    ]
+    result = _check([_twenty_point_dept(rows)])
+    assert [(f.rule, f.cell) for f in result.deviations if f.rule not in ("X00", "S16")] == [("S08", "G8")]
+    rows[-1][6] = 109.56  # the total counting the parent
+    found = [(f.rule, f.cell) for f in _check([_twenty_point_dept(rows)]).deviations if f.rule == "S08"]
+    assert found == [("S08", "G8"), ("S08", "G14")]
 
 
 def test_xianjie_variant_without_execution_score_takes_its_own_profile() -> None:
@@ -431,3 +458,159 @@ def test_city_form_declaring_its_own_first_level_weights_is_judged_by_them() -> 
     rows[-1][3], rows[-1][6] = 105, 104.6
     found = {(f.rule, f.cell) for f in _check([fs.SheetSpec("自评表", rows)]).deviations}
     assert {("S05", "A12"), ("S04", "D16")} <= found
+
+
+def _without_note(sheet: fs.SheetSpec) -> fs.SheetSpec:
+    """The sheet without its 得分系数 note (the last row) and the note's merge."""
+    rows = [list(r) for r in sheet.rows[:-1]]
+    return fs.SheetSpec(sheet.name, rows, [m for m in sheet.merges if m[0] != len(sheet.rows)])
+
+
+def test_chongqing_form_with_its_own_coefficient_table_is_rescored_by_it() -> None:
+    """F: the unit states its 得分系数 by completion band (95% takes the 90% line, 84% the 80% line), not in
+    proportion: re-scored by the form's own table the total is exactly the unit's; without the table the
+    same scores are a second opinion away (proportional 28.5 and 16.8: S15)."""
+    sheet = fs.own_f_bands()
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert [(b.lower, b.coefficient) for b in form.bands] == [(1.0, 1.0), (0.9, 0.9), (0.8, 0.8), (0.6, 0.6), (None, 0)]
+    assert len(form.indicators) == 5  # the note is not an indicator
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 92.5
+    proportional = _check([_without_note(sheet)])
+    assert [f.rule for f in proportional.deviations if f.rule != "X00"] == ["S15"]
+    assert proportional.score is not None and proportional.score.recomputed == 94.8
+
+
+def test_coefficient_off_the_forms_table_is_found_at_its_cell() -> None:
+    """84% written as the 得分系数 of 42 of ≥50 (the table's line is 80%), 16.8 scored: S17 at the coefficient,
+    S15 at the total (recomputed by the table 92.5)."""
+    sheet = fs._set(fs.own_f_bands(), "图书馆年接待人次", "得分系数（%）", 84)
+    sheet = fs._set(sheet, "图书馆年接待人次", "指标得分（分）", 16.8)
+    sheet.rows[1][7] = 93.3
+    result = _check([sheet])
+    row, col = fs.locate(sheet, "图书馆年接待人次", "得分系数（%）")
+    found = {(f.rule, f.cell, f.severity) for f in result.deviations}
+    assert ("S17", f"G{row}", E) in found and col == 7
+    assert ("S15", "H2", W) in found
+    assert result.score is not None and result.score.recomputed == 92.5
+
+
+def test_coefficient_table_in_cells_and_full_marks_it_allows() -> None:
+    """The table may stand in cells (完成率 | 得分系数); a line giving a missed target full marks (95% and above:
+    100%) makes full marks for 96% the form's rule, not S09."""
+    sheet = _without_note(fs.own_f_bands())
+    for row in (
+        ("完成率", "得分系数"),
+        ("95%及以上", "100%"),
+        ("80%（含）-95%", "80%"),
+        ("80%以下", "0"),
+    ):
+        sheet.add(*row)
+    sheet = fs._set(sheet, "公共文化活动场次", "全年完成值", 192)  # 96%
+    sheet = fs._set(sheet, "公共文化活动场次", "得分系数（%）", 100)
+    sheet = fs._set(sheet, "公共文化活动场次", "指标得分（分）", 30)
+    sheet.rows[1][7] = 95.5
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval) and len(form.bands) == 3 and len(form.indicators) == 5
+    result = _check([sheet])
+    assert [f.rule for f in result.deviations] == ["X00"]
+    assert result.score is not None and result.score.recomputed == result.score.reported == 95.5
+
+
+def test_breakdown_rows_repeating_their_parents_score_are_read_as_its_breakdown_and_checked() -> None:
+    """ "其中" rows under an indicator are its breakdown: a row repeating its parent's 分值/得分 is not an
+    indicator (no S04/S05/S08 from counting it twice), and the rows' values add up to at most the parent's
+    (S20 at the parent's cell when they exceed it; "12头" under "192只" is not compared)."""
+    sheet = fs.own_c()
+    for name, weight in (("其中桃树种植面积", 20), ("其中鱼塘养殖面积", 10)):
+        sheet = fs._set(fs._set(sheet, name, "分值", weight), name, "得分", weight)
+    (form,) = read_grids(grid(sheet.name, sheet.rows, sheet.merges)).forms
+    assert isinstance(form, SelfEval)
+    assert not [i for i in form.indicators if i.label.startswith("其中")]
+    assert [len(rows) for _, rows in form.breakdowns] == [4, 1, 2]
+    result = _check([sheet])
+    assert result.deviations == []  # a project form alone: no X00
+    assert result.score is not None and result.score.recomputed == result.score.reported == 100
+    broken = fs._set(fs.own_c(), "其中露天蔬菜", "全年实际值", "25亩")
+    parent = fs.locate(broken, "★补助各类瓜果蔬菜种植面积", "全年实际值")
+    s20 = [f for f in _check([broken]).deviations if f.rule == "S20"]
+    assert [(f.cell, f.severity) for f in s20] == [(f"G{parent[0]}", W)] and parent[1] == 7
+    assert "34.5亩" in s20[0].message and "29.5亩" in s20[0].message
+
+
+def _city_form_with_merged_score(first: tuple[object, ...], second: tuple[object, ...], total: float) -> fs.SheetSpec:
+    """An I form (吴忠 2023) whose 项目决策 rows share one 得分 merged over both, not at A1."""
+    sheet = fs.SheetSpec("自评表")
+    for row in (
+        ["吴忠市2023年度城区绿化养护项目绩效自评表"],
+        ["项目名称", "城区绿化养护项目"],
+        ["主管部门", "吴忠市住房和城乡建设局", None, None, "实施单位", "吴忠市园林管理所"],
+        ["资金情况（万元）", None, "全年预算数", "全年执行数", "执行率"],
+        [None, "年度资金总额", 150, 147, "98.00%"],
+        ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "偏差原因分析"],
+        ["项目决策（10分）", "决策依据", *first],
+        ["项目决策（10分）", "绩效目标", *second],
+        ["项目管理（25分）", "资金管理", "预算执行率", 10, "100%", "98%", 9.8, "部分养护款待验收后支付。"],
+        ["项目管理（25分）", "资金使用", "资金使用合规性", 10, "合规", "合规", 10],
+        ["项目管理（25分）", "组织实施", "管理制度健全性", 5, "健全", "健全", 5],
+        ["项目产出（30分）", "数量指标", "养护绿地面积", 15, "≥120万平方米", "125万平方米", 15],
+        ["项目产出（30分）", "质量指标", "苗木成活率", 15, "≥95%", "97%", 15],
+        ["项目效益（35分）", "生态效益", "城区绿化覆盖率", 25, "≥40%", "41%", 25],
+        ["项目效益（35分）", "满意度", "市民满意度", 10, "≥90%", "93%", 10],
+        ["总分", None, None, 100, None, None, total],
+    ):
+        sheet.add(*row)
+    for merge in ((7, 7, 8, 7), (7, 1, 8, 1), (9, 1, 11, 1), (12, 1, 13, 1), (14, 1, 15, 1)):
+        sheet.merge(*merge)
+    return sheet.shifted(3, 1)
+
+
+def test_a_score_merged_over_weighted_rows_scores_them_together() -> None:
+    """Tried as a new user would (吴忠, family I): a 得分 of 10 merged over two rows of 参考分值 5 each drew S06
+    (10 above 5) and S16 (the second row 'has no score'). The rows are scored together: their weights add up."""
+    sheet = _city_form_with_merged_score(
+        ("立项依据充分性", 5, "充分", "充分", 10), ("绩效目标明确性", 5, "明确", "明确", None), 99.8
+    )
+    result = _check([sheet])
+    assert [(f.family, f.profile) for f in result.forms] == [("I", "yinchuan-project")]
+    assert result.deviations == []
+    assert result.score is not None and result.score.recomputed == result.score.reported == 99.8
+    # Quantitative rows scored together are re-scored row by row: 90% of ≥100% on a weight of 5 is 4.5.
+    missed = _city_form_with_merged_score(
+        ("立项论证次数", 5, "≥2次", "2次", 10), ("专家评审覆盖率", 5, "100%", "90%", None), 99.8
+    )
+    result = _check([missed])
+    assert result.score is not None and result.score.recomputed == 99.3
+    assert [f.rule for f in result.deviations] == ["S15"]
+    # A merged score above the rows' weights together is S06 at it.
+    over = _check(
+        [
+            _city_form_with_merged_score(
+                ("立项依据充分性", 5, "充分", "充分", 11), ("绩效目标明确性", 5, "明确", "明确", None), 100.8
+            )
+        ]
+    )
+    assert ("S06", "H10") in {(f.rule, f.cell) for f in over.deviations}
+
+
+def test_old_hunan_scoring_sheet_titled_evaluation_score_sheet_gives_its_year() -> None:
+    """Tried as a new user would (H, 2017, not at A1): titled 部门整体支出绩效评价评分表, the form was found by
+    its headers only, so its title and year were not read (年度：（未识别）)."""
+    sheet = fs.SheetSpec("附件2")
+    sheet.add("2017年度部门整体支出绩效评价评分表")
+    sheet.add("单位名称：某市档案局")
+    sheet.add("一级指标", "二级指标", "三级指标", "分值", "指标解释", "评分标准", "自评得分")
+    for row in (
+        ("投入（20分）", "目标设定", "绩效目标合理性", 10, "是否符合职能", "符合得满分", 10),
+        ("投入（20分）", "预算配置", "在职人员控制率", 10, "≤100%", "≤100%得满分", 10),
+        ("过程（20分）", "预算执行", "预算完成率", 20, "执行数/预算数", "按比例得分", 19),
+        ("产出（40分）", "职责履行", "档案接收进馆数量", 40, "≥2万卷", "按比例得分", 40),
+        ("效果（20分）", "满意度", "服务对象满意度", 20, "≥90%", "按比例得分", 20),
+    ):
+        sheet.add(*row)
+    sheet.add("总分", None, None, 100, None, None, 99)
+    result = _check([sheet.shifted(2, 1)])
+    assert [(f.family, f.year, f.title) for f in result.forms] == [("H", 2017, "2017年度部门整体支出绩效评价评分表")]
+    assert [f.rule for f in result.deviations] == ["X00"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from perf_eval.forms import BUILDING_LABELS, MISSING, BasicData, Entry, Line, LineRole
 from perf_eval.model import CellRef, FormInfo, FormKind
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
+from perf_eval.reading.self_eval import amount_unit, in_wan
 from perf_eval.values import as_written, find_year, label_key, parse_rate
 
 _UNIT_LABELS = ("填报单位", "单位名称", "部门(单位)名称", "部门名称", "预算单位")
@@ -69,7 +70,7 @@ def _stop(key: str) -> bool:
     return key.startswith(("楼堂馆所", "厉行节约", "说明", "填表人", "批复规模"))
 
 
-def _lines(region: Region, header_row: int, columns: dict[str, int]) -> tuple[Line, ...]:
+def _lines(region: Region, header_row: int, columns: dict[str, int], unit: str) -> tuple[Line, ...]:
     first_amount_col = min(columns.values())
     lines: list[Line] = []
     section: str | None = None
@@ -95,7 +96,7 @@ def _lines(region: Region, header_row: int, columns: dict[str, int]) -> tuple[Li
             continue
         seen.add(anchor)
         role, section = _role(key, text, section)
-        amounts = {name: region.entry(row, col) for name, col in columns.items()}
+        amounts = {name: in_wan(region.entry(row, col), unit) for name, col in columns.items()}
         lines.append(Line(role, key, region.grid.ref(*label_cell), amounts, as_written(text)))
     return tuple(lines)
 
@@ -144,9 +145,12 @@ def read_basic_data(region: Region) -> BasicData:
     header = _amount_columns(region)
     lines: tuple[Line, ...] = ()
     column_headers: dict[str, Entry] = {}
+    unit = "万元"
     if header is not None:
         header_row, columns, column_headers = header
-        lines = _lines(region, header_row, columns)
+        # "经费控制情况（元）" or "单位：元" under the title: amounts read in 万元 (the cells keep their text).
+        unit = amount_unit(region, header_row + 1, header_row)
+        lines = _lines(region, header_row, columns, unit)
         for name in ("budget", "final"):
             year, ref = find_year(column_headers[name].text), column_headers[name].ref
             if year and ref is not None:
@@ -172,4 +176,5 @@ def read_basic_data(region: Region) -> BasicData:
         footer=read_footer(region),
         unit_ref=unit_entry.ref if unit_entry else None,
         year_refs=tuple(year_refs),
+        unit=unit,
     )

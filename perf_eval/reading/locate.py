@@ -13,7 +13,13 @@ from perf_eval.values import Kind, Number, as_written, normalize, parse_number
 
 TITLE_MARKERS: dict[FormKind, tuple[str, ...]] = {
     FormKind.BASIC_DATA: ("基础数据表",),
-    FormKind.DEPT_SELF_EVAL: ("整体支出绩效自评表", "整体绩效自评表", "绩效评价指标体系评分表"),
+    # Old Hunan (H): 部门整体支出绩效评价评分表.
+    FormKind.DEPT_SELF_EVAL: (
+        "整体支出绩效自评表",
+        "整体绩效自评表",
+        "绩效评价指标体系评分表",
+        "整体支出绩效评价评分表",
+    ),
     # 部门预算项目支出绩效自评表 (B), 绩效目标自评表 (C), 项目自评表 (D), 预算项目绩效自评表 (J).
     FormKind.PROJECT_SELF_EVAL: ("项目支出绩效自评表", "绩效目标自评表", "项目自评表", "项目绩效自评表"),
 }

@@ -19,6 +19,7 @@ from perf_eval.forms import (
     SelfEval,
 )
 from perf_eval.model import CellRef, FormInfo, FormKind
+from perf_eval.reading.bands import read_bands
 from perf_eval.reading.family import recognise
 from perf_eval.reading.locate import Region, inline_or_right, read_footer
 from perf_eval.values import (
@@ -452,11 +453,17 @@ def _own(region: Region, row: int, columns: dict[str, int], name: str, **kwargs:
 
 def _indicators(
     region: Region, header_rows: tuple[int, ...], columns: dict[str, int], total_row: int
-) -> tuple[tuple[Indicator, ...], tuple[Category, ...], tuple[tuple[Entry, ...], tuple[Entry, ...]]]:
+) -> tuple[
+    tuple[Indicator, ...],
+    tuple[Category, ...],
+    tuple[tuple[Entry, ...], tuple[Entry, ...]],
+    tuple[tuple[tuple[CellRef, tuple[Indicator, ...]], ...], tuple[tuple[Entry, tuple[Entry, ...]], ...]],
+]:
     indicators: list[Indicator] = []
     categories: dict[CellRef, Category] = {}
     placeholders: list[Entry] = []
     scored: list[Entry] = []
+    breakdowns: dict[int, list[Indicator]] = {}
     header_end = max(region.grid.merge_end(r, c)[0] for r in header_rows for c in columns.values())
     level1, level1_ref, level2 = "", None, ""
     raw_level1 = ""
@@ -503,8 +510,16 @@ def _indicators(
         values = (target.text, actual.text, max_score.text, score.text)
         if not level3.text and not any(values):
             continue
-        if level3.text.startswith("其中") and not max_score.text and not score.text:
-            continue  # a breakdown of the indicator above ("其中桃树种植面积"), not an indicator
+        if level3.text.startswith("其中") and _repeats(indicators[-1] if indicators else None, max_score, score):
+            # A breakdown of the indicator above ("其中桃树种植面积"), not an indicator: no weight of its own,
+            # or its parent's 分值/得分 repeated (never counted twice).
+            row_of = Indicator(
+                level1, level1_ref, level2, level3, target, parse_target(target_text), actual, MISSING, MISSING,
+                MISSING,
+            )  # fmt: skip
+            if indicators:
+                breakdowns.setdefault(len(indicators) - 1, []).append(row_of)
+            continue
         if _PLACEHOLDER.match(level3.text or "") or (not level3.text and set("".join(values)) <= set("…. ")):
             if not any((actual.text, max_score.text, score.text)):
                 placeholders.append(level3 if level3.text else target)
@@ -529,9 +544,49 @@ def _indicators(
                 status=_own(region, row, columns, "status"),
             )
         )
+    if "max_score" in columns and "score" in columns:
+        indicators = _scored_together(region, columns, indicators)
+    disagree: list[tuple[Entry, tuple[Entry, ...]]] = []
     if "max_score" not in columns:
-        indicators = _parents_or_children(region, columns, indicators)
-    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored))
+        indicators, disagree = _parents_or_children(region, columns, indicators, categories)
+    parts = tuple(
+        (ref, tuple(rows)) for index, rows in breakdowns.items() if (ref := indicators[index].level3.ref) is not None
+    )
+    return tuple(indicators), tuple(categories.values()), (tuple(placeholders), tuple(scored)), (parts, tuple(disagree))
+
+
+def _scored_together(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+    """A 得分 merged down over rows that each have their own 分值 scores them together: the first row carries
+    the group (its weight the rows' sum), the others neither weight nor score (they are not unscored rows)."""
+    out = list(indicators)
+    col = columns["score"]
+    for index, indicator in enumerate(out):
+        ref = indicator.score.ref
+        if ref is None or not indicator.score.ok:
+            continue
+        last = region.grid.merge_end(ref.row, col)[0]
+        members = [i for i in range(index + 1, len(out)) if (r := out[i].level3.ref) is not None and r.row <= last]
+        weights = [out[i].max_score for i in (index, *members)]
+        if not members or not all(w.ok for w in weights) or any(out[i].score.ok for i in members):
+            continue
+        total = sum(w.value or 0.0 for w in weights)
+        group = tuple(out[i] for i in (index, *members))
+        number = replace(indicator.max_score.number, value=total)
+        out[index] = replace(indicator, max_score=replace(indicator.max_score, number=number), group=group)
+        for i in members:
+            out[i] = replace(out[i], max_score=MISSING, score=MISSING)
+    return out
+
+
+def _repeats(parent: Indicator | None, max_score: Entry, score: Entry) -> bool:
+    """A "其中" row's 分值/得分: blank, or its parent's repeated."""
+    if not max_score.text and not score.text:
+        return True
+    if parent is None:
+        return False
+    return (max_score.text, score.text) == (parent.max_score.text, parent.score.text) or (
+        max_score.ok and score.ok and (max_score.value, score.value) == (parent.max_score.value, parent.score.value)
+    )
 
 
 def _is_grid_header(region: Region, row: int) -> bool:
@@ -566,27 +621,28 @@ _PARENT = re.compile(r"^[一二三四五六七八九十]+[、.．]")
 _CHILD = re.compile(r"^[(（]?[0-9]+[)）、.．](?![0-9])")
 
 
-def _parents_or_children(region: Region, columns: dict[str, int], indicators: list[Indicator]) -> list[Indicator]:
+def _parents_or_children(
+    region: Region, columns: dict[str, int], indicators: list[Indicator], categories: dict[CellRef, Category]
+) -> tuple[list[Indicator], list[tuple[Entry, tuple[Entry, ...]]]]:
     """Without a weight column (D), parent rows "一、…" and their child rows "1、…" may both carry 得分.
 
-    Where the children's scores add up to their parent's, the children are the parent's breakdown: their
-    scores are not counted again (the rows stay, so that their targets are still checked).
+    One level is counted, never both: the parent's (the group's score), unless counting it takes its 一级
+    above the weight the 一级 declares ("产出指标（40分）") and counting the children does not. The rows stay,
+    so that the children's targets are still checked. Where the children's scores do not add up to the
+    parent's, the pair is returned to be reported (S08 at the parent's score).
     """
     if "level3" not in columns:
-        return indicators
+        return indicators, []
     out = list(indicators)
+    disagree: list[tuple[Entry, tuple[Entry, ...]]] = []
+    groups: list[tuple[int, list[int]]] = []
     parent: int | None = None
     children: list[int] = []
 
     def settle() -> None:
-        if parent is None or not children:
-            return
-        total = sum(out[i].score.value or 0.0 for i in children if out[i].score.ok)
-        if out[parent].score.ok and abs(total - (out[parent].score.value or 0.0)) <= 0.01:
-            for i in children:
-                out[i] = replace(out[i], score=MISSING)
-            # The parent is the group's score; its values are its children's.
-            out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+        scored = [i for i in children if out[i].score.ok]
+        if parent is not None and scored and out[parent].score.ok:
+            groups.append((parent, scored))
 
     for index, indicator in enumerate(out):
         ref = indicator.level3.ref
@@ -600,7 +656,35 @@ def _parents_or_children(region: Region, columns: dict[str, int], indicators: li
             settle()
             parent, children = None, []
     settle()
-    return out
+
+    def level1_sum(skip: set[int], level1_ref: CellRef | None) -> float:
+        return sum(
+            i.score.value or 0.0
+            for n, i in enumerate(out)
+            if n not in skip and i.level1_ref == level1_ref and i.score.ok
+        )
+
+    dropped = {i for _, scored in groups for i in scored}
+    for parent, scored in groups:
+        children_total = sum(out[i].score.value or 0.0 for i in scored)
+        parent_score = out[parent].score
+        if abs(children_total - (parent_score.value or 0.0)) > 0.01:
+            disagree.append((parent_score, tuple(out[i].score for i in scored)))
+        level1_ref = out[parent].level1_ref
+        category = categories.get(level1_ref) if level1_ref is not None else None
+        declared = category.declared if category is not None else None
+        if declared is not None and level1_sum(dropped, out[parent].level1_ref) > declared + 0.01:
+            # Counting the parent overflows its 一级 weight: the children are what is scored.
+            without_parent = (dropped - set(scored)) | {parent}
+            if level1_sum(without_parent, out[parent].level1_ref) <= declared + 0.01:
+                dropped = without_parent
+                out[parent] = replace(out[parent], score=MISSING)
+        for i in scored:
+            if i in dropped:
+                out[i] = replace(out[i], score=MISSING)
+        # The parent stands for its group; its values are its children's.
+        out[parent] = replace(out[parent], target=MISSING, parsed_target=parse_target(""), actual=MISSING)
+    return out, disagree
 
 
 _GRADE_LABELS = ("自评等级", "评价等级", "绩效等级", "自评结果", "等级", "评价结果")
@@ -667,8 +751,13 @@ def read_self_eval(region: Region) -> SelfEval:
     if goal is not None:
         stop_row = min(stop_row, goal[0])
     funds = _funds(region, stop_row)
-    indicators, categories, (placeholders, scored_placeholders) = (
-        _indicators(region, header_rows, columns, total_row) if header else ((), (), ((), ()))
+    # The form's own 得分系数 table (Chongqing) stands below the grid: the grid ends where it starts.
+    bands, bands_ref, bands_row = (
+        read_bands(region, header[0]) if header and "coefficient" in columns else ((), None, None)
+    )
+    grid_end = min(total_row, bands_row) if bands_row is not None else total_row
+    indicators, categories, (placeholders, scored_placeholders), (breakdowns, parent_scores) = (
+        _indicators(region, header_rows, columns, grid_end) if header else ((), (), ((), ()), ((), ()))
     )
     total_max = total_score = MISSING
     if total is not None and total == own_total:
@@ -723,4 +812,8 @@ def read_self_eval(region: Region) -> SelfEval:
         scored_placeholders=scored_placeholders,
         sections=tuple(section for _, section in sections),
         funds_section_ref=_under(sections, funds.total_label_ref) if sections else None,
+        bands=bands,
+        bands_ref=bands_ref,
+        breakdowns=breakdowns,
+        parent_scores=parent_scores,
     )

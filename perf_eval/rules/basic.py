@@ -9,12 +9,14 @@ from perf_eval.forms import BASIC_COLUMNS, BasicData, Line, LineRole, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     SHOWN_PRECISION,
+    AmountUnit,
     Candidate,
     Comparison,
     Context,
     Op,
     Quantity,
     Scope,
+    amount_unit,
     cells,
     gap,
     numbers,
@@ -27,6 +29,11 @@ from perf_eval.values import shown_tolerance
 
 def _basic(ctx: Context) -> BasicData | None:
     return ctx.basic
+
+
+def _unit(form: BasicData) -> AmountUnit:
+    """A 基础数据表 written in 元 is compared in 元 (the amount tolerance is 0.01 元 there) and speaks 元."""
+    return amount_unit(form.unit)
 
 
 def _sum_rule(
@@ -42,28 +49,33 @@ def _sum_rule(
     parts = _parts_after(form, total, part_roles)
     if not parts and total_role is not LineRole.PROJECTS:
         return
+    unit = _unit(form)
     for column in BASIC_COLUMNS:
         entry = total.amount(column)
         values = numbers(entry)
         expected = part_sum(p.amount(column) for p in parts)
         if values is None or expected is None:
             continue
+        got, want = round(values[0] * unit.scale, 6), round(expected * unit.scale, 6)
         # Either the total or a part may be the wrong one: no 应为, the total and its parts are marked together.
         yield Candidate(
             rule_id,
             entry.ref,
             f"{total.quoted} / {form.column_label(column)}",
             op,
-            actual=values[0],
-            expected=round(expected, 6),
+            actual=got,
+            expected=want,
             tol=ctx.profile.amount_tolerance,
+            quantity=unit.quantity,
             params={
                 "parts": "、".join(p.label for p in parts) or "（未列出）",
                 "count": len(parts),
-                "diff": gap(values[0], expected),
+                "diff": unit.shown(abs(got - want)),
             },
             related=tuple(cells(p.amount(column) for p in parts)),
             answer=False,
+            actual_text=unit.shown(got),
+            expected_text=unit.shown(want),
         )
 
 
@@ -86,7 +98,7 @@ def decided_by_partner(
             candidate.rule == "B05"
             and candidate.ref == total.ref
             and candidate.actual is not None
-            and abs(candidate.actual - part.value) <= tol + 1e-9
+            and abs(candidate.actual / amount_unit(basic.unit).scale - part.value) <= tol + 1e-9
         ):
             candidate = replace(candidate, variant="parts", related=(*candidate.related, part.cell))
         out.append(candidate)
@@ -261,14 +273,19 @@ def _over_budget(rule_id: str, ctx: Context, role: LineRole) -> Iterator[Candida
     values = numbers(line.amount("final"), line.amount("budget"))
     if values is None:
         return
+    unit = _unit(form) if form else amount_unit("万元")
+    got, want = round(values[0] * unit.scale, 6), round(values[1] * unit.scale, 6)
     yield Candidate(
         rule_id,
         line.amount("final").ref,
         line.quoted,
         Op.LE,
-        actual=values[0],
-        expected=values[1],
+        actual=got,
+        expected=want,
         tol=ctx.profile.amount_tolerance,
+        quantity=unit.quantity,
+        actual_text=unit.shown(got),
+        expected_text=unit.shown(want),
         related=tuple(cells((line.amount("budget"),))),
         answer=False,
     )
@@ -456,12 +473,20 @@ def negative_amount(ctx: Context) -> Iterator[Candidate]:
     if form is None:
         return
     amounts = {id(line.amount(column)) for line in form.lines for column in BASIC_COLUMNS}
+    unit = _unit(form)
     for entry, label in form.number_fields():
         if entry is form.control_rate:
             continue
         values = numbers(entry)
-        if values is not None:
-            quantity = Quantity.AMOUNT if id(entry) in amounts else Quantity.COUNT
+        if values is None:
+            continue
+        if id(entry) in amounts:
+            value = round(values[0] * unit.scale, 6)
             yield Candidate(
-                "B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0, quantity=quantity, answer=False
+                "B11", entry.ref, label, Op.GE, actual=value, expected=0.0, quantity=unit.quantity, answer=False,
+                actual_text=unit.shown(value),
+            )  # fmt: skip
+        else:
+            yield Candidate(
+                "B11", entry.ref, label, Op.GE, actual=values[0], expected=0.0, quantity=Quantity.COUNT, answer=False
             )

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from perf_eval.arithmetic import cells, numbers, part_sum, ratio
-from perf_eval.forms import BasicData, SelfEval
+from perf_eval.forms import YUAN_PER_WAN, BasicData, SelfEval
 from perf_eval.model import CellRef, Place, Severity
 from perf_eval.profiles import Profile, use_rule_ids
 
@@ -243,6 +243,27 @@ def fmt(value: float | None, quantity: Quantity) -> str:
     if quantity is Quantity.COUNT:
         return f"{value:g}"
     return f"{round(value, 2):g}"
+
+
+@dataclass(frozen=True)
+class AmountUnit:
+    """How a form's amounts (read in 万元) are compared and shown: in the unit the form wrote them in.
+
+    A form in 元 is compared in 元, so the profile's amount tolerance (0.01) means 0.01 元 there; its
+    findings carry the amounts as text ("9609300.00 元"), since a finding's amount quantity is 万元.
+    """
+
+    scale: float
+    quantity: Quantity
+
+    def shown(self, value: float) -> str:
+        """An amount (in the form's unit) as the form writes it: "12.50 万元" or "125000.00 元"."""
+        return f"{value:.2f} 元" if self.scale != 1.0 else fmt(value, Quantity.AMOUNT)
+
+
+def amount_unit(unit: str) -> AmountUnit:
+    """The comparison unit of a form whose amounts were written in `unit` ("元" or "万元")."""
+    return AmountUnit(YUAN_PER_WAN, Quantity.TEXT) if unit == "元" else AmountUnit(1.0, Quantity.AMOUNT)
 
 
 def gap(a: float, b: float, quantity: Quantity = Quantity.AMOUNT) -> str:

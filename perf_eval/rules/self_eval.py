@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
-from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, YUAN_PER_WAN, Entry, Indicator, PartGroup, SelfEval
+from perf_eval.forms import COLUMN_LABELS, FUNDS_COLUMNS, SINGLE, Entry, Indicator, PartGroup, SelfEval
 from perf_eval.model import Severity
 from perf_eval.rules.catalogue import (
     SHOWN_PRECISION,
+    AmountUnit,
     Candidate,
     Comparison,
     Context,
     Op,
     Quantity,
     Scope,
+    amount_unit,
     cells,
     fmt,
     gap,
@@ -24,7 +26,7 @@ from perf_eval.rules.catalogue import (
     rule,
 )
 from perf_eval.scoring import ROUNDING_ZH, rounding_of
-from perf_eval.targets import Assessment, assess, recomputed_score
+from perf_eval.targets import Assessment, assess, banded, completion, recomputed_score
 from perf_eval.values import Comparator, Kind, normalize, parse_number, shown_tolerance
 
 _EMPTY_REASONS = frozenset({"", "0", "无", "/", "-", "—", "——", "无偏差"})
@@ -34,6 +36,14 @@ def _score_sum(entries: Sequence[Entry]) -> float | None:
     """A sum of 分值 or 得分, only when every one is a number: a blank one is F02's finding, not a wrong total."""
     values = numbers(*entries)
     return None if values is None else round(sum(values), 6)
+
+
+def _of_rows(entries: Iterator[Entry] | Sequence[Entry]) -> list[Entry]:
+    """Rows' 分值 or 得分 for a sum: a row with no cell of its own (scored together with the row above under a
+    merged 得分, a child whose parent is counted) adds nothing; a column the form does not have stays blank."""
+    entries = list(entries)
+    own = [e for e in entries if e.ref is not None]
+    return own if own else entries
 
 
 def _rounded(
@@ -95,24 +105,8 @@ def _form(ctx: Context) -> SelfEval | None:
     return ctx.self_eval
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """How a form's amounts (read in 万元) are compared and shown: in the unit the form wrote them in.
-
-    A form in 元 is compared in 元, so the profile's amount tolerance (0.01) means 0.01 元 there; its
-    findings carry the amounts as text ("9609300.00 元"), since a finding's amount quantity is 万元.
-    """
-
-    scale: float
-    quantity: Quantity
-
-    def shown(self, value: float) -> str:
-        """An amount (in the form's unit) as the form writes it: "12.50 万元" or "125000.00 元"."""
-        return f"{value:.2f} 元" if self.scale != 1.0 else fmt(value, Quantity.AMOUNT)
-
-
-def _unit(form: SelfEval) -> _Unit:
-    return _Unit(YUAN_PER_WAN, Quantity.TEXT) if form.funds.unit == "元" else _Unit(1.0, Quantity.AMOUNT)
+def _unit(form: SelfEval) -> AmountUnit:
+    return amount_unit(form.funds.unit)
 
 
 def _score_tol(ctx: Context, *entries: Entry) -> float:
@@ -313,7 +307,7 @@ def weights_total(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.max_score, ctx)
     if execution is None:
         return
-    total = _score_sum([*execution, *(i.max_score for i in form.indicators)])
+    total = _score_sum([*execution, *_of_rows(i.max_score for i in form.indicators)])
     if total is None:
         return
     ref = form.total_max.ref or form.indicators[-1].max_score.ref
@@ -371,7 +365,7 @@ def category_weights(ctx: Context) -> Iterator[Candidate]:
     tol = ctx.profile.score_tolerance
     profile_name = f"{ctx.profile.title}（{ctx.profile.name}）"
     for category in form.categories:
-        rows = [i.max_score for i in form.indicators if i.level1_ref == category.ref]
+        rows = _of_rows(i.max_score for i in form.indicators if i.level1_ref == category.ref)
         total = _score_sum(rows)
         if total is None:
             continue
@@ -527,11 +521,24 @@ def _assessed(ctx: Context) -> Iterator[tuple[Indicator, Assessment, list[float]
     title="未达到指标值却得满分",
     template="{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按完成比例应得 {expected}",
     fix="未达到指标值的，按完成比例扣分并写明偏差原因；若实际完成值填错，改正实际完成值。",
+    variants={
+        "bands": (
+            None,
+            "{label} 未达到指标值（{target}，实际 {actual_value}）却得满分 {actual}，按表中得分系数标准应得 {expected}",
+        ),
+    },
 )
 def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
-    """Target missed but full marks."""
+    """Target missed but full marks.
+
+    A form that states its own 得分系数 table (Chongqing) is judged by it: where the table gives a missed
+    target's completion rate the full coefficient, full marks are its rule, not a finding.
+    """
+    form = _form(ctx)
+    bands = form.bands if form is not None else ()
     for indicator, assessment, (max_score, score) in _assessed(ctx):
-        missed = assessment.met is False
+        expected = recomputed_score(indicator, assessment, max_score, score, bands)
+        missed = assessment.met is False and (not bands or expected < max_score - ctx.profile.score_tolerance)
         full = score >= max_score - ctx.profile.score_tolerance
         yield Candidate(
             "S09",
@@ -540,7 +547,8 @@ def missed_full_marks(ctx: Context) -> Iterator[Candidate]:
             Op.FLAG,
             ok=not (missed and full),
             actual=score,
-            expected=round(recomputed_score(indicator, assessment, max_score, score), 2),
+            expected=round(expected, 2),
+            variant="bands" if bands else "",
             quantity=Quantity.SCORE,
             params={
                 "target": _shown_target(indicator),
@@ -705,7 +713,10 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     Scope.SELF_EVAL,
     title="总分与各项得分之和不符，或总分分值不是100",
     template="总分得分 {actual} 与各项得分之和 {expected} 相差 {diff} 分",
-    variants={"max": (None, "总分的分值应为 {expected}，填写的是 {actual}")},
+    variants={
+        "max": (None, "总分的分值应为 {expected}，填写的是 {actual}"),
+        "children": (None, "{label} 得分 {actual} 与其下各子项得分之和 {expected} 不符，相差 {diff} 分"),
+    },
     fix="总分应等于各项得分（含执行率得分）之和：先核对各项得分，再改总分或改错的那一项。",
     checks=(
         Comparison("scores", "总分", Op.EQ, "各项得分之和", reads=("tolerance.score",), within=SHOWN_PRECISION),
@@ -715,10 +726,23 @@ def target_too_low(ctx: Context) -> Iterator[Candidate]:
     ),
 )
 def score_total(ctx: Context) -> Iterator[Candidate]:
-    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total)."""
+    """总分's 得分 ≠ the sum of 得分 (执行率得分 included); 总分's 分值 ≠ the profile's total (thresholds.total).
+
+    A 20-point form's parent row ("一、…") scored beside its child rows ("1、…"): one level counts in the sum,
+    and a parent's 得分 that is not its children's sum is reported at the parent (case "children").
+    """
     form = _form(ctx)
     if form is None or not form.indicators:
         return
+    for parent, children in form.parent_scores:
+        summed = _score_sum(list(children))
+        if parent.value is None or summed is None:
+            continue
+        yield Candidate(
+            "S08", parent.ref, _parent_label(form, parent), Op.FLAG, ok=False, actual=parent.value,
+            expected=round(summed, 6), quantity=Quantity.SCORE, variant="children",
+            params={"diff": gap(parent.value, summed, Quantity.SCORE)}, related=tuple(cells(children)), answer=False,
+        )  # fmt: skip
     maximum = numbers(form.total_max)
     if maximum is not None:
         yield Candidate(
@@ -736,7 +760,9 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.score, ctx)
     if execution is None:
         return
-    scores = _score_sum([*execution, *(i.score for i in form.indicators)])
+    # A row whose score is counted elsewhere (a 得分 merged over rows, a child row whose parent is counted)
+    # has no score cell of its own: it adds nothing, and the total is still checked.
+    scores = _score_sum([*execution, *_of_rows(i.score for i in form.indicators)])
     if reported is None or scores is None:
         return
     yield Candidate(
@@ -750,6 +776,13 @@ def score_total(ctx: Context) -> Iterator[Candidate]:
         quantity=Quantity.SCORE,
         params={"diff": gap(reported[0], scores, Quantity.SCORE)},
         answer=False,
+    )
+
+
+def _parent_label(form: SelfEval, score: Entry) -> str:
+    """The name of the row whose 得分 `score` is."""
+    return next(
+        (i.label for i in form.indicators if i.level3.ref and score.ref and i.level3.ref.row == score.ref.row), ""
     )
 
 
@@ -810,7 +843,7 @@ def recomputed_differs(ctx: Context) -> Iterator[Candidate]:
     execution = _execution(form.funds.score, ctx)
     if execution is None:
         return
-    reported = _score_sum([*execution, *(i.score for i in form.indicators)])
+    reported = _score_sum([*execution, *_of_rows(i.score for i in form.indicators)])
     if reported is None or recomputed is None:
         return
     # Against the sum of the reported row scores: a 总分 that is not that sum is S08's finding.
@@ -910,6 +943,10 @@ def not_rescored(ctx: Context) -> Iterator[Candidate]:
             "{label} 的单项指标得分 {item} 已是按指标分值 {max_score} 计的得分，折算得分又乘以权重占比 {share}，"
             "按权重计了两次（应为 {expected}）",
         ),
+        "band": (
+            None,
+            "{label} 完成 {achieved}，按表中得分系数标准得分系数应为 {expected}，填写的是 {actual}",
+        ),
     },
     checks=Comparison("scores", "得分", Op.EQ, "折算得分", reads=("tolerance.score",)),
 )
@@ -935,6 +972,7 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             numbers(indicator.share),
         )
         if coefficient is not None:
+            yield from _band_coefficient(form, indicator, coefficient[0])
             exact, how = weight * coefficient[0], f"指标权重 {weight:g} × 得分系数 {coefficient[0]:.2%}"
         elif item is not None and share is not None:
             if item[0] <= weight + ctx.profile.score_tolerance and item[0] < 100 - 1e-9:
@@ -958,6 +996,21 @@ def converted_score(ctx: Context) -> Iterator[Candidate]:
             "S17", indicator.score.ref, indicator.label, Op.EQ, actual=written, expected=exact,
             tol=ctx.profile.score_tolerance, quantity=Quantity.SCORE, params={"how": how},
         )  # fmt: skip
+
+
+def _band_coefficient(form: SelfEval, indicator: Indicator, written: float) -> Iterator[Candidate]:
+    """The written 得分系数 of a quantitative row against the form's own 得分系数 table (its completion rate's line)."""
+    if not form.bands:
+        return
+    assessment = assess(indicator)
+    expected, achieved = banded(assessment, form.bands), completion(assessment)
+    if expected is None or achieved is None:
+        return
+    yield Candidate(
+        "S17", indicator.coefficient.ref, indicator.label, Op.FLAG, ok=abs(written - expected) <= 1e-6,
+        actual=written, expected=expected, quantity=Quantity.RATE, variant="band",
+        params={"achieved": f"{achieved:.2%}"}, related=tuple(cells((indicator.actual,))),
+    )  # fmt: skip
 
 
 @rule(
@@ -1009,7 +1062,9 @@ def funds_breakdown(ctx: Context) -> Iterator[Candidate]:
             )
 
 
-def _column_sum(line: Entry, group: PartGroup, column: str, unit: _Unit) -> tuple[list[Entry], float, float] | None:
+def _column_sum(
+    line: Entry, group: PartGroup, column: str, unit: AmountUnit
+) -> tuple[list[Entry], float, float] | None:
     """One column of a funds group: its parts, their sum and the line's amount, in the form's unit."""
     parts = [p.amounts[column] for p in group.parts if column in p.amounts]
     values, actual = numbers(line), part_sum(parts)
@@ -1067,3 +1122,57 @@ def status_contradicts(ctx: Context) -> Iterator[Candidate]:
                 "target": _shown_target(indicator),
             },
         )
+
+
+@rule(
+    "S20",
+    "indicator.breakdown",
+    Severity.WARNING,
+    Scope.SELF_EVAL,
+    title="“其中”各项之和超过其所属指标",
+    template="{label} 的{column} {expected}，其下“其中”各项（{parts}）之和却为 {actual}，超过该指标",
+    fix="“其中”所列是该指标的一部分，之和不能超过该指标：核对该指标及其下各项的数值，改正填错的一处。",
+)
+def indicator_breakdown(ctx: Context) -> Iterator[Candidate]:
+    """An indicator's "其中" rows add up to more than the indicator, in its target or its actual.
+
+    其中桃树种植面积 / 其中苹果树种植面积 / … under 补助各类瓜果蔬菜种植面积: "其中" rows are a breakdown of the indicator above them, not indicators: they carry no 分值 of their own
+    (or repeat their parent's, never counted twice) and are not scored. Their values are compared with the
+    parent's only where every one is a number in the parent's unit ("1.5亩" under "29.5亩"; "12头" under
+    "192只" is not compared).
+    """
+    form = _form(ctx)
+    if form is None:
+        return
+    parents = {i.level3.ref: i for i in form.indicators}
+    for ref, rows in form.breakdowns:
+        parent = parents.get(ref)
+        if parent is None:
+            continue
+        for column in ("指标值", "实际完成值"):
+            entry_of = _breakdown_cell(column)
+            whole, unit = _breakdown_value(parent, column)
+            values = [_breakdown_value(row, column) for row in rows]
+            if whole is None or not values or any(v is None or u != unit for v, u in values):
+                continue
+            total = sum(v for v, _ in values if v is not None)
+            yield Candidate(
+                "S20", entry_of(parent).ref, parent.label, Op.FLAG, ok=total <= whole + 1e-9 * max(1.0, abs(whole)),
+                actual=total, expected=whole, quantity=Quantity.TEXT,
+                params={"column": column, "parts": "、".join(row.label.removeprefix("其中").lstrip(":：") for row in rows)},
+                actual_text=f"{total:g}{unit}", expected_text=f"{whole:g}{unit}",
+                related=tuple(cells(entry_of(row) for row in rows)),
+            )  # fmt: skip
+
+
+def _breakdown_cell(column: str) -> Callable[[Indicator], Entry]:
+    """The cell of a row a breakdown compares: its target (指标值) or its actual (实际完成值)."""
+    return (lambda i: i.target) if column == "指标值" else (lambda i: i.actual)
+
+
+def _breakdown_value(indicator: Indicator, column: str) -> tuple[float | None, str]:
+    """(value, unit) of a row's target or actual; value None when it is not a number."""
+    if column == "指标值":
+        return indicator.parsed_target.value, indicator.parsed_target.unit
+    number = parse_number(indicator.actual.text)
+    return (number.value if number.ok else None), number.unit
