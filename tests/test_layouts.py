@@ -224,3 +224,22 @@ def test_uncached_formula_in_an_actual_cell_is_f04_not_a_blank_actual() -> None:
     result = check_workbooks([Path("x.xlsx")], [read])[0].result
     assert at(result.deviations, "F04") == ["附件3!F17"]
     assert "附件3!F17" not in at(result.deviations, "S11")
+
+
+def test_an_excel_error_value_in_an_amount_is_not_read_as_blank(tmp_path: Path) -> None:
+    """A saved #DIV/0! (t="e"): calamine reads it as blank, so the broken amount went unnoticed; it is F03 now."""
+    import openpyxl
+
+    from perf_eval import check
+
+    workbook = openpyxl.load_workbook(
+        Path(__file__).resolve().parents[1] / "sample_workbooks/lusong-2023-corrected.xlsx"
+    )
+    workbook["附件2"]["F14"] = "#DIV/0!"  # openpyxl stores an error code as an error value
+    assert workbook["附件2"]["F14"].data_type == "e"
+    path = tmp_path / "error.xlsx"
+    workbook.save(path)
+    (result,) = check(path).files
+    f03 = [(d.rule, d.sheet, d.cell, d.actual) for d in result.deviations if d.rule == "F03"]
+    assert f03 == [("F03", "附件2", "F14", "#DIV/0!")]
+    assert result.status.value == "errors"

@@ -161,6 +161,10 @@ def load_grids(path: Path, *, limits: safety.Limits = safety.DEFAULT_LIMITS) -> 
                     for a1 in sheet_facts.formula_cells_without_value:
                         ref = CellRef.parse(name, a1)
                         uncached.add((ref.row, ref.col))
+                    for a1, shown in sheet_facts.error_values:
+                        # What Excel shows (#DIV/0!), so a number field holding it is "not a number" (F03).
+                        ref = CellRef.parse(name, a1)
+                        cells.setdefault((ref.row, ref.col), shown)
                 sheets.append(Grid(name, cells, merged, frozenset(uncached)))
     except safety.UnreadableWorkbook:
         raise

@@ -160,6 +160,8 @@ class SheetFacts:
     formula_cells_without_value: tuple[str, ...]
     cells: int
     used_range: str
+    # (A1, "#DIV/0!") of cells whose saved value is an Excel error: calamine reads them as blank.
+    error_values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -453,8 +453,11 @@ class _Sheet(_Scan):
         self.cells = 0
         self.cell_depth = self.text_depth = 0
         self.in_value = self.has_formula = self.has_value_element = self.string_result = False
+        self.error_result = False
         self.value_chars = self.cell_chars = 0
         self.uncached: list[str] = []
+        self.error_text: list[str] = []
+        self.errors: list[tuple[str, str]] = []
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         depth = self.depth = self.depth + 1
@@ -465,7 +468,9 @@ class _Sheet(_Scan):
             self._cell(attrs.get("r"))
             self.cell_depth = depth
             self.has_formula = self.has_value_element = False
-            self.string_result = attrs.get("t") == "str"
+            kind = attrs.get("t")
+            self.string_result = kind == "str"
+            self.error_result = kind == "e"
             self.value_chars = self.cell_chars = 0
         elif local == "v" or local == "t":
             if self.cell_depth:
@@ -502,12 +507,19 @@ class _Sheet(_Scan):
             cached = self.value_chars or (self.string_result and self.has_value_element)
             if self.has_formula and not cached:
                 self.uncached.append(f"{column_letter(self.col)}{self.row}")
+            elif self.error_result and self.error_text:
+                # A saved error value (#DIV/0!, #REF!): calamine reads it as blank; keep what Excel shows.
+                self.errors.append((f"{column_letter(self.col)}{self.row}", "".join(self.error_text)[:16]))
+            if self.error_text:
+                self.error_text = []
 
     def text(self, data: str) -> None:
         if self.text_depth:
             self.cell_chars += len(data)
             if self.in_value:
                 self.value_chars += len(data)
+                if self.error_result:
+                    self.error_text.append(data)
             if self.cell_chars > self.limits.max_cell_chars:
                 where = f"工作表 {shown(self.sheet)} 的 {column_letter(self.col)}{self.row} 单元格"
                 raise UnreadableWorkbook.of("cell_text", where=where, limit=self.limits.max_cell_chars)
@@ -572,7 +584,7 @@ class _Sheet(_Scan):
         used = ""
         if self.cells:
             used = f"{column_letter(self.min_col)}{self.min_row}:{column_letter(self.max_col)}{self.max_row}"
-        return SheetFacts(self.sheet, state, tuple(self.uncached), self.cells, used)
+        return SheetFacts(self.sheet, state, tuple(self.uncached), self.cells, used, tuple(self.errors))
 
 
 # --- The workbook ------------------------------------------------------------------
