@@ -226,3 +226,23 @@ def test_a_folder_profile_that_says_default_for_is_the_default_for_those_forms(t
         ("basic_data", "hunan-2023"),
         ("dept_self_eval", "本局"),
     ]
+
+
+def test_the_signature_follows_what_profiles_say_not_where_the_package_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's cache key: the same built-in profiles from another install keep it; an edited one changes it."""
+    here = profiles.signature(None)
+    elsewhere = tmp_path / "another-venv" / "perf_eval" / "schemas"
+    shutil.copytree(schemas_dir(), elsewhere)
+    monkeypatch.setattr(profiles, "schemas_dir", lambda: elsewhere)
+    assert profiles.signature(None) == here
+    edited = elsewhere / "hunan-2023.toml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# 本地修改\n", encoding="utf-8")
+    assert profiles.signature(None) != here
+    # A profile of the bureau's own folder is known by its place as well as by its content.
+    own = _write(tmp_path / "甲" / "本局.toml", 'extends = "hunan-2023"\n')
+    configure([own.parent])
+    with_own = profiles.signature(None)
+    configure([shutil.copytree(own.parent, tmp_path / "乙")])
+    assert profiles.signature(None) != with_own
