@@ -11,8 +11,10 @@ was computed from.
 Each frame is validated by one `pandera.DataFrameSchema` built from the profile: a column per
 quantity and one registered check per rule comparison (`agrees_with`, `not_above`, `not_below`,
 `from_zero_to`), named by the rule ID and carrying the columns it compares and the profile's
-tolerance as its statistics. `failing` maps pandera's `SchemaErrors` back to the rows that
-failed, hence to cells. Judgement rules (structure, blank reasons, targets met or missed,
+tolerance as its statistics. `failing_rows` runs the schema's checks (pandera `Check` objects)
+on the frame and maps the rows they reject back to cells; with `full=True` (the tests) it
+validates the whole schema, column types included, and maps pandera's `SchemaErrors` instead.
+Judgement rules (structure, blank reasons, targets met or missed,
 placeholders) are not arithmetic: their candidates carry their own verdict and never reach pandera.
 """
 
