@@ -517,11 +517,13 @@ def default_for(kind: FormKind) -> Profile:
 def signature(spec: str | None) -> str:
     """What the results depend on: the chosen profile and the content of every profile file that a name can reach."""
     hasher = hashlib.sha256((spec or "").encode())
-    files: list[Path] = [each.path for each in located()]
+    files: list[tuple[Path, str]] = [(each.path, each.source) for each in located()]
     if spec and is_path(spec):
-        files.append(Path(spec).expanduser().resolve())
-    for path in files:
-        hasher.update(str(path).encode())
+        files.append((Path(spec).expanduser().resolve(), "file"))
+    for path, source in files:
+        # A built-in profile is named, not placed: where the package is installed (another venv, a
+        # copy beside an editable checkout) changes no result, so it must not empty the scan's cache.
+        hasher.update((f"builtin:{path.name}" if source == "builtin" else str(path)).encode())
         try:
             hasher.update(path.read_bytes())
         except OSError:

@@ -258,3 +258,23 @@ def test_a_folder_profile_judges_a_familys_forms_only_when_it_says_so(tmp_path: 
     # Saying `family` (uncommenting the copy's line) makes the bureau's profile judge the family's forms.
     _write(folder / "sichuan-2024.toml", copied.stdout.replace('\n# family = "B"', '\nfamily = "B"'))
     assert _profile_of_b_form("--profiles-dir", str(folder)) == "sichuan-2024"
+
+
+def test_the_signature_follows_what_profiles_say_not_where_the_package_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's cache key: the same built-in profiles from another install keep it; an edited one changes it."""
+    here = profiles.signature(None)
+    elsewhere = tmp_path / "another-venv" / "perf_eval" / "schemas"
+    shutil.copytree(schemas_dir(), elsewhere)
+    monkeypatch.setattr(profiles, "schemas_dir", lambda: elsewhere)
+    assert profiles.signature(None) == here
+    edited = elsewhere / "hunan-2023.toml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# 本地修改\n", encoding="utf-8")
+    assert profiles.signature(None) != here
+    # A profile of the bureau's own folder is known by its place as well as by its content.
+    own = _write(tmp_path / "甲" / "本局.toml", 'extends = "hunan-2023"\n')
+    configure([own.parent])
+    with_own = profiles.signature(None)
+    configure([shutil.copytree(own.parent, tmp_path / "乙")])
+    assert profiles.signature(None) != with_own

@@ -626,15 +626,22 @@ def test_a_damaged_cached_read_costs_one_run_of_its_group(tmp_path: Path) -> Non
 
 def _scan_in_a_new_process(root: Path, out: Path) -> dict[str, Any]:
     """Run `perf-eval scan --format json` in a fresh interpreter; its summary and the heavy modules it imported."""
+    import perf_eval
+
+    # The copy of perf-eval this test imported, not one that the working folder happens to hold.
+    package_parent = str(Path(perf_eval.__file__).resolve().parent.parent)
     code = (
         "import json, sys\n"
+        f"sys.path.insert(0, {package_parent!r})\n"
         "from perf_eval.cli import app\n"
         f"sys.argv = ['perf-eval', 'scan', {str(root)!r}, '--out', {str(out)!r}, '--jobs', '2', '--format', 'json']\n"
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pandera', 'numpy', 'openpyxl'})\n"
         "sys.stderr.write('HEAVY=' + json.dumps(heavy) + '\\n')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=120, cwd=out.parent
+    )
     heavy = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY="))
     return {"data": json.loads(done.stdout), "heavy": json.loads(heavy.removeprefix("HEAVY="))}
 

@@ -1,8 +1,8 @@
 """Runs the catalogue: candidates → the form's frames → one pandera schema per frame → findings at cells.
 
 An arithmetic rule's candidates become rows of the form's tidy frames (`rules.frames`), each
-validated by its pandera schema, whose checks are the rules; the adapter there maps pandera's
-failure cases back to the rows, hence to the candidates and their cells. A judgement rule's
+validated by its pandera schema's checks, which are the rules; the adapter there maps what they
+reject back to the rows, hence to the candidates and their cells. A judgement rule's
 candidate (`Op.FLAG`) carries its own verdict and becomes a finding when it is false.
 """
 
