@@ -6,7 +6,8 @@ import pytest
 
 from perf_eval.narrative.blocks import Block
 from perf_eval.narrative.document import identity
-from perf_eval.narrative.statements import Field, find_statements
+from perf_eval.narrative.fields import Field
+from perf_eval.narrative.statements import find_statements
 
 PROJECTS = ("财政管理专项", "国有资产管理", "信息化建设", "党建经费项目", "综合治税信息建设项目")
 

@@ -89,6 +89,8 @@ def test_check_without_a_copy_reads_no_word_or_xml_library_and_no_output_writer(
         "multiprocessing",
         "perf_eval.outputs.annotate",
         "perf_eval.narrative.document",
+        # The report's vocabulary and its ~40 patterns: only when a report is read.
+        "perf_eval.narrative.statements",
     )
     assert loaded(modules, OTHER_COMMANDS + PANELS + heavy) == []
 
@@ -98,7 +100,7 @@ def test_check_with_its_annotated_copy_still_needs_no_report_reader_or_panels(se
     done, modules = imported("check", str(seed), "--out", str(out), cwd=seed.parent)
     assert done.returncode == 1 and list(out.glob("*.校验.xlsx"))
     assert "openpyxl" in modules  # the copy is written with it
-    report_side = ("perf_eval.narrative.document", "perf_eval.narrative.annotate")
+    report_side = ("perf_eval.narrative.document", "perf_eval.narrative.annotate", "perf_eval.narrative.statements")
     assert loaded(modules, OTHER_COMMANDS + PANELS + report_side) == []
 
 

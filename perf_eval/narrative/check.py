@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from perf_eval.forms import BasicData, LineRole, SelfEval
 from perf_eval.model import FileResult, FileStatus, Finding, FormInfo, FormKind
 from perf_eval.narrative.document import ReportDocument, UnreadableReport, is_report_path, read_report
-from perf_eval.narrative.statements import Statements, find_statements
+from perf_eval.narrative.fields import Statements
+from perf_eval.narrative.statements import find_statements
 from perf_eval.pairing import FormRef, Role, WorkbookKey, form_keys, pair_keys
 from perf_eval.profiles import Profile, default_for, load
 from perf_eval.reading.workbook import ReadWorkbook

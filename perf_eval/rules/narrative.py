@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from perf_eval.forms import BasicData, Entry, Line, LineRole, SelfEval
 from perf_eval.model import Severity
-from perf_eval.narrative.statements import Field, Measure, Statement, Statements, measure_of
+from perf_eval.narrative.fields import Field, Measure, Statement, Statements, measure_of
 from perf_eval.rules.catalogue import Candidate, Comparison, Context, Op, Quantity, Scope, numbers, rule
 from perf_eval.values import label_key
 
