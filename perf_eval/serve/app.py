@@ -48,6 +48,13 @@ XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _MEDIA = {".xlsx": XLSX, ".xlsm": XLSM, ".docx": DOCX}
 _SWEEP_SECONDS = 30.0
+# After refusing a request whose body is still coming, read and drop it for at most this long (a pause of
+# _LINGER_IDLE_SECONDS ends it sooner), then close: see `Refusal`.
+_LINGER_SECONDS = 10.0
+_LINGER_IDLE_SECONDS = 2.0
+# Connections uvicorn accepts beyond the requests the guard admits (idle keep-alive ones count there);
+# past that uvicorn itself answers a plain 503 and closes.
+_SPARE_CONNECTIONS = 256
 _TOKEN = re.compile(r"[A-Za-z0-9._~+-]+")
 
 
@@ -75,6 +82,11 @@ class ServeConfig:
     @property
     def admitted(self) -> int:
         return self.capacity if self.capacity is not None else max(8, 4 * self.jobs)
+
+    @property
+    def max_requests(self) -> int:
+        """Requests handled at once (checks, downloads, pages); beyond, 503 at once."""
+        return self.admitted * 4 + 16
 
 
 def is_loopback(host: str) -> bool:
@@ -112,6 +124,83 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+# --- answering before the body is read ----------------------------------------------------
+
+
+def has_body(headers: Headers) -> bool:
+    length = headers.get("content-length", "")
+    return "chunked" in headers.get("transfer-encoding", "").lower() or (length.isdigit() and int(length) > 0)
+
+
+class Refusal(Response):
+    """An answer sent while the client may still be sending its body (429, 413, 401 …), then a short linger.
+
+    Closing a connection whose client is still sending makes the kernel reset it, and the client often
+    loses the answer it has not read yet: "connection reset" instead of 429 or 413. Reading on without
+    bound would receive a huge upload in full. So, as web servers' "lingering close": the answer goes out
+    at once with ``Connection: close``, then up to `budget` more bytes are read and dropped for at most
+    `_LINGER_SECONDS`, then the connection closes. A client that waits for ``100 Continue`` sends
+    nothing once answered: nothing is read then (reading would make the server invite the body).
+    """
+
+    def __init__(self, response: Response, budget: int, *, body_pending: bool = True) -> None:
+        self.status_code, self.body, self.background = response.status_code, response.body, None
+        self.raw_headers = response.raw_headers
+        self.budget = budget
+        self.body_pending = body_pending
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        if not (self.body_pending and has_body(headers)):
+            await super().__call__(scope, receive, send)
+            return
+        raw_headers = [*self.raw_headers, (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": raw_headers})
+        if "100-continue" in headers.get("expect", "").lower():
+            await send({"type": "http.response.body", "body": self.body})
+            return
+        await send({"type": "http.response.body", "body": self.body, "more_body": True})
+        await _drop_body(receive, self.budget)
+        await send({"type": "http.response.body", "body": b""})
+
+
+class Body:
+    """A request's body as chunks, remembering whether it was read to its end."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.ended = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.ended:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect
+            self.ended = not message.get("more_body", False)
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+
+async def _drop_body(receive: Receive, budget: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _LINGER_SECONDS
+    dropped = 0
+    while dropped <= budget:
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), min(left, _LINGER_IDLE_SECONDS))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 # --- the guard: Host allow-list, Origin check, access token ------------------------------
 
 
@@ -121,6 +210,7 @@ class Guard:
     def __init__(self, app: ASGIApp, config: ServeConfig) -> None:
         self.app = app
         self.config = config
+        self.in_flight = 0
         self.any_host = (
             not is_loopback(config.host) and config.host in ("0.0.0.0", "::", "") and not config.allowed_hosts
         )
@@ -132,10 +222,16 @@ class Guard:
             return
         headers = Headers(scope=scope)
         refusal = self.refusal(scope, headers)
+        if refusal is None and self.in_flight >= self.config.max_requests:
+            refusal = error(503, "overloaded", "同时访问的请求太多，请稍后再试", {"Retry-After": "2"})
         if refusal is not None:
-            await refusal(scope, receive, send)
+            await Refusal(refusal, self.config.max_bytes)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
     def refusal(self, scope: Scope, headers: Headers) -> Response | None:
         host = headers.get("host", "")
@@ -249,7 +345,7 @@ async def login(request: Request) -> Response:
     async for chunk in request.stream():
         body += chunk
         if len(body) > 4096:
-            return error(413, "too_large", "请求太大")
+            return Refusal(error(413, "too_large", "请求太大"), 4096)
     form = parse_qs(body.decode("utf-8", "replace"))
     offered, back_to = form.get("token", [""])[0], form.get("next", ["/"])[0]
     if not _PAGE_PATH.fullmatch(back_to):
@@ -309,21 +405,25 @@ async def rule(request: Request) -> Response:
 
 async def check(request: Request) -> Response:
     config, store, checks = _config(request), _store(request), _checks(request)
+
+    def refuse(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+        return Refusal(error(status, code, message, headers), config.max_bytes)
+
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        return error(415, "unsupported_media_type", "请以 multipart/form-data 方式上传文件（字段名 files）")
+        return refuse(415, "unsupported_media_type", "请以 multipart/form-data 方式上传文件（字段名 files）")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > config.max_bytes:
-        return error(413, "too_large", too_large_message(config.max_bytes))
+        return refuse(413, "too_large", too_large_message(config.max_bytes))
     if not checks.admit():
-        return error(429, "busy", "正在检查的文件太多，请稍后再试", {"Retry-After": "2"})
+        return refuse(429, "busy", "正在检查的文件太多，请稍后再试", {"Retry-After": "2"})
     try:
         try:
             result = store.new()
         except StoreFull:
-            return error(503, "store_full", "保存的检查结果太多，请稍后再试", {"Retry-After": "60"})
+            return refuse(503, "store_full", "保存的检查结果太多，请稍后再试", {"Retry-After": "60"})
         except OSError:
-            return error(503, "storage", "服务器无法保存上传的文件（磁盘已满或无权限），请联系管理员")
+            return refuse(503, "storage", "服务器无法保存上传的文件（磁盘已满或无权限），请联系管理员")
         try:
             return await _check_into(request, config, store, checks, result)
         finally:
@@ -334,16 +434,18 @@ async def check(request: Request) -> Response:
 
 
 async def _check_into(request: Request, config: ServeConfig, store: Store, checks: Checks, result: Result) -> Response:
+    body = Body(request.receive)
     try:
         uploads = await receive(
             request.headers["content-type"],
-            request.stream(),
+            body.chunks(),
             result.folder,
             max_bytes=config.max_bytes,
             max_files=config.max_files,
         )
     except UploadError as exc:
-        return error(exc.status, exc.code, exc.message)
+        # Refused mid-body (too big, too many files): the rest is not received.
+        return Refusal(error(exc.status, exc.code, exc.message), config.max_bytes, body_pending=not body.ended)
     except ClientDisconnect:
         return error(400, "disconnected", "上传中断，请重新上传")
     except OSError:
@@ -565,8 +667,9 @@ def run(config: ServeConfig) -> None:
         host=config.host,
         port=config.port,
         log_level="warning",
-        # Connections beyond what the checks admit are refused by uvicorn with 503, never queued.
-        limit_concurrency=config.admitted * 4 + 16,
+        # Requests beyond `max_requests` get the guard's 503 (JSON, Chinese); this bounds open connections,
+        # idle keep-alive ones included, well above that.
+        limit_concurrency=config.max_requests + _SPARE_CONNECTIONS,
         server_header=False,
     )
 
