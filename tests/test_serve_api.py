@@ -113,7 +113,7 @@ def test_the_annotated_copy_downloads_under_its_chinese_name(client: TestClient)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response.headers["content-disposition"] == (
-        'attachment; filename="_ 2023 _._.xlsx"; '
+        'attachment; filename="_ 2023 _.checked.xlsx"; '
         "filename*=UTF-8''%E8%8A%A6%E6%B7%9E%E5%8C%BA%E8%B4%A2%E6%94%BF%E5%B1%80%202023%20"
         "%E8%87%AA%E8%AF%84%E8%A1%A8.%E6%A0%A1%E9%AA%8C.xlsx"
     )
@@ -126,6 +126,13 @@ def test_the_annotated_copy_downloads_under_its_chinese_name(client: TestClient)
 
 def test_attachment_header_has_an_ascii_fallback_and_the_utf8_name() -> None:
     assert attachment('a"b;c%.xlsx') == "attachment; filename=\"a_b_c_.xlsx\"; filename*=UTF-8''a%22b%3Bc%25.xlsx"
+
+
+def test_the_copy_and_the_findings_have_distinct_ascii_fallbacks() -> None:
+    # curl -OJ uses only the fallback (it ignores filename*), and refuses to overwrite a file it saved before.
+    assert 'filename="lusong-2023-seed.checked.xlsx"' in attachment("lusong-2023-seed.校验.xlsx")
+    assert 'filename="lusong-2023-seed.findings.xlsx"' in attachment("lusong-2023-seed.问题清单.xlsx")
+    assert 'filename="findings.xlsx"' in attachment("问题清单.xlsx")
 
 
 def test_findings_workbook(client: TestClient) -> None:

@@ -580,9 +580,16 @@ def _stem(name: str) -> str:
     return os.path.splitext(name)[0] or "问题清单"
 
 
+# The fallback name of a download (what curl -OJ saves under): the words the service adds, in English.
+_FALLBACK_WORDS = (("问题清单", "findings"), ("校验", "checked"))
+
+
 def attachment(name: str) -> str:
     """Content-Disposition for a download named `name`: an ASCII fallback, then the real name (RFC 6266)."""
-    fallback = re.sub(r'[^ -~]+|["\\%;]', "_", name)  # a run of Chinese becomes one "_"
+    fallback = name
+    for chinese, english in _FALLBACK_WORDS:
+        fallback = fallback.replace(chinese, english)
+    fallback = re.sub(r'[^ -~]+|["\\%;]', "_", fallback)  # a run of Chinese becomes one "_"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
