@@ -299,6 +299,10 @@ def test_the_page_is_offline_and_never_renders_cell_text_as_html(client: TestCli
     assert "unsafe-inline" not in policy  # only the page's own script runs, never injected markup
 
 
+def test_the_browser_asking_for_an_icon_gets_no_error(client: TestClient) -> None:
+    assert client.get("/favicon.ico").status_code == 204
+
+
 def test_host_allow_list_refuses_other_names(client: TestClient) -> None:
     # DNS rebinding: a page from attacker.example whose name now points at 127.0.0.1.
     _error(client.get("/api/v1/health", headers={"host": "attacker.example:8750"}), 400, "bad_host")

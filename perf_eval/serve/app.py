@@ -262,7 +262,12 @@ class Guard:
 
     @staticmethod
     def public(path: str, method: str) -> bool:
-        return (path, method) in ((f"{API}/health", "GET"), ("/login", "POST"), (f"{API}/openapi.json", "GET"))
+        return (path, method) in (
+            (f"{API}/health", "GET"),
+            ("/login", "POST"),
+            (f"{API}/openapi.json", "GET"),
+            ("/favicon.ico", "GET"),
+        )
 
     def authorized(self, headers: Headers) -> bool:
         offered = ""
@@ -355,6 +360,11 @@ async def login(request: Request) -> Response:
     response = RedirectResponse(back_to, status_code=303)
     response.set_cookie(TOKEN_COOKIE, offered, httponly=True, samesite="strict", path="/")
     return response
+
+
+async def favicon(request: Request) -> Response:
+    """No icon, said plainly: a browser asks for one with every page, and a 404 shows as an error in its console."""
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
 
 
 async def health(request: Request) -> Response:
@@ -632,6 +642,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route("/", page),
         Route("/results/{result_id}", page),
         Route("/login", login, methods=["POST"]),
+        Route("/favicon.ico", favicon),
         Route(f"{API}/health", health),
         Route(f"{API}/openapi.json", openapi),
         Route(f"{API}/rules/{{rule_id}}", rule),
