@@ -27,7 +27,15 @@ from perf_eval import check as check_in_process
 from perf_eval.checker import check_paths
 from perf_eval.model import RESULT_SHEET, FileStatus
 from perf_eval.reading.safety import DEFAULT_LIMITS
-from perf_eval.serve.app import ConfigError, ServeConfig, attachment, create_app, validate
+from perf_eval.serve.app import (
+    ConfigError,
+    ServeConfig,
+    attachment,
+    create_app,
+    limits_note,
+    validate,
+    worker_limits,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import make_corpus as corpus
@@ -297,6 +305,17 @@ def test_the_page_is_offline_and_never_renders_cell_text_as_html(client: TestCli
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src 'sha256-" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy  # only the page's own script runs, never injected markup
+
+
+def test_where_memory_and_cpu_cannot_be_limited_the_service_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = client.get("/api/v1/health").json()["worker_limits"]
+    assert limits == {"memory_mb": 1024, "cpu_seconds": 30, "wall_seconds": 60}
+    assert limits_note(DEFAULT_LIMITS) is None
+    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows: `import resource` fails
+    assert worker_limits(DEFAULT_LIMITS) == {"memory_mb": None, "cpu_seconds": None, "wall_seconds": 60}
+    assert "只限制每次检查最长 60 秒" in (limits_note(DEFAULT_LIMITS) or "")
 
 
 def test_the_browser_asking_for_an_icon_gets_no_error(client: TestClient) -> None:

@@ -120,6 +120,29 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError("--jobs、--max-mb、--keep-minutes 必须大于 0")
 
 
+def worker_limits(limits: Limits) -> dict[str, float | None]:
+    """The limits each check runs under here; memory and CPU are None where the system cannot set them (Windows)."""
+    try:
+        import resource  # noqa: F401  (POSIX only)
+    except ImportError:
+        return {"memory_mb": None, "cpu_seconds": None, "wall_seconds": limits.child_wall_seconds}
+    return {
+        "memory_mb": limits.child_memory_bytes / (1 << 20),
+        "cpu_seconds": limits.child_cpu_seconds,
+        "wall_seconds": limits.child_wall_seconds,
+    }
+
+
+def limits_note(limits: Limits) -> str | None:
+    """A line for the console when a check's memory and CPU cannot be limited on this system, else None."""
+    if worker_limits(limits)["memory_mb"] is not None:
+        return None
+    return (
+        f"注意：本系统（Windows）不能限制检查进程的内存和 CPU 时间，只限制每次检查最长 {limits.child_wall_seconds:g} 秒；"
+        "请只向可信的同事开放本服务"
+    )
+
+
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -380,6 +403,7 @@ async def health(request: Request) -> Response:
             "max_files": config.max_files,
             "keep_minutes": config.keep_minutes,
             "token_required": config.token is not None,
+            "worker_limits": worker_limits(config.limits),
         }
     )
 
