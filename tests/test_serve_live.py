@@ -405,6 +405,8 @@ def test_browser_upload_the_seed_see_b05_first_and_download_the_copy(page: Any, 
     assert first.locator("td").nth(0).text_content() == "附件2!B12"
     assert first.locator("td").nth(1).text_content() == "B05"
     assert first.locator("td").nth(2).text_content() == "错误"
+    # What to do about it, as the copy's comment says it.
+    assert first.locator("td .fix").text_content().startswith("如何处理：对照账表逐项核对")
     # The rule explanation, one click away.
     first.locator("button.rule").click()
     page.locator("#rule-panel").wait_for(state="visible")
