@@ -52,6 +52,7 @@ _SWEEP_SECONDS = 30.0
 # _LINGER_IDLE_SECONDS ends it sooner), then close: see `Refusal`.
 _LINGER_SECONDS = 10.0
 _LINGER_IDLE_SECONDS = 2.0
+_LINGER_MIN_BYTES = 64 << 20
 # Connections uvicorn accepts beyond the requests the guard admits (idle keep-alive ones count there);
 # past that uvicorn itself answers a plain 503 and closes.
 _SPARE_CONNECTIONS = 256
@@ -82,6 +83,11 @@ class ServeConfig:
     @property
     def admitted(self) -> int:
         return self.capacity if self.capacity is not None else max(8, 4 * self.jobs)
+
+    @property
+    def linger_bytes(self) -> int:
+        """What a refused request may still send (read and dropped): enough for a body somewhat over the limit."""
+        return max(4 * self.max_bytes, _LINGER_MIN_BYTES)
 
     @property
     def max_requests(self) -> int:
@@ -164,6 +170,8 @@ class Refusal(Response):
     at once with ``Connection: close``, then up to `budget` more bytes are read and dropped for at most
     `_LINGER_SECONDS`, then the connection closes. A client that waits for ``100 Continue`` sends
     nothing once answered: nothing is read then (reading would make the server invite the body).
+    `budget` is `ServeConfig.linger_bytes`: a body somewhat over the limit is read to its end, so that
+    clients that send everything before reading (most HTTP libraries) still get the 413.
     """
 
     def __init__(self, response: Response, budget: int, *, body_pending: bool = True) -> None:
@@ -248,7 +256,7 @@ class Guard:
         if refusal is None and self.in_flight >= self.config.max_requests:
             refusal = error(503, "overloaded", "同时访问的请求太多，请稍后再试", {"Retry-After": "2"})
         if refusal is not None:
-            await Refusal(refusal, self.config.max_bytes)(scope, receive, send)
+            await Refusal(refusal, self.config.linger_bytes)(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -441,7 +449,7 @@ async def check(request: Request) -> Response:
     config, store, checks = _config(request), _store(request), _checks(request)
 
     def refuse(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-        return Refusal(error(status, code, message, headers), config.max_bytes)
+        return Refusal(error(status, code, message, headers), config.linger_bytes)
 
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
@@ -479,7 +487,7 @@ async def _check_into(request: Request, config: ServeConfig, store: Store, check
         )
     except UploadError as exc:
         # Refused mid-body (too big, too many files): the rest is not received.
-        return Refusal(error(exc.status, exc.code, exc.message), config.max_bytes, body_pending=not body.ended)
+        return Refusal(error(exc.status, exc.code, exc.message), config.linger_bytes, body_pending=not body.ended)
     except ClientDisconnect:
         return error(400, "disconnected", "上传中断，请重新上传")
     except OSError:
