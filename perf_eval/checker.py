@@ -172,6 +172,7 @@ def check_workbooks(
                     "工作簿",
                     rule.template.format(looked_for=LOOKED_FOR),
                     fix=rule.fix,
+                    params={"looked_for": LOOKED_FOR},
                 )
             ]
         findings = engine.dedupe([*findings, *_not_paired(index, workbook, pairs)])
@@ -210,6 +211,7 @@ def _not_paired(index: int, workbook: ReadWorkbook, pairs: Sequence[Pair]) -> li
                 form.info.kind.label_zh,
                 rule.template.format(other=other.label_zh),
                 fix=rule.fix,
+                params={"other": other.label_zh},
             )
         )
     return out

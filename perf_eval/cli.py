@@ -475,6 +475,15 @@ def profiles(
     raise typer.Exit(EXIT_USAGE if broken else EXIT_OK)
 
 
+def _decimal(value: float) -> str:
+    """0.00005, not 5e-05: a tolerance as a clerk writes it."""
+    return f"{value:.10f}".rstrip("0").rstrip(".") or "0"
+
+
+# At least this many columns: `perf-eval schemas` shows the checks as a table, else one block per check.
+_WIDE = 110
+
+
 @app.command()
 def schemas(
     frame: Annotated[
@@ -521,23 +530,33 @@ def schemas(
         for name, dtype, title in view.columns:
             columns.add_row(Text(name), Text(dtype), Text(title))
         console.print(columns)
-        checks = Table(show_header=True, box=None, padding=(0, 2))
-        for header in ("pandera 检查", "规则", "比较（容差内）", "容差下限", "每行的容差", "读取的配置项", "级别"):
-            checks.add_column(header, overflow="fold")
-        for check in view.checks:
-            checks.add_row(
-                Text(check.name),
-                Text(check.key),
-                Text(check.relation),
-                Text(f"{check.tolerance:g}"),
-                Text(check.within or "容差下限"),
-                Text("、".join(check.reads) or "—"),
-                Text(check.severity),
-            )
-        if view.checks:
+        if not view.checks:
+            console.print(Text("  （本配置不运行这个数据框的检查）"))
+        elif console.width >= _WIDE:
+            checks = Table(show_header=True, box=None, padding=(0, 2))
+            for header in ("pandera 检查", "规则", "比较（容差内）", "容差下限", "每行的容差", "读取的配置项", "级别"):
+                checks.add_column(header, overflow="fold")
+            for check in view.checks:
+                checks.add_row(
+                    Text(check.name),
+                    Text(check.key),
+                    Text(check.relation),
+                    Text(_decimal(check.tolerance)),
+                    Text(check.within or "容差下限"),
+                    Text("、".join(check.reads) or "—"),
+                    Text(check.severity),
+                )
             console.print(checks)
         else:
-            console.print(Text("  （本配置不运行这个数据框的检查）"))
+            # A narrow terminal: one block per check, a line per parameter, nothing folded mid-word.
+            console.print(Text("  检查（pandera）："))
+            for check in view.checks:
+                console.print(Text(f"  {check.key}（{check.name}，{check.severity}）", style="bold"))
+                console.print(Text(f"      比较：{check.relation}（容差内）"))
+                console.print(
+                    Text(f"      容差下限：{_decimal(check.tolerance)}；每行的容差：{check.within or '容差下限'}")
+                )
+                console.print(Text(f"      读取的配置项：{'、'.join(check.reads) or '—'}"))
     if frame is None:
         judged = "、".join(r.id for r in judgement_rules(chosen))
         console.print(Text(f"\n其余规则逐项判断，不经数据框：{judged}"))

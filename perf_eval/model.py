@@ -7,7 +7,7 @@ shown at that cell; positions are never re-derived from offsets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
@@ -198,6 +198,11 @@ class Finding:
     # How `expected`/`actual` read: "amount" (万元), "rate" (a fraction shown as a percentage),
     # "score", "count", "text"; "" when neither is given.
     quantity: str = ""
+    # Which case of its rule this is ("" for the rule's own case; "explained", "declared", …) and the
+    # values its message was worded from: another wording (a reporting system's, another language)
+    # can be rendered from `rule`, `case` and `params` without parsing `message`.
+    case: str = ""
+    params: Mapping[str, str | float | int] = field(default_factory=dict, hash=False)
 
     @property
     def ref(self) -> CellRef | None:
@@ -225,6 +230,8 @@ class Finding:
             "quantity": self.quantity,
             "related": list(self.related),
             "fix": self.fix,
+            "case": self.case,
+            "params": dict(self.params),
         }
         if self.place is not None:
             data.update(self.place.to_dict())

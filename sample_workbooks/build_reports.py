@@ -146,6 +146,18 @@ def phrasing_report() -> list[Item]:
     ]
 
 
+def _one_paragraph_rate(rate: str) -> list[Item]:
+    """`phrasing_report` with its budget, spending and rate in one paragraph, the rate written as `rate`."""
+    items = phrasing_report()
+    budget = next(i for i, item in enumerate(items) if isinstance(item, Para) and "全年预算数" in item.text)
+    spent = items[budget + 1]
+    assert isinstance(spent, Para) and "执行率为100%" in spent.text
+    merged = Para(
+        f"本单位年初预算资金7,390,300元，全年预算数959.93万元，全年支出合计9,599,300.00元，预算执行率为{rate}。"
+    )
+    return [*items[:budget], merged, *items[budget + 2 :]]
+
+
 @dataclass(frozen=True)
 class Expect:
     rule: str
@@ -199,6 +211,12 @@ def samples() -> list[Sample]:
         ),
         Sample("lusong-2023-phrasing", phrasing_report(), "lusong-2023-seed.xlsx", "other phrasings, all agreeing"),
         Sample(
+            "lusong-2023-one-paragraph",
+            _one_paragraph_rate("100%"),
+            "lusong-2023-seed.xlsx",
+            "other phrasings, with budget, spending and 执行率 100% in one paragraph: all agreeing",
+        ),
+        Sample(
             "broken/N00-unpaired",
             _replace(consistent, f"名称：{UNIT}", "名称：株洲市芦淞区审计局"),
             "lusong-2023-corrected.xlsx",
@@ -247,6 +265,14 @@ def samples() -> list[Sample]:
             "lusong-2023-corrected.xlsx",
             "自评得分 98 against 总分 96",
             (Expect("N05", "第41段", "本单位2023年度整体支出绩效自评得分98分", "附件3!H32"),),
+        ),
+        Sample(
+            "broken/N06-rate",
+            _one_paragraph_rate("96%"),
+            "lusong-2023-seed.xlsx",
+            "one paragraph: 全年预算数 959.93, 支出 959.93 (in 元), 执行率 96%: the rate is not 支出 ÷ 预算 (N06)"
+            " nor the 自评表's 100% (N02)",
+            (Expect("N02", "第6段", "预算执行率为96%", "附件3!H5"), Expect("N06", "第6段", "预算执行率为96%", None)),
         ),
         Sample(
             "broken/N06-arithmetic",

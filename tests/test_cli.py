@@ -76,6 +76,8 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
             "related": [f"附件2!B{row}" for row in range(13, 20)],
             "fix": "对照账表逐项核对：合计与各项目中哪一个填错就改哪一个，不要只把合计改成各项之和；"
             "本年决算数的合计还应与自评表的项目支出一致。",
+            "case": "",
+            "params": {"actual": "324.12 万元", "count": 7, "expected": "200.16 万元", "diff": "123.96 万元"},
         }
     ]
     fields = {
@@ -90,6 +92,8 @@ def test_seed_json_follows_the_contract(seed: Path) -> None:
         "quantity",
         "related",
         "fix",
+        "case",
+        "params",
     }
     for deviation in entry["deviations"]:
         assert set(deviation) == fields

@@ -188,6 +188,25 @@ def test_schemas_command_shows_each_frame_its_columns_and_its_checks() -> None:
     assert "其余规则逐项判断" in result.output and "S07" in result.output
 
 
+def test_schemas_command_fits_an_80_column_terminal() -> None:
+    """Narrow: one block per check, each parameter on its own line, no line wider than the terminal."""
+    result = CliRunner().invoke(app, ["schemas", "staff"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(_display_width(line) for line in lines) <= 80
+    assert "  B01（agrees_with，错误）" in lines
+    assert "      比较：控制率 = 在职人数÷编制数（容差内）" in lines
+    assert any(line.startswith("      容差下限：0.00005；") for line in lines)
+    wide = CliRunner().invoke(app, ["schemas", "staff"], env={"COLUMNS": "200"}).output
+    assert "pandera 检查" in wide and "0.00005" in wide and "5e-05" not in wide
+
+
+def _display_width(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
 def test_schemas_command_follows_the_profile_and_filters_by_form() -> None:
     result = CliRunner().invoke(app, ["schemas", "自评表", "--profile", "hubei-20pt"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

@@ -199,3 +199,31 @@ def test_the_schema_rejects_a_broken_instance(case: str, edit: Any, complaint: s
     errors = _errors(_broken(edit))
     assert errors, case
     assert any(complaint in error for error in errors), errors
+
+
+def _findings(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, dict):
+        own = [data] if "rule" in data and "params" in data else []
+        return own + [f for value in data.values() for f in _findings(value)]
+    if isinstance(data, list):
+        return [f for value in data for f in _findings(value)]
+    return []
+
+
+def test_every_golden_message_can_be_worded_again_from_rule_case_and_params() -> None:
+    """`case` and `params` are the whole of what a message says: another system can word it its own way."""
+    from perf_eval.rules.catalogue import get
+
+    findings = [f for path in CONTRACT_GOLDENS for f in _findings(json.loads(path.read_text(encoding="utf-8")))]
+    rendered = [f for f in findings if get(f["rule"]) is not None]
+    assert len(rendered) > 300
+    assert {"F01", "X00", "N00"} <= {f["rule"] for f in rendered}
+    cases = set()
+    for finding in rendered:
+        rule = get(finding["rule"])
+        assert rule is not None
+        _, template = rule.message_for(finding["case"])
+        values = {"label": finding["label"], **finding["params"]}
+        assert template.format(**values) == finding["message"], finding
+        cases.add(finding["case"])
+    assert "explained" in cases and len(cases) >= 5

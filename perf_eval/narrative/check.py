@@ -219,9 +219,9 @@ def check_report(document: ReportDocument, partners: Sequence[FormSet], *, profi
 def _unpaired(document: ReportDocument, profile: Profile) -> Finding:
     rule = get("N00")
     assert rule is not None
-    message = rule.template.format(unit=document.unit or "单位未识别", year=document.year or "？")
+    params = {"unit": document.unit or "单位未识别", "year": document.year or "？"}
     severity = profile.severity.get("N00", rule.severity)
-    return Finding("N00", severity, None, None, "绩效自评报告", message)
+    return Finding("N00", severity, None, None, "绩效自评报告", rule.template.format(**params), params=params)
 
 
 def report_result(

@@ -114,9 +114,9 @@ def _section(rule: Rule, data: dict[str, dict[str, Any]]) -> list[str]:
     if rest.strip():
         lines += ["", *(f"  {line}" if line else "" for line in rest.strip().splitlines())]
     lines += ["", "提示信息：", "", f"- {readable(rule.template)}"]
-    for severity, template in rule.variants.values():
+    for key, (severity, template) in rule.variants.items():
         level = _SEVERITIES[(severity or rule.severity).value]
-        lines.append(f"- 另一情形（{level}）：{readable(template)}")
+        lines.append(f"- 另一情形（{level}；情形代码 `{rule.id}.{key}`）：{readable(template)}")
     fix = getattr(rule, "fix", "")
     if fix:
         lines += ["", f"如何处理：{fix}"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
+from string import Formatter
 from typing import Any
 
 from perf_eval.forms import BasicData, SelfEval
@@ -72,7 +74,26 @@ def render(candidate: Candidate, rule: Rule, profile: Profile) -> Finding:
         place=candidate.place,
         fix=rule.fix,
         quantity=candidate.quantity.value if expected_out is not None or actual_out is not None else "",
+        case=candidate.variant,
+        params={
+            name: _plain(values[name])
+            for name in _fields(template)
+            if not (name == "label" and values[name] == candidate.label)
+        },
     )
+
+
+@cache
+def _fields(template: str) -> tuple[str, ...]:
+    """The names a message template takes, in order."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(template) if name))
+
+
+def _plain(value: Any) -> str | float | int:
+    """A message parameter as JSON carries it: numbers stay numbers, anything else is its text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 def _built(rule: Rule, ctx: Context) -> list[Candidate]:

@@ -44,10 +44,9 @@ def _against_forms(*reads: str) -> Comparison:
     return Comparison("report", "报告所述", Op.EQ, "表单所填", reads=reads, within=_WITHIN)
 
 
-# TODO(cases): N06's rate path also reads tolerance.rate; no case exercises it yet (it needs a broken
-# report whose paragraph states a budget, a spending and a rate that disagree).
+# Amounts compared within tolerance.amount; the paragraph's 执行率 against 支出 ÷ 预算 within tolerance.rate.
 _OWN_FIGURES = Comparison(
-    "report", "报告所述", Op.EQ, "按报告其他数字计算", reads=("tolerance.amount",), within=_WITHIN
+    "report", "报告所述", Op.EQ, "按报告其他数字计算", reads=("tolerance.amount", "tolerance.rate"), within=_WITHIN
 )
 
 
