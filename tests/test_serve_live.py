@@ -271,6 +271,8 @@ def test_a_burst_beyond_every_limit_is_answered_never_reset(server: Server) -> N
         if status != 200:
             assert headers["content-type"] == "application/json", answer[:200]
             assert any("\u4e00" <= ch <= "\u9fff" for ch in json.loads(answer)["error"]["message"])
+        else:
+            assert server.request("DELETE", json.loads(answer)["links"]["self"])[0] == 200
         return status, ""
 
     with ThreadPoolExecutor(clients) as pool:
