@@ -619,7 +619,7 @@ def serve(
 
     默认只在本机 127.0.0.1 上提供服务；按 Ctrl+C 停止，停止时删除全部上传文件和检查结果。
     """
-    from perf_eval.serve.app import ConfigError, ServeConfig, is_loopback, port_problem, run, validate
+    from perf_eval.serve.app import ConfigError, ServeConfig, is_loopback, limits_note, port_problem, run, validate
 
     config = ServeConfig(
         host=host,
@@ -648,6 +648,9 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     where = "仅本机可访问" if is_loopback(host) else "其他电脑可访问，需要访问令牌"
     _error(f"perf-eval 网页服务：http://{shown}:{port}/ （{where}；按 Ctrl+C 停止）")
+    note = limits_note(config.limits)
+    if note:
+        _error(note)
     try:
         run(config)
     except KeyboardInterrupt:

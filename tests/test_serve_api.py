@@ -27,7 +27,15 @@ from perf_eval import check as check_in_process
 from perf_eval.checker import check_paths
 from perf_eval.model import RESULT_SHEET, FileStatus
 from perf_eval.reading.safety import DEFAULT_LIMITS
-from perf_eval.serve.app import ConfigError, ServeConfig, attachment, create_app, validate
+from perf_eval.serve.app import (
+    ConfigError,
+    ServeConfig,
+    attachment,
+    create_app,
+    limits_note,
+    validate,
+    worker_limits,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import make_corpus as corpus
@@ -113,7 +121,7 @@ def test_the_annotated_copy_downloads_under_its_chinese_name(client: TestClient)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response.headers["content-disposition"] == (
-        'attachment; filename="_ 2023 _._.xlsx"; '
+        'attachment; filename="_ 2023 _.checked.xlsx"; '
         "filename*=UTF-8''%E8%8A%A6%E6%B7%9E%E5%8C%BA%E8%B4%A2%E6%94%BF%E5%B1%80%202023%20"
         "%E8%87%AA%E8%AF%84%E8%A1%A8.%E6%A0%A1%E9%AA%8C.xlsx"
     )
@@ -126,6 +134,13 @@ def test_the_annotated_copy_downloads_under_its_chinese_name(client: TestClient)
 
 def test_attachment_header_has_an_ascii_fallback_and_the_utf8_name() -> None:
     assert attachment('a"b;c%.xlsx') == "attachment; filename=\"a_b_c_.xlsx\"; filename*=UTF-8''a%22b%3Bc%25.xlsx"
+
+
+def test_the_copy_and_the_findings_have_distinct_ascii_fallbacks() -> None:
+    # curl -OJ uses only the fallback (it ignores filename*), and refuses to overwrite a file it saved before.
+    assert 'filename="lusong-2023-seed.checked.xlsx"' in attachment("lusong-2023-seed.校验.xlsx")
+    assert 'filename="lusong-2023-seed.findings.xlsx"' in attachment("lusong-2023-seed.问题清单.xlsx")
+    assert 'filename="findings.xlsx"' in attachment("问题清单.xlsx")
 
 
 def test_findings_workbook(client: TestClient) -> None:
@@ -290,6 +305,21 @@ def test_the_page_is_offline_and_never_renders_cell_text_as_html(client: TestCli
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src 'sha256-" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy  # only the page's own script runs, never injected markup
+
+
+def test_where_memory_and_cpu_cannot_be_limited_the_service_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = client.get("/api/v1/health").json()["worker_limits"]
+    assert limits == {"memory_mb": 1024, "cpu_seconds": 30, "wall_seconds": 60}
+    assert limits_note(DEFAULT_LIMITS) is None
+    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows: `import resource` fails
+    assert worker_limits(DEFAULT_LIMITS) == {"memory_mb": None, "cpu_seconds": None, "wall_seconds": 60}
+    assert "只限制每次检查最长 60 秒" in (limits_note(DEFAULT_LIMITS) or "")
+
+
+def test_the_browser_asking_for_an_icon_gets_no_error(client: TestClient) -> None:
+    assert client.get("/favicon.ico").status_code == 204
 
 
 def test_host_allow_list_refuses_other_names(client: TestClient) -> None:

@@ -10,16 +10,19 @@
 
 from __future__ import annotations
 
+import collections
 import http.client
 import io
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -76,6 +79,9 @@ class Server:
 
     def upload(self, *files: tuple[str, bytes]) -> tuple[int, dict[str, str], bytes]:
         body, content_type = multipart(files)
+        return self.request("POST", "/api/v1/check", body, {"Content-Type": content_type})
+
+    def upload_raw(self, body: bytes, content_type: str) -> tuple[int, dict[str, str], bytes]:
         return self.request("POST", "/api/v1/check", body, {"Content-Type": content_type})
 
     def root(self) -> Path:
@@ -204,6 +210,75 @@ def test_413_before_the_body_is_all_received(server: Server) -> None:
         answer = _read_response(raw)
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert '"too_large"' in answer and f"{MAX_MB} MB" in answer
+
+
+def test_413_for_a_declared_length_over_the_limit_reaches_a_client_that_sends_it_all(server: Server) -> None:
+    """Most HTTP clients send the whole body before reading: a body a little over the limit still gets its 413."""
+    status, _, body = server.upload(("大.xlsx", b"\0" * ((MAX_MB + 16) << 20)))
+    assert status == 413 and json.loads(body)["error"]["code"] == "too_large"
+
+
+def test_413_then_the_rest_of_a_huge_body_is_not_received(server: Server) -> None:
+    """After the 413 the service reads on only briefly, then closes: a huge body is never received in full."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
+        boundary = "b0undary"
+        raw.sendall(
+            b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            + f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode()
+        )
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.xlsx"\r\n\r\n'.encode()
+        raw.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"%x\r\n%s\r\n" % (64 << 10, b"\0" * (64 << 10))
+        sent, pending, answer, closed = 0, b"", b"", False
+        raw.setblocking(False)
+        while sent < 256 << 20:
+            readable, writable, _ = select.select([raw], [raw], [], 30)
+            assert readable or writable, "the service neither answered nor read"
+            try:
+                if readable:
+                    more = raw.recv(65536)
+                    if not more:
+                        closed = True
+                        break
+                    answer += more
+                if writable:
+                    pending = pending or chunk
+                    done = raw.send(pending)
+                    pending, sent = pending[done:], sent + done
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert closed, f"the service received all {sent >> 20} MiB of a body it had refused"
+    assert sent < 128 << 20  # the limit, 64 MiB read and dropped (ServeConfig.linger_bytes), socket buffers
+
+
+def test_a_burst_beyond_every_limit_is_answered_never_reset(server: Server) -> None:
+    """More simultaneous uploads than the service admits: each gets an answer (200, 429 or 503 with a Chinese
+    message in JSON), never a connection closed under it while it is still sending."""
+    body, content_type = multipart(
+        (("a.xlsx", (SAMPLES / "lusong-2023-seed.xlsx").read_bytes()), ("b.txt", b"x" * (1 << 20)))
+    )
+    clients = 70
+    start = threading.Barrier(clients)
+
+    def one(_: int) -> tuple[int, str]:
+        start.wait()
+        try:
+            status, headers, answer = server.upload_raw(body, content_type)
+        except OSError as exc:
+            return -1, type(exc).__name__
+        if status != 200:
+            assert headers["content-type"] == "application/json", answer[:200]
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in json.loads(answer)["error"]["message"])
+        else:
+            assert server.request("DELETE", json.loads(answer)["links"]["self"])[0] == 200
+        return status, ""
+
+    with ThreadPoolExecutor(clients) as pool:
+        outcomes = collections.Counter(pool.map(one, range(clients)))
+    assert set(outcomes) <= {(200, ""), (429, ""), (503, "")}, outcomes
+    assert outcomes[(200, "")] >= 1
 
 
 def test_429_when_every_slot_is_taken_never_a_queue(server: Server) -> None:
@@ -338,6 +413,8 @@ def test_browser_upload_the_seed_see_b05_first_and_download_the_copy(page: Any, 
     assert first.locator("td").nth(0).text_content() == "附件2!B12"
     assert first.locator("td").nth(1).text_content() == "B05"
     assert first.locator("td").nth(2).text_content() == "错误"
+    # What to do about it, as the copy's comment says it.
+    assert first.locator("td .fix").text_content().startswith("如何处理：对照账表逐项核对")
     # The rule explanation, one click away.
     first.locator("button.rule").click()
     page.locator("#rule-panel").wait_for(state="visible")

@@ -48,6 +48,14 @@ XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _MEDIA = {".xlsx": XLSX, ".xlsm": XLSM, ".docx": DOCX}
 _SWEEP_SECONDS = 30.0
+# After refusing a request whose body is still coming, read and drop it for at most this long (a pause of
+# _LINGER_IDLE_SECONDS ends it sooner), then close: see `Refusal`.
+_LINGER_SECONDS = 10.0
+_LINGER_IDLE_SECONDS = 2.0
+_LINGER_MIN_BYTES = 64 << 20
+# Connections uvicorn accepts beyond the requests the guard admits (idle keep-alive ones count there);
+# past that uvicorn itself answers a plain 503 and closes.
+_SPARE_CONNECTIONS = 256
 _TOKEN = re.compile(r"[A-Za-z0-9._~+-]+")
 
 
@@ -75,6 +83,16 @@ class ServeConfig:
     @property
     def admitted(self) -> int:
         return self.capacity if self.capacity is not None else max(8, 4 * self.jobs)
+
+    @property
+    def linger_bytes(self) -> int:
+        """What a refused request may still send (read and dropped): enough for a body somewhat over the limit."""
+        return max(4 * self.max_bytes, _LINGER_MIN_BYTES)
+
+    @property
+    def max_requests(self) -> int:
+        """Requests handled at once (checks, downloads, pages); beyond, 503 at once."""
+        return self.admitted * 4 + 16
 
 
 def is_loopback(host: str) -> bool:
@@ -108,8 +126,110 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError("--jobs、--max-mb、--keep-minutes 必须大于 0")
 
 
+def worker_limits(limits: Limits) -> dict[str, float | None]:
+    """The limits each check runs under here; memory and CPU are None where the system cannot set them (Windows)."""
+    try:
+        import resource  # noqa: F401  (POSIX only)
+    except ImportError:
+        return {"memory_mb": None, "cpu_seconds": None, "wall_seconds": limits.child_wall_seconds}
+    return {
+        "memory_mb": limits.child_memory_bytes / (1 << 20),
+        "cpu_seconds": limits.child_cpu_seconds,
+        "wall_seconds": limits.child_wall_seconds,
+    }
+
+
+def limits_note(limits: Limits) -> str | None:
+    """A line for the console when a check's memory and CPU cannot be limited on this system, else None."""
+    if worker_limits(limits)["memory_mb"] is not None:
+        return None
+    return (
+        f"注意：本系统（Windows）不能限制检查进程的内存和 CPU 时间，只限制每次检查最长 {limits.child_wall_seconds:g} 秒；"
+        "请只向可信的同事开放本服务"
+    )
+
+
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+# --- answering before the body is read ----------------------------------------------------
+
+
+def has_body(headers: Headers) -> bool:
+    length = headers.get("content-length", "")
+    return "chunked" in headers.get("transfer-encoding", "").lower() or (length.isdigit() and int(length) > 0)
+
+
+class Refusal(Response):
+    """An answer sent while the client may still be sending its body (429, 413, 401 …), then a short linger.
+
+    Closing a connection whose client is still sending makes the kernel reset it, and the client often
+    loses the answer it has not read yet: "connection reset" instead of 429 or 413. Reading on without
+    bound would receive a huge upload in full. So, as web servers' "lingering close": the answer goes out
+    at once with ``Connection: close``, then up to `budget` more bytes are read and dropped for at most
+    `_LINGER_SECONDS`, then the connection closes. A client that waits for ``100 Continue`` sends
+    nothing once answered: nothing is read then (reading would make the server invite the body).
+    `budget` is `ServeConfig.linger_bytes`: a body somewhat over the limit is read to its end, so that
+    clients that send everything before reading (most HTTP libraries) still get the 413.
+    """
+
+    def __init__(self, response: Response, budget: int, *, body_pending: bool = True) -> None:
+        self.status_code, self.body, self.background = response.status_code, response.body, None
+        self.raw_headers = response.raw_headers
+        self.budget = budget
+        self.body_pending = body_pending
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        if not (self.body_pending and has_body(headers)):
+            await super().__call__(scope, receive, send)
+            return
+        raw_headers = [*self.raw_headers, (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": raw_headers})
+        if "100-continue" in headers.get("expect", "").lower():
+            await send({"type": "http.response.body", "body": self.body})
+            return
+        await send({"type": "http.response.body", "body": self.body, "more_body": True})
+        await _drop_body(receive, self.budget)
+        await send({"type": "http.response.body", "body": b""})
+
+
+class Body:
+    """A request's body as chunks, remembering whether it was read to its end."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.ended = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.ended:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect
+            self.ended = not message.get("more_body", False)
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+
+async def _drop_body(receive: Receive, budget: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _LINGER_SECONDS
+    dropped = 0
+    while dropped <= budget:
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), min(left, _LINGER_IDLE_SECONDS))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 # --- the guard: Host allow-list, Origin check, access token ------------------------------
@@ -121,6 +241,7 @@ class Guard:
     def __init__(self, app: ASGIApp, config: ServeConfig) -> None:
         self.app = app
         self.config = config
+        self.in_flight = 0
         self.any_host = (
             not is_loopback(config.host) and config.host in ("0.0.0.0", "::", "") and not config.allowed_hosts
         )
@@ -132,10 +253,16 @@ class Guard:
             return
         headers = Headers(scope=scope)
         refusal = self.refusal(scope, headers)
+        if refusal is None and self.in_flight >= self.config.max_requests:
+            refusal = error(503, "overloaded", "同时访问的请求太多，请稍后再试", {"Retry-After": "2"})
         if refusal is not None:
-            await refusal(scope, receive, send)
+            await Refusal(refusal, self.config.linger_bytes)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
     def refusal(self, scope: Scope, headers: Headers) -> Response | None:
         host = headers.get("host", "")
@@ -166,7 +293,12 @@ class Guard:
 
     @staticmethod
     def public(path: str, method: str) -> bool:
-        return (path, method) in ((f"{API}/health", "GET"), ("/login", "POST"), (f"{API}/openapi.json", "GET"))
+        return (path, method) in (
+            (f"{API}/health", "GET"),
+            ("/login", "POST"),
+            (f"{API}/openapi.json", "GET"),
+            ("/favicon.ico", "GET"),
+        )
 
     def authorized(self, headers: Headers) -> bool:
         offered = ""
@@ -249,7 +381,7 @@ async def login(request: Request) -> Response:
     async for chunk in request.stream():
         body += chunk
         if len(body) > 4096:
-            return error(413, "too_large", "请求太大")
+            return Refusal(error(413, "too_large", "请求太大"), 4096)
     form = parse_qs(body.decode("utf-8", "replace"))
     offered, back_to = form.get("token", [""])[0], form.get("next", ["/"])[0]
     if not _PAGE_PATH.fullmatch(back_to):
@@ -259,6 +391,11 @@ async def login(request: Request) -> Response:
     response = RedirectResponse(back_to, status_code=303)
     response.set_cookie(TOKEN_COOKIE, offered, httponly=True, samesite="strict", path="/")
     return response
+
+
+async def favicon(request: Request) -> Response:
+    """No icon, said plainly: a browser asks for one with every page, and a 404 shows as an error in its console."""
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
 
 
 async def health(request: Request) -> Response:
@@ -274,6 +411,7 @@ async def health(request: Request) -> Response:
             "max_files": config.max_files,
             "keep_minutes": config.keep_minutes,
             "token_required": config.token is not None,
+            "worker_limits": worker_limits(config.limits),
         }
     )
 
@@ -309,21 +447,25 @@ async def rule(request: Request) -> Response:
 
 async def check(request: Request) -> Response:
     config, store, checks = _config(request), _store(request), _checks(request)
+
+    def refuse(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+        return Refusal(error(status, code, message, headers), config.linger_bytes)
+
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        return error(415, "unsupported_media_type", "请以 multipart/form-data 方式上传文件（字段名 files）")
+        return refuse(415, "unsupported_media_type", "请以 multipart/form-data 方式上传文件（字段名 files）")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > config.max_bytes:
-        return error(413, "too_large", too_large_message(config.max_bytes))
+        return refuse(413, "too_large", too_large_message(config.max_bytes))
     if not checks.admit():
-        return error(429, "busy", "正在检查的文件太多，请稍后再试", {"Retry-After": "2"})
+        return refuse(429, "busy", "正在检查的文件太多，请稍后再试", {"Retry-After": "2"})
     try:
         try:
             result = store.new()
         except StoreFull:
-            return error(503, "store_full", "保存的检查结果太多，请稍后再试", {"Retry-After": "60"})
+            return refuse(503, "store_full", "保存的检查结果太多，请稍后再试", {"Retry-After": "60"})
         except OSError:
-            return error(503, "storage", "服务器无法保存上传的文件（磁盘已满或无权限），请联系管理员")
+            return refuse(503, "storage", "服务器无法保存上传的文件（磁盘已满或无权限），请联系管理员")
         try:
             return await _check_into(request, config, store, checks, result)
         finally:
@@ -334,16 +476,18 @@ async def check(request: Request) -> Response:
 
 
 async def _check_into(request: Request, config: ServeConfig, store: Store, checks: Checks, result: Result) -> Response:
+    body = Body(request.receive)
     try:
         uploads = await receive(
             request.headers["content-type"],
-            request.stream(),
+            body.chunks(),
             result.folder,
             max_bytes=config.max_bytes,
             max_files=config.max_files,
         )
     except UploadError as exc:
-        return error(exc.status, exc.code, exc.message)
+        # Refused mid-body (too big, too many files): the rest is not received.
+        return Refusal(error(exc.status, exc.code, exc.message), config.linger_bytes, body_pending=not body.ended)
     except ClientDisconnect:
         return error(400, "disconnected", "上传中断，请重新上传")
     except OSError:
@@ -478,9 +622,16 @@ def _stem(name: str) -> str:
     return os.path.splitext(name)[0] or "问题清单"
 
 
+# The fallback name of a download (what curl -OJ saves under): the words the service adds, in English.
+_FALLBACK_WORDS = (("问题清单", "findings"), ("校验", "checked"))
+
+
 def attachment(name: str) -> str:
     """Content-Disposition for a download named `name`: an ASCII fallback, then the real name (RFC 6266)."""
-    fallback = re.sub(r'[^ -~]+|["\\%;]', "_", name)  # a run of Chinese becomes one "_"
+    fallback = name
+    for chinese, english in _FALLBACK_WORDS:
+        fallback = fallback.replace(chinese, english)
+    fallback = re.sub(r'[^ -~]+|["\\%;]', "_", fallback)  # a run of Chinese becomes one "_"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
@@ -523,6 +674,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route("/", page),
         Route("/results/{result_id}", page),
         Route("/login", login, methods=["POST"]),
+        Route("/favicon.ico", favicon),
         Route(f"{API}/health", health),
         Route(f"{API}/openapi.json", openapi),
         Route(f"{API}/rules/{{rule_id}}", rule),
@@ -565,8 +717,9 @@ def run(config: ServeConfig) -> None:
         host=config.host,
         port=config.port,
         log_level="warning",
-        # Connections beyond what the checks admit are refused by uvicorn with 503, never queued.
-        limit_concurrency=config.admitted * 4 + 16,
+        # Requests beyond `max_requests` get the guard's 503 (JSON, Chinese); this bounds open connections,
+        # idle keep-alive ones included, well above that.
+        limit_concurrency=config.max_requests + _SPARE_CONNECTIONS,
         server_header=False,
     )
 
