@@ -609,6 +609,9 @@ def serve(
         float, typer.Option("--keep-minutes", min=1, help="检查结果保留的分钟数，到期自动删除")
     ] = 60,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.1, help="一次上传的大小上限（MB）")] = 20,
+    upload_timeout: Annotated[
+        float, typer.Option("--upload-timeout", min=1, help="上传停顿超过这么多秒即中止（回应 408），释放检查名额")
+    ] = 30,
     allow_host: Annotated[
         list[str] | None,
         typer.Option("--allow-host", help="另外允许的主机名（通过域名访问时需要，可多次使用）", show_default=False),
@@ -628,6 +631,7 @@ def serve(
         token=token or None,
         keep_minutes=keep_minutes,
         max_mb=max_mb,
+        upload_timeout=upload_timeout,
         allowed_hosts=tuple(allow_host or ()),
         profile=profile,
     )

@@ -233,7 +233,7 @@ _ALLOWED_ASCII = {
     "hunan", "mof", "xml", "chek", "bogus", "CPU", "JSON", "docx", "doc", "wps", "serve",
     "profiles", "dir", "toml", "PERF", "EVAL", "PROFILES", "copies", "all", "findings", "schemas",
     # serve's options, its environment variable, its API path and the key to stop it
-    "host", "port", "token", "TOKEN", "keep", "minutes", "max", "allow", "HTTP", "api", "Ctrl",
+    "host", "port", "token", "TOKEN", "keep", "minutes", "max", "allow", "HTTP", "api", "Ctrl", "upload",
 }  # fmt: skip
 
 

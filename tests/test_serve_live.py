@@ -58,6 +58,8 @@ HOSTILE = {
 }
 MAX_MB = 2
 CHROMIUM = Path("/usr/bin/chromium")
+# Seconds an upload may send nothing before it is answered 408 (long enough for a loaded machine's clients).
+UPLOAD_TIMEOUT = 20
 
 
 @dataclass
@@ -136,7 +138,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {**os.environ, "TMPDIR": str(tmp)}
     env.pop("PERF_EVAL_TOKEN", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "perf_eval", "serve", "--port", str(port), "--jobs", "2", "--max-mb", str(MAX_MB)],
+        [
+            *(sys.executable, "-m", "perf_eval", "serve", "--port", str(port), "--jobs", "2"),
+            *("--max-mb", str(MAX_MB), "--upload-timeout", str(UPLOAD_TIMEOUT)),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -279,6 +284,27 @@ def test_a_burst_beyond_every_limit_is_answered_never_reset(server: Server) -> N
         outcomes = collections.Counter(pool.map(one, range(clients)))
     assert set(outcomes) <= {(200, ""), (429, ""), (503, "")}, outcomes
     assert outcomes[(200, "")] >= 1
+
+
+def test_a_stalled_upload_is_answered_408_and_gives_its_slot_back(server: Server) -> None:
+    """A sender that stops mid-body (slow or hostile) must not hold a check slot for as long as it likes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=UPLOAD_TIMEOUT + 40) as raw:
+        raw.sendall(
+            b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n\r\n--x\r\n"
+        )
+        started = time.monotonic()
+        answer = _read_response(raw)
+        waited = time.monotonic() - started
+    head, _, body = answer.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 408"), answer[:300]
+    error = json.loads(body)["error"]
+    assert error["code"] == "upload_stalled" and f"上传停顿超过 {UPLOAD_TIMEOUT} 秒" in error["message"]
+    assert UPLOAD_TIMEOUT - 1 <= waited < UPLOAD_TIMEOUT + 30
+    deadline = time.monotonic() + 30
+    while json.loads(server.request("GET", "/api/v1/health")[2])["busy"]:
+        assert time.monotonic() < deadline, "a stalled upload must give its slot back"
+        time.sleep(0.1)
 
 
 def test_429_when_every_slot_is_taken_never_a_queue(server: Server) -> None:

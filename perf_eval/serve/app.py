@@ -75,6 +75,9 @@ class ServeConfig:
     max_results: int = 2_000  # results kept at once; beyond, uploads get 503 until some expire
     profile: str | None = None
     limits: Limits = DEFAULT_LIMITS
+    # An upload that sends nothing for this long is answered 408 and its check slot freed (a stalled or
+    # slow sender must not hold the slots others need).
+    upload_timeout: float = 30.0
 
     @property
     def max_bytes(self) -> int:
@@ -198,13 +201,19 @@ class Refusal(Response):
 class Body:
     """A request's body as chunks, remembering whether it was read to its end."""
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, idle: float) -> None:
         self.receive = receive
+        self.idle = idle
         self.ended = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         while not self.ended:
-            message = await self.receive()
+            try:
+                message = await asyncio.wait_for(self.receive(), self.idle)
+            except TimeoutError:
+                raise UploadError(
+                    408, "upload_stalled", f"上传停顿超过 {self.idle:g} 秒，已中止：请检查网络后重新上传"
+                ) from None
             if message["type"] == "http.disconnect":
                 raise ClientDisconnect
             self.ended = not message.get("more_body", False)
@@ -476,7 +485,7 @@ async def check(request: Request) -> Response:
 
 
 async def _check_into(request: Request, config: ServeConfig, store: Store, checks: Checks, result: Result) -> Response:
-    body = Body(request.receive)
+    body = Body(request.receive, config.upload_timeout)
     try:
         uploads = await receive(
             request.headers["content-type"],
