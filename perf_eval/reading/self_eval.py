@@ -230,6 +230,10 @@ _INLINE_FUNDS = (
 )
 
 
+# "预算安排情况（调整后） 85.00" (read without its space): a known label, then the amount, no colon.
+_SPACED_AMOUNT = re.compile(r"^(?P<label>.*[^\s0-9.,])\s*(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?%?)$")
+
+
 def _inline_funds(region: Region, stop_row: int) -> Funds | None:
     """A budget-system export's "预算安排情况（调整后）：120.00" cells: label and amount in one cell (J)."""
     found: dict[str, Entry] = {}
@@ -238,8 +242,11 @@ def _inline_funds(region: Region, stop_row: int) -> Funds | None:
             break
         body = text.replace("：", ":")
         label, colon, amount = body.rpartition(":")
-        if not colon or not amount:
-            continue
+        if not colon or not amount.strip():
+            spaced = _SPACED_AMOUNT.match(body.strip())
+            if spaced is None:
+                continue
+            label, amount = spaced["label"], spaced["amount"]
         key = label_key(label)
         for prefix, name in _INLINE_FUNDS:
             if key.startswith(prefix) and name not in found:
@@ -718,8 +725,9 @@ def _unit(region: Region, kind: FormKind) -> Entry | None:
 def read_self_eval(region: Region) -> SelfEval:
     year_refs: list[tuple[int, CellRef]] = []
     for row, col, text in region.cells():
+        # The title names its year without 年度 too ("2021年部门整体绩效评价指标体系评分表").
         if (
-            "年度" in text
+            ("年度" in text or row == region.title_row)
             and len(text) <= 60
             and (row == region.title_row or "自评表" in text or text.startswith(("(", "（")))
         ):
@@ -765,9 +773,11 @@ def read_self_eval(region: Region) -> SelfEval:
         total_score = Entry(total_score.ref, total_score.text, parse_number(total_score.text))
     elif total is not None:
         row = total[0]
-        if "max_score" in columns and "score" in columns:
+        # J: the total row's score stands under 单项指标折算得分, not under 单项指标得分 or 权重占比.
+        score_col = columns.get("converted", columns.get("score"))
+        if "max_score" in columns and score_col is not None:
             total_max = region.entry(row, columns["max_score"])
-            total_score = region.entry(row, columns["score"])
+            total_score = region.entry(row, score_col)
         elif "score" in columns:
             # No weight column (the 20-point form): the 总分 row holds the total score only.
             total_score = region.entry(row, columns["score"])
