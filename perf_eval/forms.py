@@ -289,6 +289,8 @@ class SelfEval:
     # The form's own 得分系数 table by completion rate (Chongqing), and where it stands; () when it states none.
     bands: tuple[Band, ...] = ()
     bands_ref: CellRef | None = None
+    # The reason column's header as the form writes it (偏差原因分析及改进措施, 未完成原因分析 …), for messages.
+    reason_label: str = "偏差原因分析及改进措施"
 
     def number_fields(self) -> Iterator[tuple[Entry, str]]:
         """Every number field of the form with its label."""

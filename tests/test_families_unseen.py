@@ -241,3 +241,12 @@ def test_an_unseen_form_reads_right_and_its_planted_defect_is_found(
     build(broken=True).save(broken)
     (flawed,) = check(broken).files
     assert planted in [(d.rule, d.cell) for d in flawed.deviations if d.severity.value == "error"]
+
+
+def test_a_missing_reason_names_the_forms_own_reason_column(tmp_path: Path) -> None:
+    """S07 on a Sichuan form quotes its 未完成原因分析, not the national template's column name."""
+    path = tmp_path / "B-broken.xlsx"
+    build_B(broken=True).save(path)
+    (result,) = check(path).files
+    (s07,) = [d for d in result.deviations if d.rule == "S07"]
+    assert s07.message.endswith("但未填写未完成原因分析") and s07.params["column"] == "未完成原因分析"

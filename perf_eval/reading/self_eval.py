@@ -826,4 +826,17 @@ def read_self_eval(region: Region) -> SelfEval:
         bands_ref=bands_ref,
         breakdowns=breakdowns,
         parent_scores=parent_scores,
+        **_reason_label(region, header_rows, columns),
     )
+
+
+def _reason_label(region: Region, header_rows: tuple[int, ...], columns: dict[str, int]) -> dict[str, str]:
+    """The reason column's header, whitespace collapsed, as the form writes it (the nearest header row's)."""
+    col = columns.get("reason")
+    for row in reversed(header_rows):
+        if col is None:
+            break
+        written = " ".join(str(region.grid.raw(row, col) or "").split())
+        if written:
+            return {"reason_label": written}
+    return {}

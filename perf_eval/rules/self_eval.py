@@ -472,11 +472,11 @@ def score_range(ctx: Context) -> Iterator[Candidate]:
     Severity.ERROR,
     Scope.SELF_EVAL,
     title="扣分但未说明偏差原因",
-    template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写偏差原因分析及改进措施",
-    fix="在该行“偏差原因分析及改进措施”栏写明扣分原因和改进措施。",
+    template="{label} 扣分（得分 {actual}，分值 {expected}）但未填写{column}",
+    fix="在该行的原因栏（“偏差原因分析及改进措施”“未完成原因分析”等）写明扣分原因和改进措施。",
 )
 def deduction_reason(ctx: Context) -> Iterator[Candidate]:
-    """得分 < 分值 and 偏差原因分析及改进措施 is blank (or only "0", "无", "/")."""
+    """得分 < 分值 and the reason (偏差原因分析及改进措施, 未完成原因分析 …) is blank (or only "0", "无", "/")."""
     form = _form(ctx)
     if form is None:
         return
@@ -499,6 +499,7 @@ def deduction_reason(ctx: Context) -> Iterator[Candidate]:
             quantity=Quantity.TEXT,
             related=tuple(cells((indicator.score,))),
             answer=False,
+            params={"column": form.reason_label},
         )
 
 
