@@ -247,6 +247,10 @@ def build(candidates: Sequence[Candidate], rules: dict[str, Rule]) -> list[Rows]
     return out
 
 
+# Frame types whose pandera backends are registered (once per process: a registration costs ~0.2 ms).
+_REGISTERED: set[type] = set()
+
+
 def failing_rows(rows: Rows, profile: Profile, *, full: bool = False) -> list[int]:
     """The candidate positions of the rows the frame's schema rejects.
 
@@ -261,6 +265,11 @@ def failing_rows(rows: Rows, profile: Profile, *, full: bool = False) -> list[in
     keys = set(rows.data[CHECK])
     schema = frame_schema(rows.frame, profile, keys, columns=full)
     if not full:
+        # `validate` registers pandera's pandas backends itself; a Check called directly needs them
+        # registered first (pandera 0.24 does not do it on a check's own call).
+        if type(rows.data) not in _REGISTERED:
+            schema.register_default_backends(type(rows.data))
+            _REGISTERED.add(type(rows.data))
         rejected = np.zeros(len(rows.data), dtype=bool)
         for check in schema.checks:
             result = check(rows.data)
