@@ -836,7 +836,7 @@ def _reason_label(region: Region, header_rows: tuple[int, ...], columns: dict[st
     for row in reversed(header_rows):
         if col is None:
             break
-        written = " ".join(str(region.grid.raw(row, col) or "").split())
+        written = as_written(region.grid.raw(row, col))
         if written:
             return {"reason_label": written}
     return {}

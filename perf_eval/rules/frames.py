@@ -192,7 +192,11 @@ def _schema(frame: str, chosen: tuple[tuple[str, float], ...], with_columns: boo
     checks = [_check(r, c, floors[c.key(r.id)]) for r, c in comparisons(frame) if c.key(r.id) in floors]
     spec = FRAMES[frame]
     if not with_columns:
-        return pa.DataFrameSchema(checks=checks, name=frame, title=spec.title)
+        # The engine calls these checks directly, not through `validate`, which is what registers
+        # pandera's pandas backends (pandera 0.24 does not on a check's own call): register them here.
+        schema = pa.DataFrameSchema(checks=checks, name=frame, title=spec.title)
+        schema.register_default_backends(pd.DataFrame)
+        return schema
     columns: dict[str, pa.Column] = {
         RULE: pa.Column(str, title="规则编号"),
         CHECK: pa.Column(str, title="核对（规则编号.情形）"),
@@ -247,10 +251,6 @@ def build(candidates: Sequence[Candidate], rules: dict[str, Rule]) -> list[Rows]
     return out
 
 
-# Frame types whose pandera backends are registered (once per process: a registration costs ~0.2 ms).
-_REGISTERED: set[type] = set()
-
-
 def failing_rows(rows: Rows, profile: Profile, *, full: bool = False) -> list[int]:
     """The candidate positions of the rows the frame's schema rejects.
 
@@ -265,11 +265,6 @@ def failing_rows(rows: Rows, profile: Profile, *, full: bool = False) -> list[in
     keys = set(rows.data[CHECK])
     schema = frame_schema(rows.frame, profile, keys, columns=full)
     if not full:
-        # `validate` registers pandera's pandas backends itself; a Check called directly needs them
-        # registered first (pandera 0.24 does not do it on a check's own call).
-        if type(rows.data) not in _REGISTERED:
-            schema.register_default_backends(type(rows.data))
-            _REGISTERED.add(type(rows.data))
         rejected = np.zeros(len(rows.data), dtype=bool)
         for check in schema.checks:
             result = check(rows.data)
