@@ -409,9 +409,14 @@ def test_link_location_quotes_sheet_names() -> None:
 def test_formula_looking_text_stays_text(copy: AnnotatedCopy) -> None:
     with zipfile.ZipFile(copy.path) as archive:
         wb_xml = archive.read("xl/workbook.xml").decode()
-        first = re.search(r'<sheet [^>]*name="校验结果"[^>]*r:id="(rId\d+)"', wb_xml)
+        first = re.search(r'<sheet [^>]*name="校验结果"[^>]*r:id="(\w+)"', wb_xml)
         assert first
-        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+        target = re.search(
+            rf'Id="{first.group(1)}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{first.group(1)}"', rels
+        )
+        assert target
+        sheet_xml = archive.read("xl/" + (target.group(1) or target.group(2))).decode()
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
     result = load(copy.path)[RESULT_SHEET]
     unit = result["B3"]
@@ -420,17 +425,28 @@ def test_formula_looking_text_stays_text(copy: AnnotatedCopy) -> None:
     assert all(cell.data_type == "s" for cell in texts)
 
 
-def test_notes_name_what_could_not_be_kept(forms: Path) -> None:
+def test_charts_are_kept_and_uncached_formulas_named(forms: Path) -> None:
     wb = load_workbook(forms)
     chart = BarChart()
     chart.add_data(Reference(wb[BASIC], min_col=2, min_row=4, max_row=6))
     wb[BASIC].add_chart(chart, "F3")
     wb.save(forms)
     annotated = annotate(forms, result_for(forms), drawings=(BASIC,))
-    assert f"工作表 {BASIC} 中的图片/图表/形状未能完整保留在批注副本中，请以原文件为准" in annotated.notes
+    # The copy is the source's own package: the chart and its drawing are carried over byte for byte.
+    before, after = _zip_parts(forms), _zip_parts(annotated.path)
+    drawn = [name for name in before if name.startswith(("xl/charts/", "xl/drawings/drawing"))]
+    assert drawn and all(after[name] == before[name] for name in drawn)
+    assert not any("图片/图表/形状" in note for note in annotated.notes)
     assert "原文件中有 2 个公式单元格没有计算结果，副本中同样没有；在 Excel/WPS 中打开时会重新计算" in annotated.notes
     notes_cell = next(row[1] for row in load(annotated.path)[RESULT_SHEET].iter_rows() if row[0].value == "说明")
     assert all(note in notes_cell.value for note in annotated.notes)
+
+
+def test_a_copy_rewritten_with_openpyxl_names_what_it_could_not_keep(forms: Path, copy: AnnotatedCopy) -> None:
+    """Annotating an earlier copy goes through openpyxl (to remove its marks): what that drops is said."""
+    annotated = annotate(copy.path, result_for(copy.path), drawings=(BASIC,))
+    assert f"工作表 {BASIC} 中的图片/图表/形状未能完整保留在批注副本中，请以原文件为准" in annotated.notes
+    assert "原文件中有 2 个公式单元格没有计算结果，副本中同样没有；在 Excel/WPS 中打开时会重新计算" in annotated.notes
 
 
 def test_cached_formula_results_are_kept(forms: Path) -> None:
@@ -462,17 +478,29 @@ def test_cached_formula_results_are_kept(forms: Path) -> None:
     assert [formulas["D9"].value, formulas["E9"].value] == ["=SUM(D8:D8)", '="合计"&"<万元>"']
 
 
-def test_what_openpyxl_drops_on_load_becomes_a_note(forms: Path) -> None:
+_X14_VALIDATIONS = (
+    b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+    b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+)
+
+
+def test_extensions_are_kept(forms: Path) -> None:
     parts = _zip_parts(forms)
     sheet = "xl/worksheets/sheet2.xml"
-    parts[sheet] = parts[sheet].replace(
-        b"</worksheet>",
-        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
-        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>',
-    )
+    parts[sheet] = parts[sheet].replace(b"</worksheet>", _X14_VALIDATIONS)
     _write_zip(forms, parts)
     annotated = annotate(forms, result_for(forms))
+    assert not annotated.notes[1:]
+    assert b"x14:dataValidations" in _zip_parts(annotated.path)[sheet]
+
+
+def test_what_openpyxl_drops_on_load_becomes_a_note(forms: Path, copy: AnnotatedCopy) -> None:
+    parts = _zip_parts(copy.path)
+    sheet = next(name for name in parts if name.startswith("xl/worksheets/") and b"SUM(D8:D8)" in parts[name])
+    parts[sheet] = parts[sheet].replace(b"</worksheet>", _X14_VALIDATIONS)
+    _write_zip(copy.path, parts)
+    annotated = annotate(copy.path, result_for(copy.path))
     assert "部分数据验证（扩展格式）未能保留在批注副本中" in annotated.notes
 
 
@@ -703,15 +731,24 @@ def test_failed_save_leaves_no_partial_file(forms: Path, monkeypatch: pytest.Mon
     assert sorted(p.name for p in forms.parent.iterdir()) == ["自评表.xlsx"]
 
 
-def test_failed_save_of_any_kind_is_an_output_error(forms: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_save(self: Workbook, filename: object) -> None:
+@pytest.mark.parametrize("where", ["package", "openpyxl"])
+def test_failed_save_of_any_kind_is_an_output_error(forms: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    from perf_eval.outputs.annotate.package import Package
+
+    def broken_save(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Workbook, "save", broken_save)
+    if where == "package":
+        monkeypatch.setattr(Package, "to_bytes", broken_save)
+        source = forms
+    else:  # an .xls is rebuilt and saved by openpyxl first
+        source = forms.with_name("旧格式.xls")
+        shutil.copyfile(FIXTURES / "annotate_source.xls", source)
+        monkeypatch.setattr(Workbook, "save", broken_save)
     with pytest.raises(OutputError, match="无法生成批注副本") as raised:
-        annotate(forms, result_for(forms))
+        annotate(source, result_for(source, findings()[:1]))
     assert isinstance(raised.value.__cause__, RuntimeError)
-    assert sorted(p.name for p in forms.parent.iterdir()) == ["自评表.xlsx"]
+    assert not [p.name for p in forms.parent.iterdir() if ".校验" in p.name]
 
 
 def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:
@@ -923,7 +960,7 @@ def test_memoised_merge_borders_save_the_same_workbook(sample: str, tmp_path: Pa
 
     from openpyxl import load_workbook
 
-    from perf_eval.outputs.annotate import memoised_merge_borders
+    from perf_eval.outputs.annotate.rewrite import memoised_merge_borders
 
     source = SAMPLE_ROOT / sample
 

@@ -1,41 +1,37 @@
-"""The copy's starting point: the source's bytes (read by `perf_eval.reading.source`) opened as a workbook.
+"""The copy's starting point: the source's bytes (read by `perf_eval.reading.source`) as a package to mark.
 
-An .xlsx/.xlsm is loaded with openpyxl, keeping macros, rich text and links; what openpyxl
-drops while loading becomes a Chinese note. An .xls is rebuilt as an .xlsx (`xls`).
+An .xlsx/.xlsm is marked as it is (`package`), without loading a spreadsheet library. It is first
+rewritten with openpyxl (`rewrite`) only when it carries an earlier run's marks (removed there)
+or has parts `package` does not edit. An .xls is rebuilt as an .xlsx.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import Border
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.worksheet.merge import MergedCellRange
 
 from perf_eval.atomic import OutputError
-from perf_eval.outputs.annotate.xls import XLS_NOTE, xls_workbook
+from perf_eval.model import RESULT_SHEET
+from perf_eval.outputs.annotate.marks import COMMENT_MARK
+from perf_eval.outputs.annotate.package import CUSTOM_PART
 from perf_eval.reading.source import SourceChanged, read_checked
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAX_SEARCHED = 64 << 20  # a comments part larger than this is not searched for our mark
 
 
 @dataclass(frozen=True)
-class Loaded:
-    workbook: Workbook
+class Prepared:
+    """The package to mark, the copy's extension, and what preparing it could not keep (Chinese notes)."""
+
+    data: bytes
     suffix: str
     notes: tuple[str, ...]
+    rewritten: bool
 
 
 def read_source(source: Path, sha256: str | None) -> bytes:
@@ -48,110 +44,40 @@ def read_source(source: Path, sha256: str | None) -> bytes:
         raise OutputError(f"文件在校验之后被修改过，未生成批注副本，请重新校验：{source}", source) from exc
 
 
-def load(data: bytes, source: Path) -> Loaded:
-    """Route on content, not on the extension."""
-    if data.startswith(_ZIP_MAGIC):
-        return _load_ooxml(data)
+def prepare(data: bytes, source: Path, drawings: Sequence[str], *, rewrite: bool = False) -> Prepared:
+    """Route on content, not on the extension; `rewrite` sends an .xlsx/.xlsm through openpyxl."""
     if data.startswith(_CFB_MAGIC):
-        return Loaded(xls_workbook(data), ".xlsx", (XLS_NOTE,))
-    raise OutputError(f"无法识别的文件格式，未生成批注副本：{source}", source)
+        from perf_eval.outputs.annotate.rewrite import rebuilt_xls
 
-
-@contextmanager
-def memoised_merge_borders() -> Iterator[None]:
-    """Load merged ranges without openpyxl 3.1 recomputing the same border for every edge cell.
-
-    While loading, ``MergedCellRange.format`` adds the start cell's border to each edge cell of every
-    merged range, hashing and comparing style objects each time: on these forms, full of merged
-    labels, that is most of the load (measured: seed 59 -> 24 ms). The border an edge cell ends up
-    with depends only on its own border id, the start cell's and the side, so it is remembered per
-    load. The saved workbook is identical (tests/test_annotate.py compares every part). Other openpyxl
-    versions keep their own method.
-    """
-    if not openpyxl.__version__.startswith("3.1."):
-        yield
-        return
-    stock = MergedCellRange.format
-    memo: dict[tuple[int, int, str], int] = {}
-
-    def style_of(cell: Any) -> StyleArray:
-        if not cell._style:
-            cell._style = StyleArray()
-        return cell._style
-
-    def cell_at(merged: MergedCellRange, coord: tuple[int, int]) -> Any:
-        cell = merged.ws._cells.get(coord)
-        if cell is None:
-            cell = MergedCell(merged.ws, row=coord[0], column=coord[1])
-            merged.ws._cells[coord] = cell
-        return cell
-
-    def format(merged: MergedCellRange) -> None:
-        start = merged.start_cell
-        start_border = style_of(start).borderId
-        for name in ("top", "left", "right", "bottom"):
-            side = getattr(start.border, name)
-            if side and side.style is None:
-                continue
-            border = Border(**{name: side})
-            for coord in getattr(merged, name):
-                cell = cell_at(merged, coord)
-                key = (style_of(cell).borderId, start_border, name)
-                if key in memo:
-                    style_of(cell).borderId = memo[key]
-                else:
-                    cell.border += border
-                    memo[key] = style_of(cell).borderId
-        protection = style_of(start).protectionId
-        for coord in merged.cells:
-            style_of(cell_at(merged, coord)).protectionId = protection
-
-    MergedCellRange.format = format
-    try:
-        yield
-    finally:
-        MergedCellRange.format = stock
-
-
-def _load_ooxml(data: bytes) -> Loaded:
+        body, notes = rebuilt_xls(data)
+        return Prepared(body, ".xlsx", notes, rewritten=True)
+    if not data.startswith(_ZIP_MAGIC):
+        raise OutputError(f"无法识别的文件格式，未生成批注副本：{source}", source)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        macros = "xl/vbaProject.bin" in archive.namelist()
-    # catch_warnings is process-wide: annotate files in processes, not threads, to keep notes apart.
-    with warnings.catch_warnings(record=True) as caught, memoised_merge_borders():
-        warnings.simplefilter("always")
-        workbook = load_workbook(io.BytesIO(data), keep_vba=macros, rich_text=True, keep_links=True)
-    # A template (.xltx/.xltm) is saved as an ordinary workbook, matching the copy's extension.
-    workbook.template = False
-    notes = tuple(_warning_note(str(w.message)) for w in caught)
-    return Loaded(workbook, ".xlsm" if macros else ".xlsx", tuple(dict.fromkeys(notes)))
+        names = archive.namelist()
+        macros = "xl/vbaProject.bin" in names
+        rewrite = rewrite or _earlier_run(archive, names)
+    suffix = ".xlsm" if macros else ".xlsx"
+    if not rewrite:
+        return Prepared(data, suffix, (), rewritten=False)
+    from perf_eval.outputs.annotate.rewrite import rewritten
+
+    body, notes = rewritten(data, macros, drawings)
+    return Prepared(body, suffix, notes, rewritten=True)
 
 
-_WARNING_NOTES = (
-    ("Data Validation extension", "部分数据验证（扩展格式）未能保留在批注副本中"),
-    ("Conditional Formatting extension", "部分条件格式（扩展格式，如数据条、图标集）未能保留在批注副本中"),
-    ("DrawingML support is incomplete", "图形（形状、文本框）未能保留在批注副本中"),
-    ("Slicer List extension", "切片器未能保留在批注副本中"),
-)
-_MERGED_COMMENT = re.compile(r"Cell '(.+)':(\w+) is part of a merged range but has a comment")
-_EXTENSION = re.compile(r"(.+) extension is not supported")
-
-
-def _warning_note(message: str) -> str:
-    """openpyxl warns (in English) about what it drops while loading: say it in Chinese."""
-    merged = _MERGED_COMMENT.search(message)
-    if merged:
-        return f"工作表 {merged.group(1)} 单元格 {merged.group(2)} 位于合并区域内，其原有批注未能保留"
-    for key, note in _WARNING_NOTES:
-        if key in message:
-            return note
-    extension = _EXTENSION.search(message)
-    if extension:
-        return f"扩展内容（{extension.group(1)}）未能保留在批注副本中"
-    return f"读取时有内容可能未能保留：{message}"
-
-
-def drawing_notes(drawings: Sequence[str]) -> list[str]:
-    # openpyxl drops images (without Pillow) and shapes, and rebuilds charts in its own way.
-    return [
-        f"工作表 {name} 中的图片/图表/形状未能完整保留在批注副本中，请以原文件为准" for name in dict.fromkeys(drawings)
-    ]
+def _earlier_run(archive: zipfile.ZipFile, names: list[str]) -> bool:
+    """Marks of an earlier run (our properties, comments or 校验结果 sheet): openpyxl removes them first."""
+    mark = COMMENT_MARK.encode("utf-8")
+    for name in names:
+        lowered = name.lower()
+        size = archive.getinfo(name).file_size
+        if size > _MAX_SEARCHED:
+            continue
+        if lowered in (CUSTOM_PART.lower(), "xl/workbook.xml"):
+            body = archive.read(name)
+            if b'name="perf-eval"' in body or RESULT_SHEET.encode("utf-8") in body:
+                return True
+        elif "comment" in lowered and lowered.endswith(".xml") and mark in archive.read(name):
+            return True
+    return False

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from xml.etree import ElementTree as StdElementTree
-
-from defusedxml import ElementTree
-from openpyxl.styles import PatternFill
-from openpyxl.styles.fills import Fill
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.xml.functions import fromstring, tostring
+from collections.abc import Iterable, Mapping, Sequence
 
 from perf_eval.model import CellRef, Finding, Severity
-from perf_eval.outputs.annotate.cells import sized_comment
+from perf_eval.outputs.annotate.comments import SheetComments
+from perf_eval.outputs.annotate.package import Sheet
+from perf_eval.outputs.annotate.styles import Styles
 
 COMMENT_AUTHOR = "perf-eval"
 COMMENT_MARK = "——perf-eval——"
 
-ERROR_FILL = PatternFill(fill_type="solid", fgColor="FFFFC7CE")
-WARNING_FILL = PatternFill(fill_type="solid", fgColor="FFFFEB9C")
-SEVERITY_FILL = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
+ERROR_COLOR = "FFFFC7CE"
+WARNING_COLOR = "FFFFEB9C"
+SEVERITY_FILL = {Severity.ERROR: ERROR_COLOR, Severity.WARNING: WARNING_COLOR}
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def group_by_anchor(
-    sheets: dict[str, Worksheet], findings: Iterable[Finding], notes: list[str]
+    sheets: Mapping[str, Sheet], findings: Iterable[Finding], notes: list[str]
 ) -> dict[CellRef, list[Finding]]:
     """Findings by the cell that shows them: the cell itself, or the top-left of its merged range."""
     groups: dict[CellRef, list[Finding]] = defaultdict(list)
@@ -38,7 +33,7 @@ def group_by_anchor(
             continue
         groups[_merge_anchor(sheets[ref.sheet], ref)].append(finding)
     for ref in groups:
-        if sheets[ref.sheet].sheet_state != "visible":
+        if sheets[ref.sheet].state != "visible":
             notes.append(f"工作表 {ref.sheet} 是隐藏的：取消隐藏后才能查看其中的批注，链接才能跳转")
     return groups
 
@@ -47,7 +42,7 @@ _MAX_MENTIONS = 40  # a finding compared with more cells than this names them in
 
 
 def mentions_by_anchor(
-    sheets: dict[str, Worksheet], findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
+    sheets: Mapping[str, Sheet], findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
 ) -> dict[CellRef, list[Finding]]:
     """The cells each finding compares with (a total's parts, the budget beside a 决算), by anchor."""
     mentions: dict[CellRef, list[Finding]] = defaultdict(list)
@@ -76,38 +71,37 @@ def finding_ref(finding: Finding) -> CellRef | None:
         return None
 
 
-def _merge_anchor(worksheet: Worksheet, ref: CellRef) -> CellRef:
-    """openpyxl keeps comments only on a merged range's top-left cell."""
-    for merged in worksheet.merged_cells.ranges:
-        if merged.min_row <= ref.row <= merged.max_row and merged.min_col <= ref.col <= merged.max_col:
-            return CellRef(ref.sheet, merged.min_row, merged.min_col)
-    return ref
+def _merge_anchor(sheet: Sheet, ref: CellRef) -> CellRef:
+    """Spreadsheet programs show a merged range's comment and fill at its top-left cell."""
+    row, col = sheet.anchor(ref.row, ref.col)
+    return CellRef(ref.sheet, row, col)
 
 
 def mark_cell(
-    worksheet: Worksheet,
+    sheet: Sheet,
+    comments: SheetComments,
+    styles: Styles,
     anchor: CellRef,
     findings: list[Finding],
     fill_records: dict[CellRef, str | None],
     mentions: Sequence[Finding] = (),
 ) -> None:
     """The cell's comment: its own findings (errors first), then the findings it is compared in; a fill for its own."""
-    cell = worksheet.cell(anchor.row, anchor.col)
     blocks = [_comment_block(finding, anchor) for finding in sorted(findings, key=_finding_order)]
     blocks += [_mention_block(finding) for finding in sorted(mentions, key=Finding.sort_key)]
     ours = "\n\n".join(blocks)
-    existing = cell.comment
+    existing = comments.existing(anchor.row, anchor.col)
     if existing is not None and existing.text.strip():
-        text = f"{existing.text.rstrip()}\n\n{COMMENT_MARK}\n{ours}"
-        cell.comment = sized_comment(text, existing.author or "")
+        comments.put(anchor.row, anchor.col, f"{existing.text.rstrip()}\n\n{COMMENT_MARK}\n{ours}", existing.author)
     else:
-        cell.comment = sized_comment(f"{ours}\n{COMMENT_MARK}", COMMENT_AUTHOR)
+        comments.put(anchor.row, anchor.col, f"{ours}\n{COMMENT_MARK}", COMMENT_AUTHOR)
     if not findings:
         return
     worst = min((finding.severity for finding in findings), key=SEVERITY_RANK.__getitem__)
     if worst in SEVERITY_FILL:
-        fill_records[anchor] = fill_xml(cell.fill)
-        cell.fill = SEVERITY_FILL[worst]
+        style = sheet.style(anchor.row, anchor.col)
+        fill_records[anchor] = styles.fill_record(style)
+        sheet.set_style(anchor.row, anchor.col, styles.with_fill(style, SEVERITY_FILL[worst]))
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:
@@ -146,21 +140,3 @@ def related_text(finding: Finding) -> str:
     """The other form's cells, unless the message already names them all."""
     missing = [ref for ref in finding.related if ref not in finding.message]
     return "、".join(finding.related) if missing else ""
-
-
-def fill_xml(fill: Fill) -> str | None:
-    if fill == PatternFill():
-        return None
-    # Re-serialized by the standard library: openpyxl writes through lxml when it is installed
-    # (python-docx brings it), and the record must read the same either way.
-    text = tostring(fill.to_tree()).decode("utf-8")
-    return StdElementTree.tostring(ElementTree.fromstring(text), encoding="unicode")
-
-
-def fill_from_xml(xml: str | None) -> Fill:
-    if not xml:
-        return PatternFill()
-    try:
-        return Fill.from_tree(fromstring(xml)) or PatternFill()
-    except Exception:  # a record edited by hand must not stop the copy
-        return PatternFill()

@@ -7,11 +7,13 @@ import json
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import PatternFill
+from openpyxl.styles.fills import Fill
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import fromstring
 
 from perf_eval.model import CellRef, is_result_sheet
 from perf_eval.outputs.annotate.cells import all_cells, sized_comment
-from perf_eval.outputs.annotate.marks import COMMENT_AUTHOR, COMMENT_MARK, ERROR_FILL, WARNING_FILL, fill_from_xml
+from perf_eval.outputs.annotate.marks import COMMENT_AUTHOR, COMMENT_MARK, ERROR_COLOR, WARNING_COLOR
 from perf_eval.outputs.annotate.result_sheet import LEGACY_RECORD_COLUMN, RECORD_COLUMN
 
 
@@ -29,7 +31,7 @@ def strip_previous_run(workbook: Workbook) -> None:
     for cell in marked:
         # Without a record (the 校验结果 sheet was deleted) only a fill exactly like ours is cleared.
         ref = CellRef(cell.parent.title, cell.row, cell.column)
-        if ref not in records and cell.fill in (ERROR_FILL, WARNING_FILL):
+        if ref not in records and _ours(cell.fill):
             cell.fill = PatternFill()
 
 
@@ -74,3 +76,20 @@ def _strip_comment(cell: Cell) -> bool:
         cell.comment = None
         return True
     return False
+
+
+def fill_from_xml(xml: str | None) -> Fill:
+    if not xml:
+        return PatternFill()
+    try:
+        return Fill.from_tree(fromstring(xml)) or PatternFill()
+    except Exception:  # a record edited by hand must not stop the copy
+        return PatternFill()
+
+
+def _ours(fill: Fill) -> bool:
+    """A solid fill in one of our colours (whatever its background colour)."""
+    return getattr(fill, "fill_type", None) == "solid" and getattr(fill.fgColor, "rgb", None) in (
+        ERROR_COLOR,
+        WARNING_COLOR,
+    )

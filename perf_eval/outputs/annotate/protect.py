@@ -8,19 +8,18 @@ properties naming its version, its source (a hash of the path) and the hash of i
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import zipfile
 from pathlib import Path
 
 from defusedxml import ElementTree
-from openpyxl import Workbook
-from openpyxl.packaging.custom import StringProperty
+from lxml import etree
 
 from perf_eval._version import __version__
 from perf_eval.atomic import OutputError, same_file
 from perf_eval.model import COPY_INFIX
+from perf_eval.outputs.annotate.package import CUSTOM, CUSTOM_PART, CUSTOM_TYPE, VT, Package, content_hash, q
 
 MARK_PROPERTY = "perf-eval"
 SOURCE_PROPERTY = "perf-eval-source"
@@ -37,43 +36,33 @@ def source_key_of(source: Path) -> str:
     return hashlib.sha256(os.path.normcase(str(source.resolve())).encode("utf-8")).hexdigest()[:16]
 
 
-def set_marks(workbook: Workbook, source_key: str) -> None:
-    props = workbook.custom_doc_props
-    for name in (MARK_PROPERTY, SOURCE_PROPERTY, CONTENT_PROPERTY):
-        if name in props.names:
-            del props[name]
-    props.append(StringProperty(name=MARK_PROPERTY, value=__version__))
-    props.append(StringProperty(name=SOURCE_PROPERTY, value=source_key))
-    # Filled in by sealed once the rest of the file is written.
-    props.append(StringProperty(name=CONTENT_PROPERTY, value=_UNSET_CONTENT))
+def set_marks(package: Package, source_key: str) -> bytes:
+    """Our custom properties on the copy; returns the placeholder `Package.to_bytes` replaces with the content hash."""
+    if package.has(CUSTOM_PART):
+        root = package.xml(CUSTOM_PART)
+    else:
+        root = etree.Element(q("Properties", CUSTOM), nsmap={None: CUSTOM, "vt": VT})
+        package.relate("", "custom-properties", CUSTOM_PART)
+    package.put(CUSTOM_PART, root)
+    package.override(CUSTOM_PART, CUSTOM_TYPE)
+    for element in list(root):
+        if element.get("name") in (MARK_PROPERTY, SOURCE_PROPERTY, CONTENT_PROPERTY):
+            root.remove(element)
+    pids = [int(e.get("pid") or 0) for e in root if (e.get("pid") or "").isdigit()]
+    for number, (name, value) in enumerate(
+        ((MARK_PROPERTY, __version__), (SOURCE_PROPERTY, source_key), (CONTENT_PROPERTY, _UNSET_CONTENT)),
+        start=max([1, *pids]) + 1,
+    ):
+        element = etree.SubElement(root, q("property", CUSTOM), fmtid=_FMTID, pid=str(number), name=name)
+        etree.SubElement(element, q("lpwstr", VT)).text = value
+    return _UNSET_CONTENT.encode("ascii")
 
 
-_CUSTOM_PART = "docProps/custom.xml"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 
 
 def _content_hash(archive: zipfile.ZipFile) -> str:
-    """sha256 over every part but the custom properties (which carry this hash): any edit and save changes it."""
-    digest = hashlib.sha256()
-    for info in sorted(archive.infolist(), key=lambda i: i.filename):
-        if info.filename == _CUSTOM_PART:
-            continue
-        digest.update(info.filename.encode("utf-8") + b"\0")
-        digest.update(archive.read(info))
-    return digest.hexdigest()
-
-
-def sealed(xlsx: bytes) -> bytes:
-    """The copy with the hash of its own content recorded, so a later run can tell whether someone edited it."""
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
-        content = _content_hash(archive)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info)
-            if info.filename == _CUSTOM_PART:
-                body = body.replace(_UNSET_CONTENT.encode("ascii"), content.encode("ascii"), 1)
-            target.writestr(info, body)
-    return out.getvalue()
+    return content_hash({info.filename: archive.read(info) for info in archive.infolist()})
 
 
 def make_folder(folder: Path) -> None:
@@ -120,7 +109,7 @@ def copy_state(path: Path, source_key: str) -> str:
         return "foreign"
     try:
         with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(_CUSTOM_PART)
+            info = archive.getinfo(CUSTOM_PART)
             if info.file_size > 1 << 20:
                 return "foreign"
             tree = ElementTree.fromstring(archive.read(info))
