@@ -1,7 +1,5 @@
 """The `perf-eval` command. Only this module exits; heavy imports wait until a workbook is checked."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -53,7 +51,7 @@ class CopiesChoice(StrEnum):
     all = "all"
 
 
-def _console(*, stderr: bool = False) -> Console:
+def _console(*, stderr: bool = False) -> "Console":
     # Rich drops colour and cursor codes itself when the stream is not a terminal, and honours NO_COLOR.
     # Imported here: `--format json` prints no table.
     from rich.console import Console
@@ -302,7 +300,7 @@ def scan(
 
 
 @contextmanager
-def _scan_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+def _scan_progress(console: "Console") -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar per phase (指纹, 读取, 批注副本) on `console`, cleared when done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
