@@ -56,7 +56,8 @@ def _console(*, stderr: bool = False) -> "Console":
     # Imported here: `--format json` prints no table.
     from rich.console import Console
 
-    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # No :emoji: codes either: our own strings have none, and looking for them loads rich's emoji table.
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         # A log file or a pipe has no width: don't fold every message into an 80-column table.
         console.width = 160
