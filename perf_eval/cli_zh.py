@@ -202,29 +202,30 @@ def _param_label(param: Any) -> str:
     return _PARAM_NAMES.get(param.name or "", param.name or "参数")
 
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"No such command '(?P<a>[^']*)'\.?(?: Did you mean (?P<b>.+)\?)?"), "没有“{a}”这个命令"),
-    (re.compile(r"Got unexpected extra arguments? \((?P<a>.*)\)"), "多余的参数：{a}"),
-    (re.compile(r"Option '?(?P<a>[^' ]+)'? requires an argument\.?"), "选项 {a} 后面需要一个值"),
-    (re.compile(r"Option '?(?P<a>[^' ]+)'? requires (?P<b>\d+) arguments\.?"), "选项 {a} 后面需要 {b} 个值"),
-    (re.compile(r"Option '?(?P<a>[^' ]+)'? does not take a value\.?"), "选项 {a} 不接受值"),
-    (re.compile(r"Missing command\.?"), "缺少命令"),
+# Searched with `re.search` (compiled on first use and cached by `re`): only a usage error needs them.
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"No such command '(?P<a>[^']*)'\.?(?: Did you mean (?P<b>.+)\?)?", "没有“{a}”这个命令"),
+    (r"Got unexpected extra arguments? \((?P<a>.*)\)", "多余的参数：{a}"),
+    (r"Option '?(?P<a>[^' ]+)'? requires an argument\.?", "选项 {a} 后面需要一个值"),
+    (r"Option '?(?P<a>[^' ]+)'? requires (?P<b>\d+) arguments\.?", "选项 {a} 后面需要 {b} 个值"),
+    (r"Option '?(?P<a>[^' ]+)'? does not take a value\.?", "选项 {a} 不接受值"),
+    (r"Missing command\.?", "缺少命令"),
 )
-_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"'(?P<a>.*)' is not one of (?P<b>.+?)\.?$"), "“{a}”不是可选的值，可选：{b}"),
-    (re.compile(r"'?(?P<a>.*?)'? is not a valid (?:integer|int)"), "“{a}”不是整数"),
-    (re.compile(r"'?(?P<a>.*?)'? is not a valid float"), "“{a}”不是数值"),
-    (re.compile(r"'?(?P<a>.*?)'? is not a valid boolean"), "“{a}”不是是/否的值"),
-    (re.compile(r"\S+ is not in the range x>=(?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不小于 {a}"),
-    (re.compile(r"\S+ is not in the range x<=(?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不大于 {a}"),
-    (re.compile(r"(?P<a>\S+) is not in the range (?P<b>.+?)\.?$"), "{a} 不在允许的范围（{b}）内"),
+_VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"'(?P<a>.*)' is not one of (?P<b>.+?)\.?$", "“{a}”不是可选的值，可选：{b}"),
+    (r"'?(?P<a>.*?)'? is not a valid (?:integer|int)", "“{a}”不是整数"),
+    (r"'?(?P<a>.*?)'? is not a valid float", "“{a}”不是数值"),
+    (r"'?(?P<a>.*?)'? is not a valid boolean", "“{a}”不是是/否的值"),
+    (r"\S+ is not in the range x>=(?P<a>-?[0-9]+(?:\.[0-9]+)?)", "应不小于 {a}"),
+    (r"\S+ is not in the range x<=(?P<a>-?[0-9]+(?:\.[0-9]+)?)", "应不大于 {a}"),
+    (r"(?P<a>\S+) is not in the range (?P<b>.+?)\.?$", "{a} 不在允许的范围（{b}）内"),
     # typer's own parameter types (pydantic wording)
-    (re.compile(r"greater than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不小于 {a}"),
-    (re.compile(r"greater than (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应大于 {a}"),
-    (re.compile(r"less than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)"), "应不大于 {a}"),
-    (re.compile(r"valid integer"), "应为整数"),
-    (re.compile(r"valid number"), "应为数值"),
-    (re.compile(r"valid boolean"), "应为是或否"),
+    (r"greater than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)", "应不小于 {a}"),
+    (r"greater than (?P<a>-?[0-9]+(?:\.[0-9]+)?)", "应大于 {a}"),
+    (r"less than or equal to (?P<a>-?[0-9]+(?:\.[0-9]+)?)", "应不大于 {a}"),
+    (r"valid integer", "应为整数"),
+    (r"valid number", "应为数值"),
+    (r"valid boolean", "应为是或否"),
 )
 
 
@@ -248,15 +249,15 @@ def usage_message(exc: Any) -> str:
     if "BadParameter" in names:
         detail = message.removeprefix("Value error, ")
         for pattern, template in _VALUE_PATTERNS:
-            match = pattern.search(detail)
+            match = re.search(pattern, detail)
             if match:
                 values = match.groupdict()
-                if "b" in values and "is not one of" in pattern.pattern:
+                if "b" in values and "is not one of" in pattern:
                     values["b"] = _choices(values["b"])
                 return f"{_param_label(param)} 的值无效：{template.format(**values)}"
         return f"{_param_label(param)} 的值无效"
     for pattern, template in _PATTERNS:
-        match = pattern.search(message)
+        match = re.search(pattern, message)
         if match:
             text = template.format(**{k: v or "" for k, v in match.groupdict().items()})
             suggestion = match.groupdict().get("b")
