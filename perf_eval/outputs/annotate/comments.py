@@ -114,7 +114,7 @@ class SheetComments:
             vml = _parse_vml(package.body(self._vml), self._vml)
         package.default("vml", VML_TYPE)
         _place_boxes(vml, self._changed, set(self._by_cell))
-        package.put(self._vml, vml)
+        package.put(self._vml, vml, declaration=False)
 
 
 def _new_comments() -> etree._Element:

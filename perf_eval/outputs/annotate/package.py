@@ -68,8 +68,9 @@ def parse(data: bytes, part: str) -> etree._Element:
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
 
-def serialize(root: etree._Element) -> bytes:
-    return _DECLARATION + bytes(etree.tostring(root, xml_declaration=False, encoding="UTF-8"))
+def serialize(root: etree._Element, *, declaration: bool = True) -> bytes:
+    body = bytes(etree.tostring(root, xml_declaration=False, encoding="UTF-8"))
+    return _DECLARATION + body if declaration else body
 
 
 def column_number(letters: str) -> int:
@@ -123,6 +124,7 @@ class Package:
             raise Unsupported(str(exc)) from exc
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
+        self._bare: set[str] = set()  # parts written without an XML declaration (VML, as Excel writes it)
         self._rels: dict[str, etree._Element] = {}
         self.types = self.xml("[Content_Types].xml")
         self.workbook_part = self._target("", "officeDocument")
@@ -149,8 +151,10 @@ class Package:
             self._trees[part] = parse(self._bodies[part], part)
         return self._trees[part]
 
-    def put(self, part: str, root: etree._Element) -> None:
+    def put(self, part: str, root: etree._Element, *, declaration: bool = True) -> None:
         """A new or replaced part, serialized when the package is written."""
+        if not declaration:
+            self._bare.add(part)
         self._trees[part] = root
         self._bodies.setdefault(part, b"")
         self._dirty.add(part)
@@ -261,7 +265,7 @@ class Package:
         """The package as a zip; the placeholder `seal` in the custom properties becomes the content hash."""
         bodies = dict(self._bodies)
         for part in self._dirty:
-            bodies[part] = serialize(self._trees[part])
+            bodies[part] = serialize(self._trees[part], declaration=part not in self._bare)
         if seal is not None and CUSTOM_PART in bodies:
             digest = content_hash(bodies)
             bodies[CUSTOM_PART] = bodies[CUSTOM_PART].replace(seal, digest.encode("ascii"), 1)
