@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -495,6 +496,76 @@ def test_extensions_are_kept(forms: Path) -> None:
     assert b"x14:dataValidations" in _zip_parts(annotated.path)[sheet]
 
 
+def test_a_styles_part_without_fills_colours_only_the_marked_cells(forms: Path) -> None:
+    parts = _zip_parts(forms)
+    styles = re.sub(rb"<fills[^>]*>.*?</fills>", b"", parts["xl/styles.xml"], flags=re.S)
+    parts["xl/styles.xml"] = re.sub(rb'fillId="\d+"', b'fillId="0"', styles)
+    _write_zip(forms, parts)
+    wb = load(annotate(forms, result_for(forms)).path)
+    assert wb[BASIC]["B4"].fill.fgColor.rgb == RED and wb[BASIC]["D6"].fill.fgColor.rgb == AMBER
+    assert wb[BASIC]["A3"].fill.fill_type is None and wb[BASIC]["C4"].fill.fill_type is None
+    assert wb[RESULT_SHEET]["A1"].fill.fill_type is None
+
+
+def test_a_sheet_named_like_ours_in_passing_keeps_the_package(forms: Path) -> None:
+    """Only a sheet named 校验结果 (or 校验结果(n)) may be an earlier copy's: 数据校验结果汇总 is the unit's own."""
+    wb = load_workbook(forms)
+    wb[SELF_EVAL].title = "数据校验结果汇总"
+    chart = BarChart()
+    chart.add_data(Reference(wb[BASIC], min_col=2, min_row=4, max_row=6))
+    wb["数据校验结果汇总"].add_chart(chart, "F3")
+    wb.save(forms)
+    result = result_for(forms, [findings()[0]])
+    annotated = annotate(forms, result, drawings=("数据校验结果汇总",))
+    before, after = _zip_parts(forms), _zip_parts(annotated.path)
+    assert after["xl/charts/chart1.xml"] == before["xl/charts/chart1.xml"]
+    assert not any("图片/图表/形状" in note for note in annotated.notes)
+
+
+def test_a_selected_chartsheet_is_unselected(forms: Path) -> None:
+    wb = load_workbook(forms)
+    chart = BarChart()
+    chart.add_data(Reference(wb[BASIC], min_col=2, min_row=4, max_row=6))
+    wb.create_chartsheet("图表页").add_chart(chart)
+    wb.save(forms)
+    parts = _zip_parts(forms)
+    [part] = [name for name in parts if name.startswith("xl/chartsheets/sheet")]
+    parts[part] = re.sub(rb"<sheetView\b", b'<sheetView tabSelected="1"', parts[part], count=1)
+    assert b'tabSelected="1"' in parts[part]
+    _write_zip(forms, parts)
+    copied = _zip_parts(annotate(forms, result_for(forms)).path)
+    assert b"tabSelected" not in copied[part]
+    assert [ws.title for ws in load_workbook(BytesIO(_zip_bytes(copied))).worksheets if ws.sheet_view.tabSelected] == [
+        RESULT_SHEET
+    ]
+
+
+def test_threaded_comments_the_copy_cannot_keep_are_named(forms: Path) -> None:
+    parts = _zip_parts(forms)
+    rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    parts[rels] = parts[rels].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdT1" Type="http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"'
+        b' Target="../threadedComments/threadedComment1.xml"/></Relationships>',
+    )
+    parts["xl/threadedComments/threadedComment1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><ThreadedComments'
+        b' xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"/>'
+    )
+    _write_zip(forms, parts)
+    annotated = annotate(forms, result_for(forms))
+    assert "新版批注（可回复的批注）未能保留在批注副本中，请以原文件为准" in annotated.notes
+    assert comments(annotated.path)[f"{BASIC}!B4"].startswith("B05 ")
+
+
+def _zip_bytes(parts: dict[str, bytes]) -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def test_what_openpyxl_drops_on_load_becomes_a_note(forms: Path, copy: AnnotatedCopy) -> None:
     parts = _zip_parts(copy.path)
     sheet = next(name for name in parts if name.startswith("xl/worksheets/") and b"SUM(D8:D8)" in parts[name])
@@ -907,6 +978,9 @@ def test_libreoffice_opens_prints_and_resaves_every_copy(
         again = resaved / f"{annotated.stem}.xlsx"
         rechecked = annotate(again, result_for(again, findings()[:4]))
         assert comments(rechecked.path) == comments(annotated), annotated.name
+        # The earlier 校验结果 sheet (its title now rich text) is replaced, not kept beside ours.
+        results = [name for name in load(rechecked.path).sheetnames if name.startswith(RESULT_SHEET)]
+        assert results == [RESULT_SHEET], annotated.name
 
 
 def _pdf_text(soffice: str, tmp: Path, copy: Path) -> str:

@@ -8,6 +8,7 @@ or has parts `package` does not edit. An .xls is rebuilt as an .xlsx.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from perf_eval.reading.source import SourceChanged, read_checked
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_SEARCHED = 64 << 20  # a comments part larger than this is not searched for our mark
+# A sheet named 校验结果 or 校验结果(2) ...: perhaps ours, its properties lost (openpyxl reads its A1 to tell).
+_RESULT_SHEET_NAME = re.compile(rb'name="' + re.escape(RESULT_SHEET.encode("utf-8")) + rb'(\(\d+\))?"')
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,11 @@ def _earlier_run(archive: zipfile.ZipFile, names: list[str]) -> bool:
         size = archive.getinfo(name).file_size
         if size > _MAX_SEARCHED:
             continue
-        if lowered in (CUSTOM_PART.lower(), "xl/workbook.xml"):
-            body = archive.read(name)
-            if b'name="perf-eval"' in body or RESULT_SHEET.encode("utf-8") in body:
+        if lowered == CUSTOM_PART.lower():
+            if b'name="perf-eval"' in archive.read(name):
+                return True
+        elif lowered == "xl/workbook.xml":
+            if _RESULT_SHEET_NAME.search(archive.read(name)):
                 return True
         elif "comment" in lowered and lowered.endswith(".xml") and mark in archive.read(name):
             return True

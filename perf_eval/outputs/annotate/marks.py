@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from perf_eval.model import CellRef, Finding, Severity
 from perf_eval.outputs.annotate.comments import SheetComments
-from perf_eval.outputs.annotate.package import Sheet
+from perf_eval.outputs.annotate.package import Sheet, Sheets
 from perf_eval.outputs.annotate.styles import Styles
 
 COMMENT_AUTHOR = "perf-eval"
@@ -19,9 +19,7 @@ SEVERITY_FILL = {Severity.ERROR: ERROR_COLOR, Severity.WARNING: WARNING_COLOR}
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def group_by_anchor(
-    sheets: Mapping[str, Sheet], findings: Iterable[Finding], notes: list[str]
-) -> dict[CellRef, list[Finding]]:
+def group_by_anchor(sheets: Sheets, findings: Iterable[Finding], notes: list[str]) -> dict[CellRef, list[Finding]]:
     """Findings by the cell that shows them: the cell itself, or the top-left of its merged range."""
     groups: dict[CellRef, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -33,7 +31,7 @@ def group_by_anchor(
             continue
         groups[_merge_anchor(sheets[ref.sheet], ref)].append(finding)
     for ref in groups:
-        if sheets[ref.sheet].state != "visible":
+        if sheets.state(ref.sheet) != "visible":
             notes.append(f"工作表 {ref.sheet} 是隐藏的：取消隐藏后才能查看其中的批注，链接才能跳转")
     return groups
 
@@ -42,7 +40,7 @@ _MAX_MENTIONS = 40  # a finding compared with more cells than this names them in
 
 
 def mentions_by_anchor(
-    sheets: Mapping[str, Sheet], findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
+    sheets: Sheets, findings: Iterable[Finding], groups: dict[CellRef, list[Finding]]
 ) -> dict[CellRef, list[Finding]]:
     """The cells each finding compares with (a total's parts, the budget beside a 决算), by anchor."""
     mentions: dict[CellRef, list[Finding]] = defaultdict(list)

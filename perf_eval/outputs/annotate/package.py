@@ -21,7 +21,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -256,6 +256,16 @@ class Package:
             entries.append(SheetEntry(element.get("name") or "", element.get("state") or "visible", part, element))
         return entries
 
+    def parsed(self, part: str) -> bool:
+        return part in self._trees
+
+    def sheet_parts(self, *, worksheets_only: bool = False) -> list[str]:
+        """The parts of the workbook's sheets, in sheet order (chartsheets too, unless `worksheets_only`)."""
+        kinds = ("worksheet",) if worksheets_only else ("worksheet", "chartsheet")
+        targets = {rid: target for rid, kind, target in self.relations(self.workbook_part) if kind in kinds}
+        parts = (targets.get(entry.element.get(q("id", REL)) or "") for entry in self.sheets)
+        return [part for part in parts if part in self._bodies]
+
     def styles_part(self) -> str:
         return self._target(self.workbook_part, "styles")
 
@@ -324,7 +334,7 @@ def insert_in_order(parent: etree._Element, child: etree._Element, order: tuple[
 
 @dataclass
 class Sheet:
-    """One worksheet part, parsed: its cells by position, merged ranges and the base style of new cells."""
+    """One worksheet part, parsed: its rows by number (cells are looked up in their row), merged ranges."""
 
     name: str
     state: str
@@ -333,7 +343,6 @@ class Sheet:
     package: Package
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col
     _rows: dict[int, etree._Element] = field(default_factory=dict)
-    _cells: dict[tuple[int, int], etree._Element] = field(default_factory=dict)
 
     @classmethod
     def of(cls, package: Package, entry: SheetEntry) -> Sheet:
@@ -343,18 +352,11 @@ class Sheet:
             raise Unsupported(f"{entry.part}: {root.tag}")
         sheet = cls(entry.name, entry.state, entry.part, root, package)
         data = root.find(q("sheetData"))
-        for row in data if data is not None else ():
-            if row.tag != q("row"):
-                continue
-            if row.get("r") is None:
+        for row in data.iterchildren(q("row")) if data is not None else ():
+            number = row.get("r")
+            if number is None or not number.isdigit():
                 raise Unsupported(f"{entry.part}: a row without its number")
-            number = int(row.get("r") or 0)
-            sheet._rows[number] = row
-            for cell in row.findall(q("c")):
-                ref = cell.get("r")
-                if ref is None:
-                    raise Unsupported(f"{entry.part}: a cell without its reference")
-                sheet._cells[parse_a1(ref)] = cell
+            sheet._rows[int(number)] = row
         merges = root.find(q("mergeCells"))
         for merge in merges.findall(q("mergeCell")) if merges is not None else ():
             first, _, last = (merge.get("ref") or "").partition(":")
@@ -369,9 +371,25 @@ class Sheet:
                 return top, left
         return row, col
 
+    def _find(self, row: int, col: int) -> tuple[etree._Element | None, etree._Element | None]:
+        """(the cell, the first cell after it in its row); a cell without its reference is Unsupported."""
+        row_element = self._rows.get(row)
+        if row_element is None:
+            return None, None
+        for cell in row_element.iterchildren(q("c")):
+            ref = cell.get("r")
+            if ref is None:
+                raise Unsupported(f"{self.part}: a cell without its reference")
+            found = parse_a1(ref)[1]
+            if found == col:
+                return cell, None
+            if found > col:
+                return None, cell
+        return None, None
+
     def style(self, row: int, col: int) -> int:
         """The cell's style index; for a cell not in the file, its row's or column's (as Excel shows it)."""
-        cell = self._cells.get((row, col))
+        cell, _ = self._find(row, col)
         if cell is not None:
             return int(cell.get("s") or 0)
         row_element = self._rows.get(row)
@@ -388,17 +406,15 @@ class Sheet:
         self.package.touch(self.part)
 
     def _cell(self, row: int, col: int) -> etree._Element:
-        cell = self._cells.get((row, col))
+        cell, following = self._find(row, col)
         if cell is not None:
             return cell
         row_element = self._row(row)
         cell = etree.Element(q("c"), r=a1(row, col))
-        following = [c for c in row_element.findall(q("c")) if parse_a1(c.get("r") or "")[1] > col]
-        if following:
-            following[0].addprevious(cell)
+        if following is not None:
+            following.addprevious(cell)
         else:
             row_element.append(cell)
-        self._cells[(row, col)] = cell
         return cell
 
     def _row(self, row: int) -> etree._Element:
@@ -417,26 +433,6 @@ class Sheet:
         self._rows[row] = element
         return element
 
-    def select(self, selected: bool) -> bool:
-        """Set the sheet's tab selection; True if anything changed."""
-        changed = False
-        for view in self.root.iter(q("sheetView")):
-            if view.get("tabSelected") in ("1", "true") and not selected:
-                del view.attrib["tabSelected"]
-                changed = True
-        if changed:
-            self.package.touch(self.part)
-        return changed
-
-    def uncached_formulas(self) -> int:
-        """How many formula cells have no result saved with them."""
-        missing = 0
-        for cell in self._cells.values():
-            if cell.find(q("f")) is not None:
-                value = cell.find(q("v"))
-                missing += value is None or not value.text
-        return missing
-
     def add_legacy_drawing(self, rid: str) -> None:
         element = etree.Element(q("legacyDrawing"))
         element.set(q("id", REL), rid)
@@ -446,6 +442,65 @@ class Sheet:
     def legacy_drawing(self) -> str | None:
         element = self.root.find(q("legacyDrawing"))
         return None if element is None else element.get(q("id", REL))
+
+
+class Sheets(Mapping[str, Sheet]):
+    """The workbook's worksheets by name, each parsed when first asked for (a sheet without marks never is)."""
+
+    def __init__(self, package: Package) -> None:
+        self._package = package
+        self._entries = {entry.name: entry for entry in package.sheets if entry.part is not None}
+        self._parsed: dict[str, Sheet] = {}
+
+    def __getitem__(self, name: str) -> Sheet:
+        if name not in self._parsed:
+            self._parsed[name] = Sheet.of(self._package, self._entries[name])
+        return self._parsed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def state(self, name: str) -> str:
+        return self._entries[name].state
+
+
+def deselect(package: Package) -> None:
+    """No sheet's tab stays selected (the 校验结果 sheet is added selected): worksheets and chartsheets alike."""
+    for part in package.sheet_parts():
+        if not package.parsed(part) and b"tabSelected" not in package.body(part):
+            continue
+        root = package.xml(part)
+        changed = False
+        for view in root.iter(q("sheetView")):  # a chartsheet's view has the same name
+            if view.get("tabSelected") in ("1", "true"):
+                del view.attrib["tabSelected"]
+                changed = True
+        if changed:
+            package.touch(part)
+
+
+# A formula (<f>...</f> or a shared formula's <f .../>) and the value saved after it in its cell, if any:
+# a streaming count over the part's bytes, so a sheet of 50,000 rows costs milliseconds, not a parse.
+_FORMULA_AND_VALUE = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>))?"
+)
+
+
+def uncached_formulas(package: Package) -> int:
+    """How many formula cells of the worksheets have no result saved with them."""
+    missing = 0
+    for part in package.sheet_parts(worksheets_only=True):
+        body = package.body(part)
+        if b"f>" not in body and b"f " not in body:
+            continue
+        missing += sum(1 for match in _FORMULA_AND_VALUE.finditer(body) if not match.group(1))
+    return missing
 
 
 def new_element(tag: str, attributes: dict[str, str] | None = None, namespace: str = MAIN) -> etree._Element:

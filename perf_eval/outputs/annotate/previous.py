@@ -6,6 +6,7 @@ import json
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText
 from openpyxl.styles import PatternFill
 from openpyxl.styles.fills import Fill
 from openpyxl.worksheet.worksheet import Worksheet
@@ -38,17 +39,19 @@ def strip_previous_run(workbook: Workbook) -> None:
 def _first_value(worksheet: Worksheet) -> object:
     # Indexing ws["A1"] would add an empty cell to a sheet that has none.
     cell = worksheet._cells.get((1, 1))
-    return cell.value if cell is not None else None
+    value = cell.value if cell is not None else None
+    # LibreOffice re-saves our title as rich text (a fallback font for its Latin part): its plain text counts.
+    return str(value) if isinstance(value, CellRichText) else value
 
 
 def _read_fill_records(sheet: Worksheet) -> dict[CellRef, str | None]:
     records: dict[CellRef, str | None] = {}
-    values = [
-        value
+    cells = (
+        str(value) if isinstance(value, CellRichText) else value
         for column in (LEGACY_RECORD_COLUMN, RECORD_COLUMN)
         for (value,) in sheet.iter_rows(min_col=column, max_col=column, values_only=True)
-        if isinstance(value, str) and value.startswith("{")
-    ]
+    )
+    values = [value for value in cells if isinstance(value, str) and value.startswith("{")]
     for value in values:
         try:
             record = json.loads(value) if isinstance(value, str) else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,8 +34,15 @@ def rewritten(data: bytes, macros: bool, drawings: Sequence[str]) -> tuple[bytes
     strip_previous_run(workbook)
     formulas = formula_cells(workbook)
     cached = cached_values(data, formulas)
-    notes = (*notes, *drawing_notes(drawings), *uncached_note(formulas, cached))
+    kept = [name for name in drawings if name in workbook.sheetnames]  # not an earlier 校验结果 sheet's
+    notes = (*notes, *_threaded_note(data), *drawing_notes(kept), *uncached_note(formulas, cached))
     return saved(workbook, cached), notes
+
+
+def _threaded_note(data: bytes) -> tuple[str, ...]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        threaded = any(name.lower().startswith("xl/threadedcomments/") for name in archive.namelist())
+    return ("新版批注（可回复的批注）未能保留在批注副本中，请以原文件为准",) if threaded else ()
 
 
 @contextmanager

@@ -75,7 +75,17 @@ class Styles:
             self._xfs = items
         return len(items) - 1
 
+    def _reserved_fills(self) -> None:
+        """Fills 0 (none) and 1 (gray125) are what spreadsheet programs assume: a new fill never takes their place."""
+        fills = self._collection("fills")
+        for pattern in ("none", "gray125")[len(_items(fills, "fill")) :]:
+            fill = etree.SubElement(fills, q("fill"))
+            etree.SubElement(fill, q("patternFill"), patternType=pattern)
+        fills.set("count", str(len(_items(fills, "fill"))))
+
     def _fill(self, argb: str) -> int:
+        if not self._fills:
+            self._reserved_fills()
         if argb not in self._fills:
             fill = etree.Element(q("fill"))
             pattern = etree.SubElement(fill, q("patternFill"), patternType="solid")

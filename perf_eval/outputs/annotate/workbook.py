@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from perf_eval.model import CellRef, FileResult, Finding
 from perf_eval.outputs.annotate.comments import SheetComments
 from perf_eval.outputs.annotate.marks import group_by_anchor, mark_cell, mentions_by_anchor
-from perf_eval.outputs.annotate.package import Package, Sheet
+from perf_eval.outputs.annotate.package import Package, Sheets, deselect, uncached_formulas
 from perf_eval.outputs.annotate.protect import set_marks
 from perf_eval.outputs.annotate.result_sheet import free_title, insert, result_sheet, write_report_rows, write_table
 from perf_eval.outputs.annotate.styles import Styles
@@ -28,10 +28,10 @@ def marked(
     Raises `Unsupported` for a package `Package` does not edit."""
     package = Package(data)
     package.not_a_template()
-    sheets = {entry.name: Sheet.of(package, entry) for entry in package.sheets if entry.part is not None}
+    sheets = Sheets(package)
     notes = list(notes)
     if count_uncached:
-        notes += _uncached_note(sheets.values())
+        notes += _uncached_note(uncached_formulas(package))
     styles = Styles(package)
     comments: dict[str, SheetComments] = {}
 
@@ -52,8 +52,7 @@ def marked(
         mark_cell(sheets[anchor.sheet], comments_of(anchor.sheet), styles, anchor, [], fill_records, related)
     for sheet_comments in comments.values():
         sheet_comments.write()
-    for sheet in sheets.values():
-        sheet.select(False)
+    deselect(package)
     notes = list(dict.fromkeys(notes))
     table = result_sheet(result, source_name, notes)
     write_table(table, list(sheets), result.deviations, placed, fill_records)
@@ -64,8 +63,7 @@ def marked(
     return package.to_bytes(seal=placeholder), notes
 
 
-def _uncached_note(sheets: Iterable[Sheet]) -> list[str]:
-    missing = sum(sheet.uncached_formulas() for sheet in sheets)
+def _uncached_note(missing: int) -> list[str]:
     if not missing:
         return []
     return [f"原文件中有 {missing} 个公式单元格没有计算结果，副本中同样没有；在 Excel/WPS 中打开时会重新计算"]
