@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
+    from perf_eval.scan.run import ScanOutcome
+
 # Help pages and usage errors in Chinese (perf_eval/cli_zh.py).
 app = typer.Typer(
     cls=ChineseGroup,
@@ -284,11 +286,7 @@ def scan(
             f"perf-eval 内部错误，扫描未完成：{type(exc).__name__}: {exc}。请将此信息反馈给维护人员。"
         ) from None
     if output is OutputFormat.json:
-        from perf_eval.outputs.json_report import chunks
-
-        # Piece by piece: the summary of thousands of files need not exist twice in memory as text.
-        sys.stdout.writelines(chunks(outcome.data))
-        sys.stdout.write("\n")
+        _print_summary_json(outcome)
     else:
         from perf_eval.scan.terminal import render_scan
 
@@ -298,6 +296,28 @@ def scan(
     if outcome.problems:
         raise _fail("\n".join(outcome.problems))
     raise typer.Exit(EXIT_FINDINGS if outcome.failed_files else EXIT_OK)
+
+
+def _print_summary_json(outcome: "ScanOutcome") -> None:
+    """The scan's summary.json on stdout: its bytes as written (UTF-8, as stdout is), not encoded a second time."""
+    if outcome.json_written:
+        try:
+            written = open(outcome.summary_json, "rb")  # closed by the with below
+        except OSError:  # removed meanwhile: encode it again
+            pass
+        else:
+            import shutil
+
+            with written:
+                sys.stdout.flush()
+                shutil.copyfileobj(written, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            return
+    from perf_eval.outputs.json_report import summary_chunks
+
+    # Piece by piece: the summary of thousands of files need not exist twice in memory as text.
+    sys.stdout.writelines(summary_chunks(outcome.data))
+    sys.stdout.write("\n")
 
 
 @contextmanager

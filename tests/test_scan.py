@@ -505,6 +505,18 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "未知的配置" in unknown.output
 
 
+def test_json_on_stdout_is_the_summary_even_when_summary_json_cannot_be_written(tmp_path: Path) -> None:
+    runner = CliRunner()
+    root, out = tmp_path / "in", tmp_path / "o"
+    _copy("project-2023-clean.xlsx", root / "a.xlsx")
+    done = runner.invoke(app, ["scan", str(root), "--out", str(out), "--jobs", "1", "--format", "json"])
+    assert done.exit_code == 0 and done.stdout_bytes == (out / "summary.json").read_bytes()  # printed as written
+    (out / "summary.json").unlink()
+    (out / "summary.json").mkdir()  # in the way: the summary cannot be written, it is still printed
+    blocked = runner.invoke(app, ["scan", str(root), "--out", str(out), "--jobs", "1", "--format", "json", "--full"])
+    assert blocked.exit_code == 2 and json.loads(blocked.stdout)["summary"]["clean"] == 1
+
+
 # --- pairing from the cache, chunks, summaries that stay -------------------------------------
 
 
@@ -678,6 +690,25 @@ def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: P
     xlsx.unlink()
     scan(root, out)
     assert xlsx.is_file()
+
+
+def test_summary_json_has_one_line_per_file() -> None:
+    from perf_eval.outputs import json_report
+
+    data = {
+        "tool": {"name": "perf-eval"},
+        "files": [
+            {"path": f"单位{n}/表.xlsx", "deviations": [{"rule": "B05", "expected": 1.5}], "n": n} for n in range(3)
+        ],
+        "summary": {"files": 3, "empty": []},
+    }
+    text = "".join(json_report.summary_chunks(data))
+    assert json.loads(text) == data
+    lines = text.splitlines()
+    assert [line.strip().rstrip(",") for line in lines if "单位" in line] == [
+        json.dumps(entry, ensure_ascii=False) for entry in data["files"]
+    ]
+    assert '  "tool": {' in lines and '    "files": 3,' in lines
 
 
 def test_summary_json_text_is_written_in_chunks_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,35 @@ def chunks(data: dict[str, Any]) -> Iterator[str]:
         yield "".join(pieces)
 
 
+def summary_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """A scan's summary.json: indented down to each file's entry, which is one line.
+
+    One file per line is as easy to read and to grep, and the bulk is encoded by the json module's
+    C encoder (indenting makes it fall back to Python): five times faster for thousands of files.
+    """
+    yield from _lines(data, 0)
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+_INLINE_DEPTH = 2  # the top level, its values (the `files` list), then each entry on one line
+
+
+def _lines(value: Any, depth: int) -> Iterator[str]:
+    if depth >= _INLINE_DEPTH or not isinstance(value, dict | list) or not value:
+        yield _COMPACT.encode(value)
+        return
+    inner, outer = "\n" + "  " * (depth + 1), "\n" + "  " * depth
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    yield opening
+    items = list(value.items()) if isinstance(value, dict) else [(None, item) for item in value]
+    for index, (key, item) in enumerate(items):
+        yield inner + (_COMPACT.encode(key) + ": " if key is not None else "")
+        yield from _lines(item, depth + 1)
+        if index < len(items) - 1:
+            yield ","
+    yield outer + closing
+
+
 def dumps(data: dict[str, Any]) -> str:
     """``json.dumps(data, ensure_ascii=False, indent=2)``, with less memory on the way."""
     return "".join(chunks(data))

@@ -470,6 +470,12 @@ def _units(
         if member.result.status is FileStatus.UNREADABLE:
             continue
         groups[rv.unit_key(member)].append(member)
+    # Findings of the last scan that are gone now (fixed), counted per unit once rather than per unit over all.
+    fixed_by_unit = Counter(
+        _unit_id(old_f.get("unit"), old_f.get("year"))
+        for k, old_f in previous_findings.items()
+        if k not in current and old_f.get("state") != "accepted" and old_f.get("severity") != Severity.INFO.value
+    )
     out: list[dict[str, Any]] = []
     for key, members in groups.items():
         judging = [m for m in members if not rv.is_old(m.path)]
@@ -483,14 +489,7 @@ def _units(
         name = next((m.unit for m in judging if m.unit), None) or next((m.unit for m in members if m.unit), None)
         year = key[1]
         unit_id = _unit_id(name, year)
-        fixed = sum(
-            1
-            for k, old_f in previous_findings.items()
-            if k not in current
-            and _unit_id(old_f.get("unit"), old_f.get("year")) == unit_id
-            and old_f.get("state") != "accepted"
-            and old_f.get("severity") != Severity.INFO.value
-        )
+        fixed = fixed_by_unit[unit_id]
         states = Counter(state for _, f, _, state in findings if f.severity is not Severity.INFO)
         decided = sorted(rv.decided.get(key, set()))
         out.append(

@@ -110,6 +110,7 @@ class ScanOutcome:
     summary_json: Path
     summary_xlsx: Path
     problems: list[str]  # outputs that could not be written
+    json_written: bool = False  # summary.json holds `data` exactly (`--format json` prints its bytes)
 
     @property
     def failed_files(self) -> bool:
@@ -765,8 +766,10 @@ class _Scan:
                     save_store(self.out, outcome.acceptances)
             except OutputError as exc:
                 problems.append(exc.reason)
+        json_written = False
         try:
             atomic_write(json_path, lambda temp: _write_json(temp, data))
+            json_written = True
         except OutputError as exc:
             problems.append(exc.reason)
         if not same_xlsx:
@@ -784,7 +787,7 @@ class _Scan:
                 self.cache.prune()
             except OutputError as exc:
                 problems.append(exc.reason)
-        return ScanOutcome(data, report, json_path, xlsx_path, problems)
+        return ScanOutcome(data, report, json_path, xlsx_path, problems, json_written)
 
     def _acceptances(
         self, previous: Completed, last: dict[str, Any] | None, xlsx_path: Path
@@ -852,11 +855,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """summary.json, chunk by chunk: the text of thousands of files is never held in memory at once."""
-    from perf_eval.outputs.json_report import chunks
+    from perf_eval.outputs.json_report import summary_chunks
 
     with open(path, "w", encoding="utf-8") as handle:
-        for chunk in chunks(data):
-            handle.write(chunk)
+        handle.writelines(summary_chunks(data))
         handle.write("\n")
 
 
