@@ -56,17 +56,22 @@ class FormKey:
 
     def to_json(self) -> list[object]:
         info = self.info
-        return [info.kind.value, info.sheet, info.unit, info.year, info.title, self.role.value if self.role else None]
+        role = self.role.value if self.role else None
+        # The family and profile too: a cached read must report an unpaired form as a fresh read does.
+        return [info.kind.value, info.sheet, info.unit, info.year, info.title, role, info.family, info.profile]
 
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> FormKey:
-        kind, sheet, unit, year, title, role = data
+        kind, sheet, unit, year, title, role, *rest = data
+        family, profile = (*rest, None, None)[:2]
         info = FormInfo(
             FormKind(kind),
             str(sheet),
             None if unit is None else str(unit),
             None if year is None else int(year),
             str(title),
+            None if family is None else str(family),
+            None if profile is None else str(profile),
         )
         return cls(info, None if role is None else Role(role))
 

@@ -658,6 +658,19 @@ def _scan_in_a_new_process(root: Path, out: Path) -> dict[str, Any]:
     return {"data": json.loads(done.stdout), "heavy": json.loads(heavy.removeprefix("HEAVY="))}
 
 
+def test_an_unpaired_form_reads_the_same_from_the_cache_and_summary_xlsx_stays(tmp_path: Path) -> None:
+    """The cached read of a form carries its layout family: a rescan does not see a change that is not there."""
+    root, out = tmp_path / "共享", tmp_path / "out"
+    _copy("split-2023-self-eval.xlsx", root / "乙/自评.xlsx")
+    first = scan(root, out, full=True)
+    [unpaired] = first.data["scan"]["unpaired"]
+    assert unpaired["family"] == "E"
+    before = (out / "summary.xlsx").stat().st_mtime_ns
+    second = scan(root, out)
+    assert second.data["scan"]["unpaired"] == [unpaired]
+    assert (out / "summary.xlsx").stat().st_mtime_ns == before
+
+
 def test_an_unchanged_rescan_imports_no_rules_and_keeps_summary_xlsx(tmp_path: Path) -> None:
     root, out = tmp_path / "共享", tmp_path / "out"
     _copy("split-2023-basic.xlsx", root / "甲/基础.xlsx")
