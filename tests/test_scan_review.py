@@ -271,6 +271,30 @@ def test_accepted_findings_lapse_when_the_cell_changes_and_changes_are_reported(
     assert [(a["rule"], a["state"], a["actual"]) for a in store] == [("S13", "active", "6次")]
 
 
+def test_scans_started_in_one_second_keep_new_and_open_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finding is 新问题 in summary.xlsx only if the change shown found it, however close the scans."""
+    import perf_eval.scan.run as scan_run
+
+    ticks = iter(range(1, 100))
+    base = datetime(2026, 12, 2, 9, 30, 0)
+
+    class SameSecond(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> SameSecond:  # every scan of this test starts in one second
+            return cls.fromtimestamp(base.timestamp() + next(ticks) / 1000, tz)
+
+    monkeypatch.setattr(scan_run, "datetime", SameSecond)
+    root, out = tmp_path / "共享", tmp_path / "结果"
+    report = _copy("lusong-2023-corrected.xlsx", root / "芦淞区/自评表.xlsx")
+    first = scan(root, out)
+    _edit(report, {("附件2", "F15"): 29.99})  # a total no longer adds up: B05 is new, the rest stays open
+    second = scan(root, out)
+    assert first.data["scan"]["run"]["started"] == second.data["scan"]["run"]["started"]  # one second
+    states = {key: row["处理"] for key, row in _rows(out / "summary.xlsx").items()}
+    assert states.pop(("B05", "F12")) == "新问题"
+    assert states and set(states.values()) == {"仍未修改"}
+
+
 def test_an_acceptance_lapses_when_what_the_cell_is_compared_with_changes(tmp_path: Path) -> None:
     """S13 and B09 show no 应为: their acceptance still lapses when the target or the budget changes."""
     root, out = tmp_path / "共享", tmp_path / "结果"

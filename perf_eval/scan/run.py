@@ -727,7 +727,9 @@ class _Scan:
             acceptances=acceptances,
             previous=last,
             today=started.date().isoformat(),
-            now=started.isoformat(timespec="seconds"),
+            # To the microsecond: it tells this scan's change from an earlier one (a finding is "new" in
+            # summary.xlsx when first seen by the change shown), even for scans that start in one second.
+            now=started.isoformat(timespec="microseconds"),
         )
         data = report.to_dict()
         data["scan"] = summary.scan_section(
