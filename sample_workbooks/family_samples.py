@@ -723,21 +723,29 @@ def own_i() -> SheetSpec:
     return sheet
 
 
-def own_f() -> SheetSpec:
-    """Chongqing 部门整体绩效自评表: 指标名称 grid, 得分系数 × 指标权重, 调整指标值, 自评总分 in the header."""
+_CHONGQING_WIDTH = 10
+
+
+def _chongqing_head(unit: str, score: float, contact: str, funds: tuple[float, ...]) -> SheetSpec:
+    """A Chongqing 部门整体绩效自评表 down to its indicator grid's header: title, unit, funds."""
     sheet = SheetSpec("自评表")
-    width = 10
-    r = sheet.add("重庆市某区统计局2023年度部门整体绩效自评表")
-    sheet.merge(r, 1, r, width)
-    sheet.add("部门名称", "重庆市某区统计局", None, None, None, None, "自评总分（分）", 98.5)
-    sheet.add("主管部门", "重庆市某区人民政府", None, None, None, None, "部门联系人", "张三")
+    r = sheet.add(f"{unit}2023年度部门整体绩效自评表")
+    sheet.merge(r, 1, r, _CHONGQING_WIDTH)
+    sheet.add("部门名称", unit, None, None, None, None, "自评总分（分）", score)
+    sheet.add("主管部门", "重庆市某区人民政府", None, None, None, None, "部门联系人", contact)
     sheet.add("年初预算数", "全年（调整）预算数", "全年执行数", "执行率（%）", "执行率权重", "执行率得分（分）")
-    sheet.add(500, 520, 494, 95, 10, 9.5)
+    sheet.add(*funds)
     header = (
         "指标名称", "计量单位", "指标性质（定量/定性）", "年初指标值", "调整指标值", "全年完成值",
         "得分系数（%）", "指标权重（分）", "指标得分（分）", "是否核心指标",
     )  # fmt: skip
     sheet.add(*header)
+    return sheet
+
+
+def own_f() -> SheetSpec:
+    """Chongqing 部门整体绩效自评表: 指标名称 grid, 得分系数 × 指标权重, 调整指标值, 自评总分 in the header."""
+    sheet = _chongqing_head("重庆市某区统计局", 98.5, "张三", (500, 520, 494, 95, 10, 9.5))
     for row in (
         ("统计调查项目完成数", "项", "定量", "≥12", None, 12, 100, 30, 30, "是"),
         ("数据质量抽查合格率", "%", "定量", "≥98", "≥99", 99, 100, 20, 20, "是"),
@@ -974,19 +982,8 @@ def own_g_three_sections() -> SheetSpec:
 def own_f_bands() -> SheetSpec:
     """Chongqing form whose unit states its own 得分系数 table (by completion band, not proportional): 190 of
     ≥200 (95%) takes the 90% line, 42 of ≥50 (84%) the 80% line; the note below the grid says so."""
-    sheet = SheetSpec("自评表")
-    width = 10
-    r = sheet.add("重庆市某区文化和旅游发展委员会2023年度部门整体绩效自评表")
-    sheet.merge(r, 1, r, width)
-    sheet.add("部门名称", "重庆市某区文化和旅游发展委员会", None, None, None, None, "自评总分（分）", 92.5)
-    sheet.add("主管部门", "重庆市某区人民政府", None, None, None, None, "部门联系人", "李四")
-    sheet.add("年初预算数", "全年（调整）预算数", "全年执行数", "执行率（%）", "执行率权重", "执行率得分（分）")
-    sheet.add(800, 800, 760, 95, 10, 9.5)
-    header = (
-        "指标名称", "计量单位", "指标性质（定量/定性）", "年初指标值", "调整指标值", "全年完成值",
-        "得分系数（%）", "指标权重（分）", "指标得分（分）", "是否核心指标",
-    )  # fmt: skip
-    sheet.add(*header)
+    sheet = _chongqing_head("重庆市某区文化和旅游发展委员会", 92.5, "李四", (800, 800, 760, 95, 10, 9.5))
+    width = _CHONGQING_WIDTH
     for row in (
         ("公共文化活动场次", "场", "定量", "≥200", None, 190, 90, 30, 27, "是"),
         ("文物保护单位巡查率", "%", "定量", "100", None, 100, 100, 20, 20, "是"),

@@ -194,16 +194,21 @@ def test_the_command_says_when_the_port_is_taken(server: Server) -> None:
     assert done.returncode == 2 and "端口可能已被占用" in done.stderr and "Traceback" not in done.stderr
 
 
+def _start_chunked_upload(raw: socket.socket) -> None:
+    """The request line, headers and the file part's head of a chunked upload; the body's chunks follow."""
+    boundary = "b0undary"
+    raw.sendall(
+        b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+        + f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode()
+    )
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.xlsx"\r\n\r\n'.encode()
+    raw.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+
+
 def test_413_before_the_body_is_all_received(server: Server) -> None:
     """A chunked body (no Content-Length) past the limit is refused while it is still being sent."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
-        boundary = "b0undary"
-        raw.sendall(
-            b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-            + f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode()
-        )
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.xlsx"\r\n\r\n'.encode()
-        raw.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        _start_chunked_upload(raw)
         chunk = b"\0" * (256 << 10)
         sent = 0
         try:
@@ -226,13 +231,7 @@ def test_413_for_a_declared_length_over_the_limit_reaches_a_client_that_sends_it
 def test_413_then_the_rest_of_a_huge_body_is_not_received(server: Server) -> None:
     """After the 413 the service reads on only briefly, then closes: a huge body is never received in full."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
-        boundary = "b0undary"
-        raw.sendall(
-            b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-            + f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode()
-        )
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.xlsx"\r\n\r\n'.encode()
-        raw.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        _start_chunked_upload(raw)
         chunk = b"%x\r\n%s\r\n" % (64 << 10, b"\0" * (64 << 10))
         sent, pending, answer, closed = 0, b"", b"", False
         raw.setblocking(False)

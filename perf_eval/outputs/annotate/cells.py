@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -24,17 +22,6 @@ def all_cells(workbook: Workbook) -> Iterator[Cell]:
     for worksheet in workbook.worksheets:
         # _cells holds only the cells present in the file; iter_rows() would create every empty one.
         yield from (cell for cell in worksheet._cells.values() if isinstance(cell, Cell))
-
-
-def put_value(cell: Cell, value: object) -> None:
-    if isinstance(value, str):
-        put_text(cell, value)
-    elif isinstance(value, float) and not math.isfinite(value):
-        put_text(cell, str(value))
-    elif value is None or isinstance(value, int | float | datetime):
-        cell.value = value
-    else:
-        put_text(cell, str(value))
 
 
 def put_text(cell: Cell, text: str) -> None:

@@ -18,6 +18,7 @@ from perf_eval.outputs.annotate.package import (
     Sheet,
     Unsupported,
     a1,
+    parse,
     parse_a1,
     q,
 )
@@ -111,7 +112,7 @@ class SheetComments:
             sheet.add_legacy_drawing(package.relate(sheet.part, "vmlDrawing", self._vml))
             vml = _new_vml()
         else:
-            vml = _parse_vml(package.body(self._vml), self._vml)
+            vml = parse(package.body(self._vml), self._vml)  # Excel's VML is not always XML: Unsupported
         package.default("vml", VML_TYPE)
         _place_boxes(vml, self._changed, set(self._by_cell))
         package.put(self._vml, vml, declaration=False)
@@ -129,14 +130,6 @@ def _new_vml() -> etree._Element:
     layout = etree.SubElement(root, f"{{{VML_O}}}shapelayout", {f"{{{VML_V}}}ext": "edit"})
     etree.SubElement(layout, f"{{{VML_O}}}idmap", {f"{{{VML_V}}}ext": "edit", "data": "1"})
     return root
-
-
-def _parse_vml(data: bytes, part: str) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:  # Excel's VML is not always well-formed XML
-        raise Unsupported(f"{part}: {exc}") from exc
 
 
 def _shape_cell(shape: etree._Element) -> tuple[int, int] | None:

@@ -15,7 +15,6 @@ handle raises `Unsupported`, and the caller first rewrites the workbook with ope
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
 import posixpath
@@ -134,9 +133,6 @@ class Package:
         self.sheets = self._sheet_entries()
 
     # parts
-
-    def names(self) -> list[str]:
-        return list(self._bodies)
 
     def has(self, part: str) -> bool:
         return part in self._bodies
@@ -501,11 +497,3 @@ def uncached_formulas(package: Package) -> int:
             continue
         missing += sum(1 for match in _FORMULA_AND_VALUE.finditer(body) if not match.group(1))
     return missing
-
-
-def new_element(tag: str, attributes: dict[str, str] | None = None, namespace: str = MAIN) -> etree._Element:
-    return etree.Element(q(tag, namespace), {k: v for k, v in (attributes or {}).items()})
-
-
-def deep_copy(element: etree._Element) -> etree._Element:
-    return copy.deepcopy(element)
